@@ -1,0 +1,45 @@
+# datasan — build, test, demo and benchmark.
+#   make demo    installs system libraries if missing, builds, cleans the bundled demo dataset
+#   make test    installs system libraries if missing, builds, runs every test
+#   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
+
+SWIFT        ?= swift
+APT_PACKAGES := pkg-config libhdf5-dev liblmdb-dev libpng-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN          := .build/release/datasan
+DEMO_OUT     ?= /tmp/datasan-demo
+
+.PHONY: all deps build release test demo bench clean
+
+all: build
+
+# Installs the C libraries when pkg-config cannot find them (Debian / Ubuntu).
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product datasan
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel
+
+demo: release
+	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	@echo "$$ datasan clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --report $(DEMO_OUT)/report.json"
+	@$(BIN) clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --report $(DEMO_OUT)/report.json
+	@echo
+	@echo "outputs in $(DEMO_OUT):" && ls -1 $(DEMO_OUT)
+
+bench: release
+	./bench/run-bench.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "datasan",
+  products: [
+    .executable(name: "datasan", targets: ["datasan"]),
+    .library(name: "Datasan", targets: ["Datasan"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // C libraries: the only code that sees C.
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+    // The format-agnostic core: samples, checks, statistics, normalization, pipeline, reports.
+    .target(name: "DatasanCore"),
+    // One target per format, behind the Reader / Writer seams of DatasanCore.
+    .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5"]),
+    .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
+    // The umbrella library: format detection and the registry of readers and writers.
+    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV"]),
+    // The command line: options and exit codes only.
+    .executableTarget(
+      name: "datasan",
+      dependencies: ["Datasan", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
+    .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
+    .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["datasan"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,60 @@
+/// Options every reader may look at. Each format uses the ones that concern it.
+public struct ReadOptions: Sendable {
+  /// HDF5: the feature dataset (`--dataset`).
+  public var dataset: String = "data"
+  /// HDF5: the label dataset (`--labels`); nil means `label` when present.
+  public var labels: String? = nil
+  /// CSV: `--delimiter`, nil to detect.
+  public var delimiter: UInt8? = nil
+  /// CSV: `--header` (true) / `--no-header` (false), nil to detect.
+  public var header: Bool? = nil
+  /// CSV: `--skip-rows`.
+  public var skipRows: Int = 0
+  /// CSV: `--label-column` (a header name first, else a 0-based index).
+  public var labelColumn: String? = nil
+  /// CSV: `--text-columns`.
+  public var textColumns: [String] = []
+  /// Approximate number of bytes of feature values per batch.
+  public var batchBytes: Int = 8 << 20
+
+  public init() {}
+}
+
+/// Produces the samples of one input as a stream of batches, in stream order.
+///
+/// Readers open their input read-only. A problem with one sample becomes a ``ReaderProblem``
+/// in its batch; a problem with the whole input (not of this format, missing dataset,
+/// unsupported type) is a thrown ``DatasanError``.
+public protocol SampleReader: AnyObject {
+  /// What the reader knows about the dataset.
+  var info: DatasetInfo { get }
+  /// The next batch, or nil at the end of the stream.
+  func nextBatch() throws -> SampleBatch?
+  /// Bytes of input consumed so far (for progress and MB/s).
+  var bytesRead: Int { get }
+}
+
+extension SampleReader {
+  public var bytesRead: Int { 0 }
+}
+
+/// What a writer writes: normalized features (float32) or the original samples.
+public enum WriteContent: Sendable {
+  /// Features normalized with these parameters, stored as float32.
+  case normalized(NormalizationParameters)
+  /// The samples as they were read (`--normalize none`, and the quarantine).
+  case original
+}
+
+/// Consumes batches and writes them to one output, in the order given.
+///
+/// A writer writes to the path it was given (a temporary path chosen by the pipeline);
+/// the pipeline renames it into place after ``finish()``, or deletes it after ``abort()``.
+public protocol SampleWriter: AnyObject {
+  /// Writes every sample of `batch`. For `.normalized` content the batch holds float32 values.
+  func append(_ batch: SampleBatch) throws
+  /// Flushes and closes the output.
+  func finish() throws
+  /// Closes the output without finishing it; the pipeline removes the files.
+  func abort()
+}

@@ -1,0 +1,180 @@
+/// How the samples of a batch are named for a user (SPEC.md "key").
+public enum SampleKeys: Sendable {
+  /// The key is the sample's stream index (HDF5 row number).
+  case index
+  /// One number per sample (CSV: the 1-based physical line where the record starts).
+  case numbers([Int])
+  /// One string per sample (LMDB key, PNG relative path).
+  case strings([String])
+}
+
+/// A problem a reader found while decoding one sample (an `unreadable` or `shape_mismatch`).
+public struct ReaderProblem: Sendable, Equatable {
+  public var kind: FindingKind
+  public var detail: String
+  public init(_ kind: FindingKind, _ detail: String) {
+    self.kind = kind
+    self.detail = detail
+  }
+}
+
+/// The original encoded bytes of each sample (a CSV record, an LMDB value, a PNG file's
+/// relative path), so that the quarantine and `--normalize none` outputs can write
+/// samples back exactly as they were.
+public struct OriginalRecords: Sendable {
+  /// All records back to back.
+  public var bytes: [UInt8]
+  /// `ends[i]` is the end of record `i` in `bytes`; record `i` starts at `ends[i-1]` (or 0).
+  public var ends: [Int]
+
+  public init(bytes: [UInt8] = [], ends: [Int] = []) {
+    self.bytes = bytes
+    self.ends = ends
+  }
+
+  /// Appends one record.
+  public mutating func append<C: Collection>(_ record: C) where C.Element == UInt8 {
+    bytes.append(contentsOf: record)
+    ends.append(bytes.count)
+  }
+
+  /// The byte range of record `i`.
+  @inlinable public func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+
+  /// The bytes of record `i`.
+  @inlinable public func record(_ i: Int) -> ArraySlice<UInt8> { bytes[range(i)] }
+}
+
+/// B samples at once: the features of all B in one contiguous buffer of their element
+/// type, the shape of each sample, the labels, the keys, and the problems the reader met.
+///
+/// Checks and statistics loop over contiguous memory; nothing allocates per sample.
+/// A sample the reader could not decode has a ``ReaderProblem`` of kind `unreadable`;
+/// its values are zero (uniform layouts) or empty (ragged layouts).
+public struct SampleBatch: Sendable {
+  /// Stream index of the first sample of the batch.
+  public var firstIndex: Int
+  /// Number of samples.
+  public var count: Int
+  /// Type of the feature values in `storage`.
+  public var elementType: ElementType
+  /// The shape of every sample (without the sample axis), unless `shapes` says otherwise.
+  public var shape: [Int]
+  /// Per-sample shapes for ragged batches (PNG, LMDB); nil when every sample has `shape`.
+  public var shapes: [[Int]]?
+  /// Element offset of each sample in `storage` plus one final end offset (count + 1
+  /// entries) for ragged batches; nil when sample `i` starts at `i * shape.product`.
+  public var offsets: [Int]?
+  /// The feature values of all samples.
+  public var storage: ByteStorage
+  /// One label per sample (NaN for a missing label), or nil when the dataset has none.
+  public var labels: [Double]?
+  /// How samples are named.
+  public var keys: SampleKeys
+  /// Problems found by the reader, by sample position in the batch.
+  public var problems: [Int: ReaderProblem]
+  /// The original bytes of each sample, when the format has them.
+  public var originals: OriginalRecords?
+
+  public init(
+    firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], shapes: [[Int]]? = nil,
+    offsets: [Int]? = nil, storage: ByteStorage, labels: [Double]?, keys: SampleKeys = .index,
+    problems: [Int: ReaderProblem] = [:], originals: OriginalRecords? = nil
+  ) {
+    self.firstIndex = firstIndex
+    self.count = count
+    self.elementType = elementType
+    self.shape = shape
+    self.shapes = shapes
+    self.offsets = offsets
+    self.storage = storage
+    self.labels = labels
+    self.keys = keys
+    self.problems = problems
+    self.originals = originals
+  }
+
+  /// A uniform batch of `count` zeroed samples of `shape`, ready for a reader to fill.
+  public static func uniform(
+    firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], labels: [Double]?
+  ) -> SampleBatch {
+    let elements = count * shape.reduce(1, *)
+    return SampleBatch(
+      firstIndex: firstIndex, count: count, elementType: elementType, shape: shape,
+      storage: ByteStorage(byteCount: elements * elementType.size), labels: labels)
+  }
+
+  /// The shape of sample `i`.
+  @inlinable public func shape(of i: Int) -> [Int] { shapes?[i] ?? shape }
+
+  /// The element range of sample `i` in `storage`.
+  @inlinable public func elementRange(of i: Int) -> Range<Int> {
+    if let offsets { return offsets[i]..<offsets[i + 1] }
+    let n = shape.reduce(1, *)
+    return (i * n)..<((i + 1) * n)
+  }
+
+  /// Total number of elements in the batch.
+  public var elementCount: Int { offsets?.last ?? count * shape.reduce(1, *) }
+
+  /// The key of sample `i`, as SPEC.md shows it to users.
+  public func key(of i: Int) -> String {
+    switch keys {
+    case .index: return String(firstIndex + i)
+    case .numbers(let numbers): return String(numbers[i])
+    case .strings(let strings): return strings[i]
+    }
+  }
+
+  /// A new batch holding the samples at `positions` (ascending), values copied.
+  /// `firstIndex` stays that of the source batch; use ``key(of:)`` for names.
+  public func subset(_ positions: [Int]) -> SampleBatch {
+    let size = elementType.size
+    let total = positions.reduce(0) { $0 + elementRange(of: $1).count }
+    let out = ByteStorage(byteCount: total * size)
+    var newOffsets: [Int] = [0]
+    newOffsets.reserveCapacity(positions.count + 1)
+    var at = 0
+    for p in positions {
+      let r = elementRange(of: p)
+      if r.count > 0 {
+        (out.bytes.baseAddress! + at * size).copyMemory(
+          from: storage.bytes.baseAddress! + r.lowerBound * size, byteCount: r.count * size)
+      }
+      at += r.count
+      newOffsets.append(at)
+    }
+    var newKeys: SampleKeys
+    switch keys {
+    case .index: newKeys = .strings(positions.map { String(firstIndex + $0) })
+    case .numbers(let n): newKeys = .numbers(positions.map { n[$0] })
+    case .strings(let s): newKeys = .strings(positions.map { s[$0] })
+    }
+    if case .index = keys, positions.count > 0, positions.last! - positions.first! == positions.count - 1 {
+      newKeys = .index
+    }
+    var newProblems: [Int: ReaderProblem] = [:]
+    for (j, p) in positions.enumerated() { if let problem = problems[p] { newProblems[j] = problem } }
+    var newOriginals: OriginalRecords? = nil
+    if let originals {
+      var o = OriginalRecords()
+      for p in positions { o.append(originals.record(p)) }
+      newOriginals = o
+    }
+    let contiguous = positions.count > 0 && positions.last! - positions.first! == positions.count - 1
+    return SampleBatch(
+      firstIndex: firstIndex + (contiguous ? positions.first! : 0), count: positions.count,
+      elementType: elementType, shape: shape,
+      shapes: shapes.map { s in positions.map { s[$0] } },
+      offsets: (shapes == nil && offsets == nil) ? nil : newOffsets, storage: out,
+      labels: labels.map { l in positions.map { l[$0] } }, keys: newKeys, problems: newProblems,
+      originals: newOriginals)
+  }
+
+  /// Calls `body` with the values of the whole batch as a typed buffer.
+  @inlinable
+  public func withValues<T: FeatureElement, R>(as type: T.Type, _ body: (UnsafeBufferPointer<T>) throws -> R) rethrows -> R {
+    precondition(T.elementType == elementType, "batch holds \(elementType), not \(T.elementType)")
+    return try body(UnsafeBufferPointer(storage.typed(T.self, count: elementCount)))
+  }
+}
