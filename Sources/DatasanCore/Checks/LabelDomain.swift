@@ -1,0 +1,41 @@
+/// The label rules of SPEC.md: which labels each loss accepts.
+public struct LabelDomain: Sendable {
+  public let loss: LossKind
+  public let numClasses: Int?
+  public let ignoreLabel: Double?
+
+  public init(loss: LossKind, numClasses: Int?, ignoreLabel: Double?) {
+    self.loss = loss
+    self.numClasses = numClasses
+    self.ignoreLabel = ignoreLabel
+  }
+
+  /// Why `label` is outside the domain, or nil when it is allowed.
+  /// NaN and Inf are not judged here: they are `nan_value` / `inf_value`.
+  public func violation(_ label: Double) -> String? {
+    if !label.isFinite { return nil }
+    if let ignoreLabel, label == ignoreLabel { return nil }
+    let text = LabelDomain.format(label)
+    switch loss {
+    case .crossEntropy:
+      if label != label.rounded() { return "label \(text) is not an integer class index (--loss cross-entropy)" }
+      if label < 0 { return "label \(text) is negative (--loss cross-entropy needs a class index >= 0)" }
+      if let k = numClasses, label >= Double(k) {
+        return "label \(text) is not below --num-classes \(k) (valid classes are 0..\(k - 1))"
+      }
+    case .log:
+      if label < 0 { return "label \(text) is negative (--loss log needs labels >= 0)" }
+    case .binary:
+      if label < 0 || label > 1 { return "label \(text) is outside [0, 1] (--loss binary)" }
+    case .regression, .none:
+      break
+    }
+    return nil
+  }
+
+  /// A label as a user would write it: integers without a fraction.
+  public static func format(_ x: Double) -> String {
+    if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
+    return String(x)
+  }
+}

@@ -1,0 +1,286 @@
+import Foundation
+
+/// What `scan` needs: the input, how to read it, what to check.
+public struct ScanConfiguration: Sendable {
+  public var input: String
+  /// The input's format (already detected).
+  public var format: DataFormat
+  public var read: ReadOptions
+  public var checks: CheckOptions
+  /// `--max-issues`.
+  public var maxIssues: Int = 1000
+
+  public init(input: String, format: DataFormat, read: ReadOptions = ReadOptions(), checks: CheckOptions = CheckOptions()) {
+    self.input = input
+    self.format = format
+    self.read = read
+    self.checks = checks
+  }
+}
+
+/// What `clean` needs on top of a scan.
+public struct CleanConfiguration: Sendable {
+  public var scan: ScanConfiguration
+  public var output: String
+  public var outputFormat: DataFormat
+  /// The quarantine path (its reasons file is this plus `.reasons.jsonl`).
+  public var quarantine: String
+  public var normalize: NormalizationMethod = .minmax
+  public var range: (Double, Double) = (-1, 1)
+  /// `--stats-in`: parameters to apply instead of computing them.
+  public var statsIn: NormalizationParameters? = nil
+  /// `--stats-out`: where to write the parameters.
+  public var statsOut: String? = nil
+  /// `--force`: replace existing outputs.
+  public var force = false
+
+  public init(scan: ScanConfiguration, output: String, outputFormat: DataFormat, quarantine: String) {
+    self.scan = scan
+    self.output = output
+    self.outputFormat = outputFormat
+    self.quarantine = quarantine
+  }
+
+  /// The reasons file beside the quarantine.
+  public var reasonsPath: String { quarantine + ".reasons.jsonl" }
+}
+
+/// What `clean` did.
+public struct CleanResult: Sendable {
+  /// The scan of the input (its `passed` is what `scan` would say).
+  public var report: ScanReport
+  public var written: Int
+  public var quarantined: Int
+  public var parameters: NormalizationParameters?
+}
+
+/// `scan` = read → check → statistics → report; `clean` = a statistics pass, then a
+/// second pass that normalizes and writes the clean samples and the quarantine.
+public final class Pipeline {
+  public let backend: FormatBackend
+  public var progress: ProgressObserver?
+
+  public init(backend: FormatBackend, progress: ProgressObserver? = nil) {
+    self.backend = backend
+    self.progress = progress
+  }
+
+  // MARK: scan
+
+  /// Reads the whole input once and reports what the checks found.
+  public func scan(_ config: ScanConfiguration) throws -> ScanReport {
+    let started = Date()
+    let reader = try backend.openReader(format: config.format, path: config.input, options: config.read)
+    let checker = SampleChecker(options: config.checks, info: reader.info)
+    var builder = ReportBuilder(info: reader.info, maxIssues: config.maxIssues)
+    let stream = BatchStream(reader: reader)
+    defer { stream.close() }
+    var samples = 0
+    while let batch = try stream.next() {
+      builder.add(checker.check(batch), count: batch.count)
+      samples += batch.count
+      progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
+    }
+    progress?.finish()
+    return builder.finish(
+      checker: checker, datasetFindings: datasetFindings(checker, config: config),
+      bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
+  }
+
+  private func datasetFindings(_ checker: SampleChecker, config: ScanConfiguration) -> [Finding] {
+    let fix = "datasan clean \(config.input) -o OUTPUT"
+    return DatasetChecks.findings(
+      groups: checker.groupStats, labels: checker.info.labelName == nil ? nil : checker.labelStats,
+      options: config.checks, fixCommand: fix)
+  }
+
+  // MARK: clean
+
+  /// Writes the clean samples (normalized) and the quarantine, atomically.
+  public func clean(_ config: CleanConfiguration) throws -> CleanResult {
+    let started = Date()
+    let needsStatsPass = config.normalize != .none && config.statsIn == nil
+    var firstReport: ScanReport? = nil
+    var parameters: NormalizationParameters? = nil
+    if needsStatsPass {
+      let report = try scan(config.scan)
+      firstReport = report
+      parameters = NormalizationParameters(
+        method: config.normalize, range: config.range, channelAxis: config.scan.checks.channelAxis,
+        stats: report.groupStats)
+    } else if config.normalize != .none {
+      parameters = config.statsIn
+    }
+
+    let transaction = OutputTransaction()
+    var writers: [SampleWriter] = []
+    do {
+      let reader = try backend.openReader(format: config.scan.format, path: config.scan.input, options: config.scan.read)
+      let checker = SampleChecker(options: config.scan.checks, info: reader.info)
+      var builder = ReportBuilder(info: reader.info, maxIssues: config.scan.maxIssues)
+      let stream = BatchStream(reader: reader)
+      defer { stream.close() }
+
+      // The first batch fixes the reference shape before any output file is created.
+      var pending = try stream.next()
+      var pendingVerdict = pending.map { checker.check($0, collectStats: !needsStatsPass) }
+      let shape = checker.referenceShape ?? reader.info.sampleShape ?? []
+      let labelType: ElementType = {
+        if case .hdf5(let layout) = reader.info.layout, let t = layout.labelType { return t }
+        return config.scan.checks.loss == .crossEntropy ? .int64 : .float64
+      }()
+      let normalizer = parameters.map(Normalizer.init)
+      let cleanRequest = WriterRequest(
+        role: .clean, source: reader.info, content: parameters.map { .normalized($0) } ?? .original,
+        sampleShape: shape, elementType: parameters == nil ? reader.info.elementType : .float32, labelType: labelType)
+      let quarantineRequest = WriterRequest(
+        role: .quarantine, source: reader.info, content: .original, sampleShape: reader.info.sampleShape ?? shape,
+        elementType: reader.info.elementType, labelType: labelType)
+
+      let cleanWriter = try backend.makeWriter(
+        format: config.outputFormat, path: transaction.add(finalPath: config.output), request: cleanRequest)
+      writers.append(cleanWriter)
+      let quarantineWriter = try backend.makeWriter(
+        format: config.scan.format, path: transaction.add(finalPath: config.quarantine), request: quarantineRequest)
+      writers.append(quarantineWriter)
+      let reasons = try BufferedFile(path: transaction.add(finalPath: config.reasonsPath))
+      let statsOutTemp = config.statsOut.map { transaction.add(finalPath: $0) }
+
+      var written = 0
+      var quarantined = 0
+      var samples = 0
+      while let batch = pending, let verdict = pendingVerdict {
+        if !needsStatsPass { builder.add(verdict, count: batch.count) }
+        let keep = verdict.cleanPositions(count: batch.count)
+        if !keep.isEmpty {
+          let kept = keep.count == batch.count ? batch : batch.subset(keep)
+          try cleanWriter.append(try normalizer.map { try $0.apply(to: kept) } ?? kept)
+          written += keep.count
+        }
+        if !verdict.flagged.isEmpty {
+          try quarantineWriter.append(batch.subset(verdict.flagged))
+          for (n, position) in verdict.flagged.enumerated() {
+            try reasons.write(reasonLine(verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position)))
+          }
+          quarantined += verdict.flagged.count
+        }
+        samples += batch.count
+        progress?.update(pass: "clean", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
+        pending = try stream.next()
+        pendingVerdict = pending.map { checker.check($0, collectStats: !needsStatsPass) }
+      }
+      progress?.finish()
+      if let first = firstReport, first.flagged != quarantined || first.total != samples {
+        throw DatasanError(
+          path: config.scan.input,
+          "changed while it was being cleaned (first pass: \(first.total) samples, \(first.flagged) flagged; "
+            + "second pass: \(samples), \(quarantined))")
+      }
+      for w in writers { try w.finish() }
+      writers.removeAll()
+      try reasons.close()
+      var report: ScanReport
+      if let firstReport {
+        report = firstReport
+      } else {
+        report = builder.finish(
+          checker: checker, datasetFindings: datasetFindings(checker, config: config.scan),
+          bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
+        if config.normalize == .none { parameters = nil }
+      }
+      if let statsOutTemp {
+        let saved =
+          parameters
+          ?? NormalizationParameters(
+            method: .none, range: config.range, channelAxis: config.scan.checks.channelAxis, stats: report.groupStats)
+        try StatsFile.write(saved, to: statsOutTemp)
+      }
+      try transaction.commit(replace: config.force)
+      report.seconds = Date().timeIntervalSince(started)
+      return CleanResult(report: report, written: written, quarantined: quarantined, parameters: parameters)
+    } catch {
+      for w in writers { w.abort() }
+      transaction.rollback()
+      throw error
+    }
+  }
+
+  private func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {
+    var kinds: [String] = []
+    for f in findings where !kinds.contains(f.kind.rawValue) { kinds.append(f.kind.rawValue) }
+    let detail = findings.map { f in (f.field.map { "\($0): " } ?? "") + f.detail }.joined(separator: "; ")
+    return JSONValue.object([
+      ("index", .int(index)), ("key", .string(key)), ("kinds", .array(kinds.map { .string($0) })),
+      ("detail", .string(detail)),
+    ]).serialized() + "\n"
+  }
+}
+
+/// `--stats-out` / `--stats-in` files.
+public enum StatsFile {
+  public static func write(_ parameters: NormalizationParameters, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let data = try encoder.encode(parameters)
+    guard FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8)) else {
+      throw DatasanError(path: path, "cannot write the statistics file")
+    }
+  }
+
+  public static func read(_ path: String) throws -> NormalizationParameters {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw DatasanError(path: path, "cannot read the statistics file")
+    }
+    do {
+      let p = try JSONDecoder().decode(NormalizationParameters.self, from: data)
+      guard p.schema == "datasan-stats/1" else { throw DatasanError(path: path, "unknown schema '\(p.schema)'") }
+      return p
+    } catch let e as DatasanError {
+      throw e
+    } catch {
+      throw DatasanError(path: path, "not a datasan statistics file (written by --stats-out)")
+    }
+  }
+}
+
+/// A small buffered writer for text outputs (reasons files, reports).
+public final class BufferedFile {
+  private let fd: Int32
+  private let path: String
+  private var buffer: [UInt8] = []
+
+  public init(path: String) throws {
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    self.path = path
+    if fd < 0 { throw DatasanError(path: path, "cannot create: \(String(cString: strerror(errno)))") }
+    buffer.reserveCapacity(1 << 16)
+  }
+
+  public func write(_ text: String) throws {
+    buffer.append(contentsOf: text.utf8)
+    if buffer.count >= 1 << 16 { try flush() }
+  }
+
+  public func flush() throws {
+    var offset = 0
+    while offset < buffer.count {
+      let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw DatasanError(path: path, "write failed: \(String(cString: strerror(errno)))")
+      }
+      offset += n
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  private var closed = false
+
+  public func close() throws {
+    try flush()
+    closed = true
+    if Foundation.close(fd) != 0 { throw DatasanError(path: path, "close failed: \(String(cString: strerror(errno)))") }
+  }
+
+  deinit { if !closed { Foundation.close(fd) } }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// The `--report FILE` JSON of SPEC.md (schema `datasan-report/1`).
+public enum JSONReport {
+  public static let schema = "datasan-report/1"
+
+  /// The report as a JSON value, with exactly the fields of SPEC.md.
+  public static func value(of report: ScanReport, version: String) -> JSONValue {
+    var counts: [(String, JSONValue)] = []
+    for kind in FindingKind.allCases where kind.isSampleKind || (report.counts[kind] ?? 0) > 0 {
+      counts.append((kind.rawValue, .int(report.counts[kind] ?? 0)))
+    }
+    let issues: [JSONValue] = report.issues.map { f in
+      var members: [(String, JSONValue)] = [("kind", .string(f.kind.rawValue)), ("severity", .string(f.severity.rawValue))]
+      if let index = f.index { members.append(("index", .int(index))) }
+      if let key = f.key { members.append(("key", .string(key))) }
+      if let field = f.field { members.append(("field", .string(field))) }
+      members.append(("detail", .string(f.detail)))
+      return .object(members)
+    }
+    let groups: [JSONValue] = report.groupStats.map { g in
+      .object([
+        ("name", .string(g.name)), ("count", .int(g.values.count)),
+        ("min", g.values.count > 0 ? .number(g.values.min) : .null),
+        ("max", g.values.count > 0 ? .number(g.values.max) : .null),
+        ("mean", g.values.count > 0 ? .number(g.values.mean) : .null),
+        ("std", g.values.count > 0 ? .number(g.values.std) : .null),
+      ])
+    }
+    var stats: [(String, JSONValue)] = [("groups", .array(groups))]
+    if let labels = report.labelStats {
+      let histogram = labels.histogram.sorted { $0.key < $1.key }.map { (String($0.key), JSONValue.int($0.value)) }
+      stats.append((
+        "labels",
+        .object([
+          ("min", labels.values.count > 0 ? .number(labels.values.min) : .null),
+          ("max", labels.values.count > 0 ? .number(labels.values.max) : .null),
+          ("histogram", .object(histogram)),
+        ])
+      ))
+    }
+    return .object([
+      ("schema", .string(schema)),
+      ("tool", .object([("name", .string("datasan")), ("version", .string(version))])),
+      ("input", .object([("path", .string(report.info.path)), ("format", .string(report.info.format.rawValue))])),
+      ("samples", .object([("total", .int(report.total)), ("clean", .int(report.clean)), ("flagged", .int(report.flagged))])),
+      ("counts", .object(counts)),
+      ("issues", .array(issues)),
+      ("issues_truncated", .bool(report.issuesTruncated)),
+      ("stats", .object(stats)),
+      ("passed", .bool(report.passed)),
+    ])
+  }
+}
+
+/// The `--junit FILE` XML: one test case per kind, failed when that kind has an `error` finding.
+public enum JUnitReport {
+  public static func xml(of report: ScanReport) -> String {
+    var cases: [String] = []
+    var failures = 0
+    let errorKinds = Set(
+      report.datasetFindings.filter { $0.severity == .error }.map(\.kind)
+        + report.counts.filter { $0.key.isSampleKind && $0.value > 0 }.map(\.key))
+    for kind in FindingKind.allCases {
+      let n = report.counts[kind] ?? 0
+      var body = ""
+      if errorKinds.contains(kind) {
+        failures += 1
+        let examples = (report.examples[kind] ?? report.datasetFindings.filter { $0.kind == kind })
+          .prefix(5).map { f in (f.key.map { "key \($0): " } ?? "") + f.detail }
+        let message = kind.isSampleKind ? "\(n) sample\(n == 1 ? "" : "s") with \(kind.rawValue)" : "\(n) \(kind.rawValue) finding\(n == 1 ? "" : "s")"
+        body = "<failure type=\"\(kind.rawValue)\" message=\"\(escape(message))\">\(escape(examples.joined(separator: "\n")))</failure>"
+      } else if n > 0 {
+        let lines = report.datasetFindings.filter { $0.kind == kind }.map(\.detail)
+        body = "<system-out>\(escape(lines.joined(separator: "\n")))</system-out>"
+      }
+      let name = "datasan.\(kind.rawValue)"
+      cases.append("    <testcase classname=\"datasan.\(escape(report.info.path))\" name=\"\(name)\" time=\"0\">\(body)</testcase>")
+    }
+    let time = String(format: "%.3f", report.seconds)
+    return """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <testsuites name="datasan" tests="\(cases.count)" failures="\(failures)" errors="0" time="\(time)">
+        <testsuite name="datasan scan \(escape(report.info.path))" tests="\(cases.count)" failures="\(failures)" errors="0" skipped="0" time="\(time)">
+      \(cases.joined(separator: "\n"))
+        </testsuite>
+      </testsuites>
+
+      """
+  }
+
+  static func escape(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&apos;"
+      default:
+        // XML 1.0 forbids most control characters even escaped.
+        if u.value < 0x20 && u != "\n" && u != "\t" && u != "\r" { out += "?" } else { out.unicodeScalars.append(u) }
+      }
+    }
+    return out
+  }
+}

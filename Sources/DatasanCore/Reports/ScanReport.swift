@@ -1,0 +1,73 @@
+/// Everything a scan found: the content of the summary, the JSON report and the JUnit file.
+public struct ScanReport: Sendable {
+  public var info: DatasetInfo
+  public var total = 0
+  public var clean = 0
+  public var flagged = 0
+  /// Samples per sample kind (a sample counts under each of its kinds); findings per dataset kind.
+  public var counts: [FindingKind: Int] = [:]
+  /// The findings listed in the report: dataset findings first, then sample findings in
+  /// stream order, at most `--max-issues` in all.
+  public var issues: [Finding] = []
+  public var issuesTruncated = false
+  /// Every dataset finding.
+  public var datasetFindings: [Finding] = []
+  /// The first few sample findings of each kind (for the human summary).
+  public var examples: [FindingKind: [Finding]] = [:]
+  public var groupStats: [GroupStats] = []
+  public var labelStats: LabelStats?
+  /// Whether the scan passes the gate: no finding of severity error.
+  public var passed = true
+  /// Bytes of input read, and seconds the scan took.
+  public var bytesRead = 0
+  public var seconds = 0.0
+
+  public init(info: DatasetInfo) { self.info = info }
+}
+
+/// Collects the sample findings of batches into a ``ScanReport``.
+public struct ReportBuilder {
+  public private(set) var report: ScanReport
+  private let maxIssues: Int
+  private var sampleIssues: [Finding] = []
+  public static let examplesPerKind = 3
+
+  public init(info: DatasetInfo, maxIssues: Int) {
+    report = ScanReport(info: info)
+    self.maxIssues = maxIssues
+  }
+
+  /// Adds the verdict of one batch of `count` samples.
+  public mutating func add(_ verdict: BatchVerdict, count: Int) {
+    report.total += count
+    report.flagged += verdict.flagged.count
+    for findings in verdict.findings {
+      var seen: Set<FindingKind> = []
+      for f in findings {
+        if seen.insert(f.kind).inserted { report.counts[f.kind, default: 0] += 1 }
+        if sampleIssues.count < maxIssues { sampleIssues.append(f) } else { report.issuesTruncated = true }
+        if report.examples[f.kind, default: []].count < ReportBuilder.examplesPerKind {
+          report.examples[f.kind, default: []].append(f)
+        }
+      }
+    }
+  }
+
+  /// Completes the report with the statistics and dataset findings of `checker`.
+  public mutating func finish(checker: SampleChecker, datasetFindings: [Finding], bytesRead: Int, seconds: Double) -> ScanReport {
+    report.clean = report.total - report.flagged
+    report.groupStats = checker.groupStats
+    report.labelStats = report.info.labelName == nil ? nil : checker.labelStats
+    report.datasetFindings = datasetFindings
+    for f in datasetFindings { report.counts[f.kind, default: 0] += 1 }
+    let room = Swift.max(0, maxIssues - datasetFindings.count)
+    var issues = Array(datasetFindings.prefix(maxIssues))
+    issues.append(contentsOf: sampleIssues.prefix(room))
+    if sampleIssues.count > room || datasetFindings.count > maxIssues { report.issuesTruncated = true }
+    report.issues = issues
+    report.passed = report.flagged == 0 && !datasetFindings.contains { $0.severity == .error }
+    report.bytesRead = bytesRead
+    report.seconds = seconds
+    return report
+  }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The short human summary printed on stdout.
+public enum TextSummary {
+  /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
+  /// is quoted for dataset warnings.
+  public static func render(_ report: ScanReport) -> String {
+    var lines: [String] = []
+    let r = report
+    lines.append("datasan: \(r.info.path) (\(r.info.format.rawValue))")
+    let rate = r.seconds > 0 ? String(format: ", %.2f s", r.seconds) : ""
+    lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
+    let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
+    if !sampleKinds.isEmpty {
+      lines.append("")
+      lines.append("sample errors (moved to the quarantine by `datasan clean`):")
+      for kind in sampleKinds {
+        let n = r.counts[kind] ?? 0
+        lines.append("  \(kind.rawValue): \(n) sample\(n == 1 ? "" : "s")")
+        for f in r.examples[kind] ?? [] {
+          lines.append("    key \(f.key ?? "?"): \(f.detail)")
+        }
+        if n > (r.examples[kind]?.count ?? 0) { lines.append("    ...") }
+      }
+    }
+    if !r.datasetFindings.isEmpty {
+      lines.append("")
+      lines.append("dataset findings:")
+      for f in r.datasetFindings {
+        lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail)")
+      }
+    }
+    lines.append("")
+    if r.passed {
+      lines.append("PASS: no error findings")
+    } else {
+      var why: [String] = []
+      if r.flagged > 0 { why.append("\(r.flagged) flagged sample\(r.flagged == 1 ? "" : "s")") }
+      let promoted = r.datasetFindings.filter { $0.severity == .error }.count
+      if promoted > 0 { why.append("\(promoted) dataset finding\(promoted == 1 ? "" : "s") promoted to error") }
+      lines.append("FAIL: \(why.joined(separator: ", "))")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

@@ -1,0 +1,129 @@
+import Testing
+@testable import DatasanCore
+
+func makeInfo(shape: [Int], labels: Bool = true, format: DataFormat = .hdf5) -> DatasetInfo {
+  DatasetInfo(
+    format: format, path: "mem", sampleCount: nil, elementType: .float32, sampleShape: shape, featureName: "data",
+    labelName: labels ? "label" : nil)
+}
+
+func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Double]?) -> SampleBatch {
+  let b = SampleBatch.uniform(firstIndex: first, count: samples.count, elementType: .float32, shape: shape, labels: labels)
+  let n = shape.reduce(1, *)
+  let dst = b.storage.typed(Float.self, count: samples.count * n)
+  for (i, s) in samples.enumerated() { for (j, v) in s.enumerated() { dst[i * n + j] = v } }
+  return b
+}
+
+@Suite struct SampleCheckerTests {
+  @Test func flagsEachSampleKind() {
+    var options = CheckOptions()
+    options.numClasses = 3
+    let checker = SampleChecker(options: options, info: makeInfo(shape: [2, 2]))
+    var batch = floatBatch(
+      [[1, 2, 3, 4], [1, .nan, 3, .nan], [1, 2, .infinity, 4], [1, 2, 3, 4], [1, 2, 3, 4], [0, 0, 0, 0]],
+      shape: [2, 2], labels: [0, 1, 2, 5, .nan, 1])
+    batch.problems[5] = ReaderProblem(.unreadable, "chunk read failed")
+    let v = checker.check(batch)
+    #expect(v.flagged == [1, 2, 3, 4, 5])
+    #expect(v.findings[0].map(\.kind) == [.nanValue])
+    #expect(v.findings[0][0].detail == "2 NaN values, first at [0, 1]")
+    #expect(v.findings[1].map(\.kind) == [.infValue])
+    #expect(v.findings[1][0].detail.contains("+Inf"))
+    #expect(v.findings[2].map(\.kind) == [.labelOutOfDomain])
+    #expect(v.findings[3].map(\.kind) == [.nanValue])
+    #expect(v.findings[3][0].field == "label")
+    #expect(v.findings[4].map(\.kind) == [.unreadable])
+    #expect(v.cleanPositions(count: 6) == [0])
+    // Only the clean sample reaches the statistics.
+    #expect(checker.groupStats.map(\.values.count) == [2, 2])
+    #expect(checker.groupStats[1].values.max == 4)
+    #expect(checker.labelStats.histogram == [0: 1])
+  }
+
+  @Test func shapeMismatchAgainstFirstReadableSample() {
+    let checker = SampleChecker(options: CheckOptions(), info: makeInfo(shape: [2], labels: false))
+    let b = SampleBatch(
+      firstIndex: 0, count: 3, elementType: .float32, shape: [2], shapes: [[2], [3], [2]], offsets: [0, 2, 5, 7],
+      storage: ByteStorage(byteCount: 7 * 4), labels: nil, keys: .strings(["a", "b", "c"]))
+    let v = checker.check(b)
+    #expect(v.flagged == [1])
+    #expect(v.findings[0][0].kind == .shapeMismatch)
+    #expect(v.findings[0][0].key == "b")
+  }
+
+  @Test func statisticsMatchNaiveComputation() {
+    var rng = SplitMix(state: 42)
+    let samples = (0..<300).map { _ in (0..<12).map { _ in Float.random(in: 0...255, using: &rng).rounded() } }
+    let checker = SampleChecker(options: CheckOptions(), info: makeInfo(shape: [3, 4], labels: false))
+    for start in stride(from: 0, to: 300, by: 64) {
+      let part = Array(samples[start..<min(300, start + 64)])
+      _ = checker.check(floatBatch(first: start, part, shape: [3, 4], labels: nil))
+    }
+    for g in 0..<3 {
+      let xs = samples.flatMap { Array($0[(g * 4)..<(g * 4 + 4)]) }.map(Double.init)
+      let mean = xs.reduce(0, +) / Double(xs.count)
+      let std = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+      let s = checker.groupStats[g].values
+      #expect(s.count == xs.count)
+      #expect(abs(s.mean - mean) < 1e-9)
+      #expect(abs(s.std - std) < 1e-9)
+      #expect(s.min == xs.min()! && s.max == xs.max()!)
+    }
+  }
+}
+
+@Suite struct DatasetCheckTests {
+  func stats(_ name: String, _ xs: [Double]) -> GroupStats {
+    var g = GroupStats(name: name)
+    xs.forEach { g.values.add($0) }
+    return g
+  }
+
+  @Test func scaleConstantExtremeAndImbalance() {
+    var big = stats("f2", [0, 2e4, -2e4])
+    big.extremeCount = 1
+    big.extremeMax = 2e6
+    let groups = [stats("f0", [0.001, -0.001, 0]), stats("f1", [5, 5, 5]), big]
+    let findings = DatasetChecks.findings(groups: groups, labels: nil, options: CheckOptions(), fixCommand: "datasan clean x -o y")
+    let kinds = findings.map(\.kind)
+    #expect(kinds == [.unnormalizedScale, .scaleImbalance, .constantFeature, .extremeValue])
+    #expect(findings.allSatisfy { $0.severity == .warning })
+    #expect(findings[0].detail.contains("datasan clean x -o y"))
+  }
+
+  @Test func classesMissingAndImbalanced() {
+    var labels = LabelStats()
+    for _ in 0..<500 { labels.add(0) }
+    for _ in 0..<3 { labels.add(1) }
+    var options = CheckOptions()
+    options.numClasses = 4
+    options.strict = true
+    let findings = DatasetChecks.findings(groups: [], labels: labels, options: options, fixCommand: "")
+    #expect(findings.map(\.kind) == [.classMissing, .classMissing, .classImbalance])
+    #expect(findings.allSatisfy { $0.severity == .error })
+  }
+}
+
+@Suite struct ReportTests {
+  @Test func jsonHasTheSpecFields() {
+    var report = ScanReport(info: makeInfo(shape: [1]))
+    report.total = 3
+    report.clean = 2
+    report.flagged = 1
+    report.counts[.nanValue] = 1
+    report.issues = [Finding(kind: .nanValue, severity: .error, index: 1, key: "1", field: "data", detail: "1 NaN value")]
+    report.passed = false
+    let json = JSONReport.value(of: report, version: "0.1.0").serialized()
+    #expect(json.hasPrefix(#"{"schema":"datasan-report/1","tool":{"name":"datasan","version":"0.1.0"}"#))
+    #expect(json.contains(#""samples":{"total":3,"clean":2,"flagged":1}"#))
+    #expect(json.contains(#""issues":[{"kind":"nan_value","severity":"error","index":1,"key":"1","field":"data","detail":"1 NaN value"}]"#))
+    #expect(json.hasSuffix(#""passed":false}"#))
+  }
+
+  @Test func jsonEscapesAndNonFinite() {
+    #expect(JSONValue.string("a\"b\n\u{1}").serialized() == #""a\"b\n\u0001""#)
+    #expect(JSONValue.number(.nan).serialized() == "null")
+    #expect(JSONValue.number(255).serialized() == "255")
+  }
+}
