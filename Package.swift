@@ -31,7 +31,7 @@ let package = Package(
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
-    .testTarget(name: "DatasanCLITests", dependencies: ["datasan"]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5"]),
   ],
   swiftLanguageModes: [.v5]
 )
