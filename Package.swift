@@ -21,8 +21,11 @@ let package = Package(
     // One target per format, behind the Reader / Writer seams of DatasanCore.
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5"]),
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
+    .target(name: "CDatasanPNG", dependencies: ["CPNG"]),  // real C: owns libpng's setjmp
+    .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
+    .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.
-    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV"]),
+    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
     // The command line: options and exit codes only.
     .executableTarget(
       name: "datasan",
@@ -31,6 +34,8 @@ let package = Package(
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
+    .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
+    .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanLMDB", "CLMDB"]),
     .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5"]),
   ],
   swiftLanguageModes: [.v5]

@@ -14,6 +14,12 @@ public struct ReadOptions: Sendable {
   public var labelColumn: String? = nil
   /// CSV: `--text-columns`.
   public var textColumns: [String] = []
+  /// PNG folders: `--list FILE` in convert_imageset's `relative/path.png LABEL` layout.
+  public var listFile: String? = nil
+  /// PNG / LMDB: images larger than this many pixels are refused before decoding (`--max-pixels`).
+  public var maxPixels: Int = 100_000_000
+  /// PNG / LMDB: decoded images are C x H x W (`.first`) or H x W x C (`.last`, `--channel-axis last`).
+  public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
   public var batchBytes: Int = 8 << 20
 
