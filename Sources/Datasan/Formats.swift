@@ -1,0 +1,82 @@
+@_exported import DatasanCore
+import DatasanCSV
+import DatasanHDF5
+import Foundation
+
+/// The formats this build of datasan reads and writes, behind the ``FormatBackend`` seam.
+public struct Formats: FormatBackend {
+  public init() {}
+
+  /// SPEC.md `--format auto`: by magic bytes, then extension; a directory holding
+  /// `data.mdb` is LMDB, any other directory is a PNG folder.
+  public func detectFormat(path: String) throws -> DataFormat {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw DatasanError(path: path, "no such file or directory")
+    }
+    if isDir.boolValue {
+      if FileManager.default.fileExists(atPath: path + "/data.mdb") { return .lmdb }
+      return .png
+    }
+    if HDF5Format.looksLikeHDF5(path: path) { return .hdf5 }
+    let magic = Formats.leadingBytes(path, count: 8)
+    if magic.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+      throw DatasanError(path: path, "is a single PNG file; point datasan at the folder that holds the images")
+    }
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "h5", "hdf5", "hdf", "he5":
+      throw DatasanError(path: path, "not an HDF5 file (no HDF5 signature)")
+    case "csv", "tsv", "txt": return .csv
+    case "mdb", "lmdb": return .lmdb
+    default: break
+    }
+    if Formats.looksLikeText(magic: Formats.leadingBytes(path, count: 4096)) { return .csv }
+    throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder or CSV); use --format")
+  }
+
+  public func openReader(format: DataFormat, path: String, options: ReadOptions) throws -> SampleReader {
+    switch format {
+    case .hdf5: return try HDF5Reader(path: path, options: options)
+    case .csv: return try CSVReader(path: path, options: options)
+    case .lmdb, .png:
+      throw DatasanError(path: path, "the \(format.rawValue) format is not supported by this build yet")
+    }
+  }
+
+  public func makeWriter(format: DataFormat, path: String, request: WriterRequest) throws -> SampleWriter {
+    let source = request.source
+    switch format {
+    case .hdf5:
+      var featureName = "data"
+      var labelName: String? = source.labelName == nil ? nil : "label"
+      var layout: HDF5Layout? = nil
+      if source.format == .hdf5 {
+        featureName = source.featureName
+        labelName = source.labelName
+        if case .hdf5(let l) = source.layout { layout = l }
+      }
+      var normalization: NormalizationParameters? = nil
+      if case .normalized(let p) = request.content { normalization = p }
+      return try HDF5Writer(
+        path: path, featureName: featureName, labelName: labelName, sampleShape: request.sampleShape,
+        elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization)
+    case .csv:
+      return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
+    case .lmdb, .png:
+      throw DatasanError(path: path, "writing \(format.rawValue) is not supported by this build yet")
+    }
+  }
+
+  public func writesDirectory(_ format: DataFormat) -> Bool { format == .png || format == .lmdb }
+
+  static func leadingBytes(_ path: String, count: Int) -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+    defer { try? handle.close() }
+    return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+  }
+
+  static func looksLikeText(magic: [UInt8]) -> Bool {
+    guard !magic.isEmpty else { return false }
+    return !magic.contains(0)
+  }
+}

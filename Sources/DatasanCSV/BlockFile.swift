@@ -1,0 +1,126 @@
+import DatasanCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A read-only file read in large blocks into one buffer that keeps the unconsumed bytes.
+///
+/// `buffer[start..<end]` holds bytes not consumed yet. ``fill()`` moves them to the front and reads
+/// more; the buffer grows only when a single record does not fit in it.
+final class BlockFile {
+  let path: String
+  private let fd: Int32
+  @exclusivity(unchecked) private(set) var buffer: UnsafeMutablePointer<UInt8>
+  private(set) var capacity: Int
+  /// First unconsumed byte.
+  @exclusivity(unchecked) var start = 0
+  /// End of the bytes read.
+  @exclusivity(unchecked) private(set) var end = 0
+  /// Whether the end of the file has been read.
+  @exclusivity(unchecked) private(set) var eof = false
+  /// Bytes read from the file so far.
+  private(set) var totalRead = 0
+  /// A record may not grow the buffer past this (an unterminated quote in a huge file).
+  let maxCapacity: Int
+
+  init(path: String, blockSize: Int = 4 << 20, maxCapacity: Int = 256 << 20) throws {
+    self.path = path
+    var st = stat()
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+      throw DatasanError(path: path, "cannot open: \(String(cString: strerror(errno)))")
+    }
+    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw DatasanError(path: path, "is a directory, not a CSV file")
+    }
+    self.fd = fd
+    capacity = blockSize
+    self.maxCapacity = Swift.max(maxCapacity, blockSize)
+    buffer = .allocate(capacity: blockSize)
+  }
+
+  deinit {
+    close(fd)
+    buffer.deallocate()
+  }
+
+  /// Number of unconsumed bytes in the buffer.
+  var available: Int { end - start }
+
+  /// Moves the unconsumed bytes to the front and reads at least one more block (or up to the end of
+  /// the file). Returns false when nothing more could be read (end of file).
+  @discardableResult
+  func fill() throws -> Bool {
+    if eof { return false }
+    if start > 0 {
+      let n = end - start
+      if n > 0 { buffer.update(from: buffer + start, count: n) }
+      start = 0
+      end = n
+    }
+    if end == capacity {
+      guard capacity < maxCapacity else {
+        throw DatasanError(
+          path: path,
+          "a record is longer than \(maxCapacity >> 20) MiB (an unterminated quote?)")
+      }
+      let newCapacity = Swift.min(capacity * 2, maxCapacity)
+      let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+      grown.update(from: buffer, count: end)
+      buffer.deallocate()
+      buffer = grown
+      capacity = newCapacity
+    }
+    while true {
+      let n = read(fd, buffer + end, capacity - end)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw DatasanError(path: path, "read error: \(String(cString: strerror(errno)))")
+      }
+      if n == 0 {
+        eof = true
+        return false
+      }
+      end += n
+      totalRead += n
+      return true
+    }
+  }
+
+  /// Up to `count` bytes from the first unconsumed one, read with pread(2) without touching the buffer,
+  /// and whether they reach the end of the file (for dialect detection over a fixed window whatever
+  /// the block size).
+  func peek(_ count: Int) throws -> (bytes: [UInt8], reachesEnd: Bool) {
+    var out = [UInt8](repeating: 0, count: count)
+    let offset = totalRead - available
+    var got = 0
+    var reachesEnd = false
+    try out.withUnsafeMutableBytes { raw in
+      while got < count {
+        let n = pread(fd, raw.baseAddress! + got, count - got, off_t(offset + got))
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw DatasanError(path: path, "read error: \(String(cString: strerror(errno)))")
+        }
+        if n == 0 {
+          reachesEnd = true
+          break
+        }
+        got += n
+      }
+    }
+    out.removeLast(count - got)
+    return (out, reachesEnd)
+  }
+
+  /// Reads until at least `count` unconsumed bytes (at most a buffer's worth) are buffered or the file ends.
+  func ensure(_ count: Int) throws {
+    while available < Swift.min(count, capacity) && !eof { try fill() }
+  }
+}

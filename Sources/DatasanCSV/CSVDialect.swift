@@ -1,0 +1,116 @@
+import DatasanCore
+
+/// Detection of the CSV dialect (delimiter, header) and of the column roles.
+enum CSVDialect {
+  /// The delimiters tried by detection, in order of preference.
+  static let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), 0x09]
+
+  /// The delimiter of the records in `base[0..<count]`.
+  ///
+  /// Each candidate tokenizes up to `maxRecords` records (quotes respected). A candidate counts when
+  /// the first record has more than one field; its score is the fraction of records with that many
+  /// fields. The best score wins; ties go to the earlier candidate (`,` then `;` then tab). When no
+  /// candidate splits the first record, the file has one column and the delimiter is `,`.
+  static func detectDelimiter(_ base: UnsafePointer<UInt8>, count: Int, isEOF: Bool, maxRecords: Int = 100) -> UInt8 {
+    var best: (score: Double, delimiter: UInt8)? = nil
+    let fields = CSVFieldSpans()
+    for delimiter in candidates {
+      let tokenizer = CSVTokenizer(delimiter: delimiter)
+      var at = 0
+      var first = -1
+      var records = 0
+      var same = 0
+      while records < maxRecords {
+        guard case .record(let b) = tokenizer.scanRecord(base, count: count, at: at, isEOF: isEOF, into: fields)
+        else { break }
+        at = b.next
+        if b.isBlank { continue }
+        if first < 0 { first = fields.count }
+        records += 1
+        if fields.count == first { same += 1 }
+      }
+      guard first > 1 else { continue }
+      let score = Double(same) / Double(records)
+      if best == nil || score > best!.score { best = (score, delimiter) }
+    }
+    return best?.delimiter ?? UInt8(ascii: ",")
+  }
+
+  /// Whether a record is a header: at least one field is neither a number (Inf included) nor an NA
+  /// token. A row of numbers with missing values (`1,,NA,3`) is data; so is an empty row.
+  static func looksLikeHeader(_ base: UnsafePointer<UInt8>, fields: CSVFieldSpans) -> Bool {
+    var scratch: [UInt8] = []
+    for k in 0..<fields.count {
+      let value = CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) {
+        CSVNumberParser.parse($0)
+      }
+      if value == .invalid { return true }
+    }
+    return false
+  }
+
+  /// Resolves `--label-column` / `--text-columns` entries: a header name first, else a 0-based index.
+  static func resolveColumn(_ spec: String, names: [String], hasHeader: Bool, option: String, path: String) throws
+    -> Int
+  {
+    if hasHeader, let i = names.firstIndex(of: spec) { return i }
+    let trimmed = spec.trimmingSpaces
+    if let i = Int(trimmed), i >= 0, i < names.count { return i }
+    let shown = names.prefix(20).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 20 ? ", ..." : "")
+    if hasHeader {
+      throw DatasanError(
+        path: path,
+        "\(option) '\(spec)' is neither a column name nor a 0-based column index; the \(names.count) columns are \(shown)"
+      )
+    }
+    throw DatasanError(
+      path: path,
+      "\(option) '\(spec)' is not a 0-based column index below \(names.count) (the file has no header)")
+  }
+}
+
+/// Counts, per column, how the first data rows parse, to tell numeric columns from text.
+struct ColumnTypeTally {
+  var numbers: [Int]
+  var nonMissing: [Int]
+  /// The first value per column that is not a number, with its line (for error messages).
+  var firstInvalid: [(line: Int, value: String)?]
+
+  init(columns: Int) {
+    numbers = Array(repeating: 0, count: columns)
+    nonMissing = Array(repeating: 0, count: columns)
+    firstInvalid = Array(repeating: nil, count: columns)
+  }
+
+  /// A column is numeric when at least half of its non-NA values parse as numbers (so a column with
+  /// no value at all is numeric).
+  func isNumeric(_ column: Int) -> Bool { 2 * numbers[column] >= nonMissing[column] }
+}
+
+extension String {
+  var trimmingSpaces: String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+    while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+    return String(s)
+  }
+}
+
+/// A short, printable form of a field value for messages (line endings shown as `\n`, `\r`).
+func shortValue(_ bytes: UnsafeRawBufferPointer, limit: Int = 40) -> String {
+  var out = ""
+  var n = 0
+  for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
+    if n == limit {
+      out += "..."
+      break
+    }
+    switch scalar {
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    default: out.unicodeScalars.append(scalar)
+    }
+    n += 1
+  }
+  return out
+}

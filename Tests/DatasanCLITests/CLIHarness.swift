@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// Runs the built `datasan` binary as a user would and captures what it prints.
+struct CLI {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// The package root, found from this file.
+  static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  static func fixture(_ path: String) -> String { root.appendingPathComponent("Fixtures/" + path).path }
+
+  /// The `datasan` executable built beside this test bundle.
+  static let binary: String = {
+    var candidates: [URL] = []
+    if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+    candidates.append(Bundle.main.bundleURL)
+    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+    candidates.append(root.appendingPathComponent(".build/debug"))
+    for dir in candidates {
+      let path = dir.appendingPathComponent("datasan").path
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return root.appendingPathComponent(".build/debug/datasan").path
+  }()
+
+  static func run(_ arguments: [String], cwd: String? = nil) throws -> Result {
+    let process = try start(arguments, cwd: cwd)
+    let out = process.standardOutput as! Pipe
+    let err = process.standardError as! Pipe
+    // Read both pipes to the end before waiting, so a chatty child never blocks.
+    var outData = Data()
+    var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+      outData = out.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+
+  static func start(_ arguments: [String], cwd: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    process.standardOutput = Pipe()
+    process.standardError = Pipe()
+    try process.run()
+    return process
+  }
+}
+
+/// A fresh temporary folder per test.
+func makeTempDir() throws -> String {
+  let dir = NSTemporaryDirectory() + "datasan-cli-\(UUID().uuidString)"
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  return dir
+}
+
+/// The JSON report, decoded with Foundation (independent of datasan's own JSON writer).
+struct Report: Decodable {
+  struct Samples: Decodable { var total: Int; var clean: Int; var flagged: Int }
+  struct Issue: Decodable {
+    var kind: String
+    var severity: String
+    var index: Int?
+    var key: String?
+    var field: String?
+    var detail: String
+  }
+  struct Group: Decodable { var name: String; var count: Int; var min: Double?; var max: Double?; var mean: Double?; var std: Double? }
+  struct Labels: Decodable { var min: Double?; var max: Double?; var histogram: [String: Int] }
+  struct Stats: Decodable { var groups: [Group]; var labels: Labels? }
+  struct Input: Decodable { var path: String; var format: String }
+  var schema: String
+  var input: Input
+  var samples: Samples
+  var counts: [String: Int]
+  var issues: [Issue]
+  var issues_truncated: Bool
+  var stats: Stats
+  var passed: Bool
+
+  static func load(_ path: String) throws -> Report {
+    try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+  }
+
+  func count(_ kind: String) -> Int { counts[kind] ?? 0 }
+}
+
+/// One line of a `.reasons.jsonl` file.
+struct Reason: Decodable, Equatable {
+  var index: Int
+  var key: String
+  var kinds: [String]
+  var detail: String
+
+  static func load(_ path: String) throws -> [Reason] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+      try JSONDecoder().decode(Reason.self, from: Data($0.utf8))
+    }
+  }
+}

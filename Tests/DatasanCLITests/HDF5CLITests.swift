@@ -1,0 +1,132 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+/// Fixtures/hdf5/dirty.h5 (Fixtures/make_hdf5_fixtures.py): data float32 (40,3,4,4) in [0,255];
+/// sample 3 has 2 NaN, sample 7 one +Inf, sample 11 one -Inf; label int64 0..4 with
+/// sample 5 = -1 and sample 9 = 7.
+@Suite struct HDF5CLITests {
+  let dirty = CLI.fixture("hdf5/dirty.h5")
+
+  @Test func scanDirtyFindsEverySampleProblem() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["scan", dirty, "--num-classes", "5", "--report", dir + "/r.json", "--junit", dir + "/j.xml"])
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stdout.contains("FAIL"))
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.schema == "datasan-report/1")
+    #expect(report.input.format == "hdf5")
+    #expect(report.samples.total == 40 && report.samples.flagged == 5 && report.samples.clean == 35)
+    #expect(report.count("nan_value") == 1)
+    #expect(report.count("inf_value") == 2)
+    #expect(report.count("label_out_of_domain") == 2)
+    #expect(report.count("unnormalized_scale") == 3)
+    let flaggedKeys = Set(report.issues.filter { $0.severity == "error" }.compactMap(\.key))
+    #expect(flaggedKeys == ["3", "5", "7", "9", "11"])
+    #expect(report.issues.first { $0.key == "3" }?.detail.hasPrefix("2 NaN values") == true)
+    #expect(report.stats.groups.map(\.name) == ["data[0]", "data[1]", "data[2]"])
+    #expect(!report.passed)
+  }
+
+  @Test func cleanFixtureScanPasses() throws {
+    let r = try CLI.run(["scan", CLI.fixture("hdf5/clean_small.h5")])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("PASS"))
+  }
+
+  @Test func strictPromotesWarnings() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["scan", CLI.fixture("hdf5/constant.h5"), "--strict", "--report", dir + "/r.json"])
+    #expect(r.status == 1)
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.samples.flagged == 0)
+    #expect(report.count("constant_feature") == 1)
+    #expect(report.issues.contains { $0.kind == "constant_feature" && $0.severity == "error" })
+    #expect(try CLI.run(["scan", CLI.fixture("hdf5/constant.h5")]).status == 0)
+  }
+
+  @Test func maxIssuesTruncatesListNotCounts() throws {
+    let dir = try makeTempDir()
+    _ = try CLI.run(["scan", dirty, "--num-classes", "5", "--max-issues", "2", "--report", dir + "/r.json"])
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.issues.count == 2 && report.issues_truncated)
+    #expect(report.samples.flagged == 5 && report.count("inf_value") == 2)
+  }
+
+  @Test func cleanWritesNormalizedOutputAndQuarantine() throws {
+    let dir = try makeTempDir()
+    let out = dir + "/out.h5"
+    let before = try Data(contentsOf: URL(fileURLWithPath: dirty))
+    let r = try CLI.run(["clean", dirty, "-o", out, "--num-classes", "5", "--stats-out", dir + "/stats.json"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dirty)) == before)
+
+    let data = try #require(HDF5ReadBack.read(out, "data"))
+    #expect(data.dims == [35, 3, 4, 4])
+    #expect(data.typeClass == "float" && data.typeSize == 4)
+    #expect(data.values.allSatisfy { $0 >= -1 && $0 <= 1 })
+    #expect(data.values.contains(-1) && data.values.contains(1))
+    let label = try #require(HDF5ReadBack.read(out, "label"))
+    #expect(label.dims == [35] && label.typeClass == "integer" && label.typeSize == 8)
+    #expect(HDF5ReadBack.hasAttribute(out, "data", "datasan_normalize"))
+
+    let quarantine = try #require(HDF5ReadBack.read(dir + "/out.quarantine.h5", "data"))
+    #expect(quarantine.dims == [5, 3, 4, 4])
+    #expect(quarantine.values.filter(\.isNaN).count == 2)  // sample 3's NaN kept as they were
+    let qlabels = try #require(HDF5ReadBack.read(dir + "/out.quarantine.h5", "label"))
+    #expect(qlabels.values[1] == -1 && qlabels.values[3] == 7)
+
+    let reasons = try Reason.load(dir + "/out.quarantine.h5.reasons.jsonl")
+    #expect(reasons.map(\.index) == [3, 5, 7, 9, 11])
+    #expect(reasons[0].kinds == ["nan_value"] && reasons[1].kinds == ["label_out_of_domain"])
+
+    // Nothing lost: the clean labels plus the quarantined labels are the input's, in order.
+    let input = try #require(HDF5ReadBack.read(dirty, "label"))
+    var merged: [Double] = []
+    var c = 0
+    var q = 0
+    let flagged: Set = [3, 5, 7, 9, 11]
+    for i in 0..<40 {
+      if flagged.contains(i) { merged.append(qlabels.values[q]); q += 1 } else { merged.append(label.values[c]); c += 1 }
+    }
+    #expect(merged == input.values)
+    let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/stats.json"))) as? [String: Any]
+    #expect((stats?["groups"] as? [Any])?.count == 3)
+  }
+
+  @Test func existingOutputNeedsForceAndInputIsNeverOutput() throws {
+    let dir = try makeTempDir()
+    let out = dir + "/out.h5"
+    #expect(try CLI.run(["clean", dirty, "-o", out]).status == 0)
+    let again = try CLI.run(["clean", dirty, "-o", out])
+    #expect(again.status == 2 && again.stderr.contains("--force"))
+    #expect(try CLI.run(["clean", dirty, "-o", out, "--force"]).status == 0)
+    let copy = dir + "/in.h5"
+    try FileManager.default.copyItem(atPath: dirty, toPath: copy)
+    let same = try CLI.run(["clean", copy, "-o", copy, "--force"])
+    #expect(same.status == 2 && same.stderr.contains("input"))
+  }
+
+  @Test func junitIsWellFormedWithOneCasePerKind() throws {
+    let dir = try makeTempDir()
+    _ = try CLI.run(["scan", dirty, "--num-classes", "5", "--junit", dir + "/j.xml"])
+    let xml = try Data(contentsOf: URL(fileURLWithPath: dir + "/j.xml"))
+    let counter = JUnitCounter()
+    let parser = XMLParser(data: xml)
+    parser.delegate = counter
+    #expect(parser.parse())
+    #expect(counter.testcases == 13)
+    #expect(counter.failures == 3)  // nan_value, inf_value, label_out_of_domain
+  }
+}
+
+final class JUnitCounter: NSObject, XMLParserDelegate {
+  var testcases = 0
+  var failures = 0
+  func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    if name == "testcase" { testcases += 1 }
+    if name == "failure" { failures += 1 }
+  }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// A clean run killed halfway leaves no output and an untouched input.
+@Suite struct InterruptTests {
+  /// A CSV big enough that cleaning it takes a while (~25 MB).
+  static func bigCSV(in dir: String) throws -> String {
+    let path = dir + "/big.csv"
+    var text = "a,b,c,d,e,f,g,h,label\n"
+    text.reserveCapacity(1 << 20)
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    for row in 0..<400_000 {
+      let v = Double(row % 977)
+      text += "\(v),\(v * 0.5),\(v + 1),\(v * 3.25),\(row % 13),\(v - 7),\(v * 1e-3),\(v * 2),\(row % 10)\n"
+      if text.utf8.count > 1 << 20 {
+        try handle.write(contentsOf: Data(text.utf8))
+        text.removeAll(keepingCapacity: true)
+      }
+    }
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.close()
+    return path
+  }
+
+  @Test(arguments: [SIGINT, SIGTERM])
+  func interruptedCleanLeavesNothing(signal: Int32) throws {
+    let dir = try makeTempDir()
+    let input = try InterruptTests.bigCSV(in: dir)
+    let before = try Data(contentsOf: URL(fileURLWithPath: input))
+    let outDir = dir + "/out"
+    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+
+    let process = try CLI.start(["clean", input, "-o", outDir + "/clean.h5", "--quiet"])
+    // Wait until the second pass has created its temporary outputs, then interrupt.
+    let deadline = Date().addingTimeInterval(120)
+    var sawTemporary = false
+    while Date() < deadline && process.isRunning {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? []
+      if names.contains(where: { $0.contains(".datasan-tmp") }) {
+        sawTemporary = true
+        break
+      }
+      usleep(20_000)
+    }
+    #expect(sawTemporary, "the clean run finished before it could be interrupted")
+    kill(process.processIdentifier, signal)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 128 + signal)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: outDir).isEmpty)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == before)
+  }
+}
