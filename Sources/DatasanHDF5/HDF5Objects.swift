@@ -1,0 +1,146 @@
+import CHDF5
+
+// Files, links and dataset creation properties: the lookups the reader and writer share.
+
+extension HDF5Handle where Kind == HDF5FileKind {
+  /// Opens an existing file read-only.
+  ///
+  /// File locking stays on (a writer holding the file makes the open fail) but is skipped
+  /// on file systems that do not support it. The corresponding C function is `H5Fopen`.
+  static func openReadOnly(_ path: String) throws -> HDF5File {
+    let fapl = try HDF5Plist.create(datasan_h5p_file_access())
+    try HDF5.call("H5Pset_file_locking") { H5Pset_file_locking(fapl.id, true, true) }
+    return try HDF5File("H5Fopen") { H5Fopen(path, datasan_h5f_acc_rdonly(), fapl.id) }
+  }
+
+  /// Creates `path`, replacing any file there. The corresponding C function is `H5Fcreate`.
+  static func create(_ path: String) throws -> HDF5File {
+    try HDF5File("H5Fcreate") {
+      H5Fcreate(path, datasan_h5f_acc_trunc(), datasan_h5p_default(), datasan_h5p_default())
+    }
+  }
+
+  /// The file's size in bytes, when the library knows it.
+  var fileSize: UInt64? {
+    var size: UInt64 = 0
+    guard (try? HDF5.call("H5Fget_filesize", { H5Fget_filesize(id, &size) })) != nil else { return nil }
+    return size
+  }
+
+  /// Whether every link along `name` ("data", "/train/images") exists.
+  ///
+  /// The corresponding C function is `H5Lexists`, called once per path component (it
+  /// fails, rather than answering false, when an intermediate group is missing).
+  func linkExists(_ name: String) throws -> Bool {
+    let absolute = name.hasPrefix("/")
+    let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+    if parts.isEmpty { return absolute }  // "/" is the root group
+    var prefix = absolute ? "/" : ""
+    for part in parts {
+      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+      let exists = try HDF5.call("H5Lexists") { H5Lexists(id, prefix, datasan_h5p_default()) }
+      if exists == 0 { return false }
+    }
+    return true
+  }
+
+  /// The kind of object at `name` (group, dataset, named datatype), which must exist.
+  ///
+  /// The corresponding C functions are `H5Oopen` and `H5Iget_type`.
+  func objectType(_ name: String) throws -> H5I_type_t {
+    let object = try HDF5Object("H5Oopen") { H5Oopen(id, name, datasan_h5p_default()) }
+    return try HDF5.check("H5Iget_type", failsWhen: { $0 == H5I_BADID }) { H5Iget_type(object.id) }
+  }
+
+  /// Opens the dataset `name`. The corresponding C function is `H5Dopen2`.
+  func openDataset(_ name: String) throws -> HDF5Dataset {
+    try HDF5Dataset("H5Dopen2") { H5Dopen2(id, name, datasan_h5p_default()) }
+  }
+
+  /// The names of the datasets and groups directly under the root (at most `limit` of each).
+  ///
+  /// The corresponding C function is `H5Literate`.
+  func rootMembers(limit: Int = 20) -> (datasets: [String], groups: [String]) {
+    let names = HDF5NameList()
+    HDF5.ignoringErrors {
+      withExtendedLifetime(names) {
+        H5Literate(
+          id, H5_INDEX_NAME, H5_ITER_INC, nil,
+          { _, name, _, context in
+            guard let name, let context else { return 0 }
+            let names = Unmanaged<HDF5NameList>.fromOpaque(context).takeUnretainedValue()
+            names.all.append(String(cString: name))
+            return names.all.count >= 200 ? 1 : 0
+          }, Unmanaged.passUnretained(names).toOpaque())
+      }
+    }
+    var datasets: [String] = []
+    var groups: [String] = []
+    for name in names.all {
+      switch try? objectType(name) {
+      case H5I_DATASET where datasets.count < limit: datasets.append(name)
+      case H5I_GROUP where groups.count < limit: groups.append(name)
+      default: break
+      }
+    }
+    return (datasets, groups)
+  }
+}
+
+/// Names collected by an iteration callback.
+final class HDF5NameList {
+  var all: [String] = []
+}
+
+/// How a dataset is stored: layout, chunk shape and filters.
+struct HDF5Storage {
+  /// Chunk dimensions, nil unless the layout is chunked.
+  var chunks: [Int]?
+  /// Whether the layout is contiguous (not chunked, compact or virtual).
+  var contiguous: Bool
+  var gzipLevel: Int?
+  var shuffle: Bool
+  var fletcher32: Bool
+
+  /// Inspects the creation property list of `dataset` (of rank `rank`).
+  ///
+  /// - Throws: ``HDF5Unsupported`` when a filter
+  ///   of the pipeline is not available in this libhdf5, so that no chunk could be read.
+  init(of dataset: HDF5Dataset, rank: Int) throws {
+    let plist = try dataset.creationPlist()
+    let layout = try HDF5.check("H5Pget_layout", failsWhen: { $0 == H5D_LAYOUT_ERROR }) { H5Pget_layout(plist.id) }
+    contiguous = layout == H5D_CONTIGUOUS
+    chunks = nil
+    if layout == H5D_CHUNKED, rank > 0 {
+      var dims = [UInt64](repeating: 0, count: rank)
+      let n = try HDF5.call("H5Pget_chunk") { H5Pget_chunk(plist.id, Int32(rank), &dims) }
+      if Int(n) == rank { chunks = dims.map { Int(clamping: $0) } }
+    }
+    gzipLevel = nil
+    shuffle = false
+    fletcher32 = false
+    let count = try HDF5.call("H5Pget_nfilters") { H5Pget_nfilters(plist.id) }
+    for index in 0..<UInt32(count) {
+      var flags: UInt32 = 0
+      var valueCount = 8
+      var values = [UInt32](repeating: 0, count: 8)
+      var name = [CChar](repeating: 0, count: 64)
+      var config: UInt32 = 0
+      let filter = try HDF5.call("H5Pget_filter2") {
+        H5Pget_filter2(plist.id, index, &flags, &valueCount, &values, name.count, &name, &config)
+      }
+      switch filter {
+      case H5Z_FILTER_DEFLATE: gzipLevel = valueCount > 0 ? Int(values[0]) : 4
+      case H5Z_FILTER_SHUFFLE: shuffle = true
+      case H5Z_FILTER_FLETCHER32: fletcher32 = true
+      default: break
+      }
+      let available = try HDF5.call("H5Zfilter_avail") { H5Zfilter_avail(filter) }
+      if available == 0 {
+        let label = String(cString: name)
+        throw HDF5Unsupported(
+          isType: false, what: "compression filter \(label.isEmpty ? "" : "'\(label)' ")(id \(filter)), which this libhdf5 cannot decode")
+      }
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import DatasanCore
+@testable import DatasanHDF5
+import Testing
+
+/// Label datasets: default, named, (N) and (N, 1), every numeric type; nested dataset paths.
+@Suite struct HDF5ReaderLabelTests {
+  let labels = Fixture.hdf5("labels.h5")
+  let features = (0..<10).flatMap { i in [Double(10 * i), Double(10 * i + 1)] }
+
+  func layout(_ info: DatasetInfo) -> HDF5Layout? {
+    if case .hdf5(let layout) = info.layout { return layout }
+    return nil
+  }
+
+  @Test func defaultLabelDatasetIsUsedWhenPresent() throws {
+    let result = try readAll(labels)
+    #expect(result.values == features)
+    #expect(result.labels == (0..<10).map { Double($0 % 3) })
+    #expect(result.info.labelName == "label")
+    #expect(layout(result.info)?.labelType == .int64)
+    #expect(layout(result.info)?.labelRank == 1)
+  }
+
+  @Test func labelsOfShapeNBy1() throws {
+    let result = try readAll(labels, labels: "label_n1")
+    #expect(result.labels == (0..<10).map { Double($0) * 0.5 })
+    #expect(result.info.labelName == "label_n1")
+    #expect(layout(result.info)?.labelType == .float32)
+    #expect(layout(result.info)?.labelRank == 2)
+  }
+
+  @Test func labelTypesAreConvertedToDouble() throws {
+    #expect(try readAll(labels, labels: "label_u8").labels == (0..<10).map { Double(200 + $0) })
+    #expect(try readAll(labels, labels: "label_be").labels == (0..<10).map { Double(-$0) })
+    #expect(layout(try readAll(labels, labels: "label_be").info)?.labelType == .int32)
+    #expect(try readAll(labels, labels: "label_f2").labels == (0..<10).map { Double($0) / 4 })
+  }
+
+  @Test func noLabelsWhenAbsentOrDisabled() throws {
+    #expect(try readAll(Fixture.hdf5("dtypes.h5"), dataset: "f4").labels == nil)
+    let disabled = try readAll(labels, labels: "")
+    #expect(disabled.labels == nil)
+    #expect(disabled.info.labelName == nil)
+  }
+
+  @Test func badLabelDatasets() throws {
+    let missing = datasanError { _ = try readAll(labels, labels: "nope") }
+    #expect(missing?.message.hasPrefix("no label dataset 'nope'") == true)
+    #expect(missing?.message.contains("label_n1") == true)
+
+    let twoD = datasanError { _ = try readAll(labels, labels: "label_2d") }
+    #expect(twoD?.message == "label dataset 'label_2d' has shape (10, 2); expected (N) or (N, 1)")
+
+    let short = datasanError { _ = try readAll(labels, labels: "label_short") }
+    #expect(short?.message == "label dataset 'label_short' has 9 labels but dataset 'data' has 10 samples")
+
+    let strings = datasanError { _ = try readAll(labels, labels: "label_str") }
+    #expect(strings?.message.hasPrefix("label dataset 'label_str': unsupported type string") == true)
+
+    let mismatch = datasanError { _ = try readAll(Fixture.hdf5("label_mismatch.h5")) }
+    #expect(mismatch?.path == Fixture.hdf5("label_mismatch.h5"))
+    #expect(mismatch?.message == "label dataset 'label' has 9 labels but dataset 'data' has 10 samples")
+  }
+
+  @Test func datasetPathsInGroups() throws {
+    let nested = Fixture.hdf5("nested.h5")
+    for name in ["/train/images", "train/images"] {
+      let result = try readAll(nested, dataset: name, labels: "/train/labels")
+      #expect(result.info.featureName == name)
+      #expect(result.info.labelName == "/train/labels")
+      #expect(result.info.elementType == .uint8)
+      #expect(result.info.sampleShape == [1, 4, 4])
+      #expect(result.values == (0..<(12 * 16)).map { Double($0 % 256) })
+      #expect(result.labels == (0..<12).map { Double($0 - 6) })
+    }
+    let missing = datasanError { _ = try readAll(nested) }
+    #expect(missing?.message == "no dataset 'data' (no datasets at the root; groups: test/, train/)")
+    let group = datasanError { _ = try readAll(nested, dataset: "/train") }
+    #expect(group?.message.hasPrefix("'/train' is a group, not a dataset") == true)
+    let deep = datasanError { _ = try readAll(nested, dataset: "/train/nope/images") }
+    #expect(deep?.message.hasPrefix("no dataset '/train/nope/images'") == true)
+  }
+}
