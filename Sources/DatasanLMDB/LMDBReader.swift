@@ -1,0 +1,694 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import CLMDB
+import DatasanCore
+import DatasanPNG
+import Dispatch
+
+/// Reads a Caffe-style LMDB (one Datum message per record) as a stream of samples, in key order.
+///
+/// Opening is read-only and defensive, because a damaged data file must never crash datasan:
+///
+/// 1. Before liblmdb sees the file, both meta pages are parsed here (magic, version, page size,
+///    last page) and the file must hold every page the meta pages name: liblmdb maps the file and
+///    would die of SIGBUS on a truncated one. Not an LMDB, truncated -> a thrown ``DatasanError``.
+/// 2. The environment is opened `MDB_RDONLY | MDB_NOTLS` (the transaction lives on the reader
+///    thread of the pipeline, not the opening one); when the lock file cannot be created or opened
+///    (read-only folder, a lock file owned by someone else) it is reopened with `MDB_NOLOCK`.
+///    A read-only file system needs nothing: liblmdb then skips the lock itself. The data file is
+///    opened `O_RDONLY` by liblmdb and never written.
+/// 3. The walk is one read transaction (a consistent snapshot even while another process writes)
+///    and one cursor. Every cursor step and every copy out of the map runs under the fault guard of
+///    `CLMDB/shim.h` (sigsetjmp + a chained SIGSEGV/SIGBUS handler + liblmdb's assert callback), so
+///    a corrupt page that makes liblmdb read outside the map becomes an error, not a crash. Each
+///    value must also lie inside the data file, keys must ascend, and the walk may not yield more
+///    records than the environment declares. Any of these failing, or liblmdb reporting
+///    MDB_CORRUPTED / MDB_PAGE_NOTFOUND, stops the scan with "corrupt LMDB environment ... after
+///    key K" (exit 2): the B-tree itself is broken, so records may be missing.
+/// 4. Values are copied out (they are valid only inside the transaction) into the batch's
+///    `originals`, and decoded from there. A value that is not a usable Datum is an `unreadable`
+///    sample with the reason; the scan goes on.
+///
+/// Samples: raw `data` -> uint8 [C, H, W] (or [H, W, C] with `channelAxis == .last`); `float_data`
+/// when `data` is empty -> float32; `encoded` -> the PNG decoded by DatasanPNG (uint8 or uint16).
+/// The first readable record fixes the dataset's element type. A later record of another type is
+/// widened when that is lossless (uint8 or uint16 values in a float32 dataset); otherwise it is a
+/// `shape_mismatch` ("float_data record in a uint8 dataset") with no values.
+public final class LMDBReader: SampleReader {
+  public private(set) var info: DatasetInfo
+  public private(set) var bytesRead = 0
+
+  /// Whether the environment had to be opened without its lock file (MDB_NOLOCK).
+  public let openedWithoutLock: Bool
+
+  private let location: LMDBLocation
+  private let options: ReadOptions
+  private var env: OpaquePointer?
+  private var txn: OpaquePointer?
+  private var cursor: OpaquePointer?
+  private let entries: Int
+  private let checksKeyOrder: Bool
+  private let allowsEqualKeys: Bool
+  /// Where the data file is mapped (its file-backed part), when /proc/self/maps tells.
+  private let mapped: [Range<UInt>]
+  /// The data file's size when the transaction began.
+  private let dataFileSize: Int
+  private var nextOp = MDB_FIRST
+  private var finished = false
+  private var walked = 0
+  private var lastKey: [UInt8] = []
+  /// The key of the last record copied out completely, and how many were, for error messages.
+  private var lastGoodKeyText = ""
+  private var copied = 0
+  private var keyScratch: [UInt8] = []
+  private let maxRecordsPerBatch = 65_536
+
+  /// Opens the LMDB environment at `path` (a directory holding data.mdb, or the data file itself).
+  ///
+  /// - Throws: ``DatasanError`` naming the path: not an LMDB, truncated, unreadable, corrupt.
+  public init(path: String, options: ReadOptions) throws {
+    self.options = options
+    location = try LMDBLocation.validate(path: path)
+    var flags = UInt32(MDB_RDONLY | MDB_NOTLS) | (location.isFile ? UInt32(MDB_NOSUBDIR) : 0)
+    var noLock = false
+    var env: OpaquePointer?
+    do {
+      env = try LMDBReader.openEnvironment(location, flags: flags)
+    } catch let first where first.isSystemError {
+      // The lock file could not be created or opened (read-only folder, foreign lock file): read
+      // without it. Readers then do not register, so a concurrent writer may recycle pages.
+      flags |= UInt32(MDB_NOLOCK)
+      noLock = true
+      do {
+        env = try LMDBReader.openEnvironment(location, flags: flags)
+      } catch {
+        throw DatasanError(path: path, "cannot open the LMDB environment: \(first)")
+      }
+    } catch {
+      throw LMDBReader.openError(error, path: path)
+    }
+    self.env = env
+    openedWithoutLock = noLock
+
+    // The transaction, the main database, its record count, and where the map is.
+    var txn: OpaquePointer?
+    var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+    if rc == MDB_MAP_RESIZED {
+      _ = mdb_env_set_mapsize(env, 0)
+      rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
+    }
+    guard rc == MDB_SUCCESS else {
+      mdb_env_close(env)
+      throw DatasanError(path: path, "cannot read the LMDB environment: \(MDBError(rc))")
+    }
+    self.txn = txn
+    var dbi: MDB_dbi = 0
+    var dbStat = MDB_stat()
+    var envInfo = MDB_envinfo()
+    var cursor: OpaquePointer?
+    rc = mdb_dbi_open(txn, nil, 0, &dbi)
+    if rc == MDB_SUCCESS { rc = mdb_stat(txn, dbi, &dbStat) }
+    if rc == MDB_SUCCESS { rc = mdb_env_info(env, &envInfo) }
+    if rc == MDB_SUCCESS { rc = mdb_cursor_open(txn, dbi, &cursor) }
+    var flagsOfDB: UInt32 = 0
+    if rc == MDB_SUCCESS { rc = mdb_dbi_flags(txn, dbi, &flagsOfDB) }
+    self.cursor = cursor
+    entries = Int(dbStat.ms_entries)
+    checksKeyOrder = flagsOfDB & UInt32(MDB_REVERSEKEY | MDB_INTEGERKEY) == 0
+    allowsEqualKeys = flagsOfDB & UInt32(MDB_DUPSORT) != 0
+    // Values must lie in the part of the map that the data file backs.
+    var fd: Int32 = -1
+    var fileSize = location.fileSize
+    var inode: UInt64 = 0
+    if mdb_env_get_fd(env, &fd) == MDB_SUCCESS {
+      var st = stat()
+      if fstat(fd, &st) == 0 {
+        fileSize = Int(st.st_size)
+        inode = UInt64(st.st_ino)
+      }
+    }
+    mapped = MappedFile.ranges(inode: inode, fileSize: fileSize)
+    dataFileSize = fileSize
+    info = DatasetInfo(
+      format: .lmdb, path: path, sampleCount: entries, elementType: .uint8, sampleShape: nil, featureName: "data",
+      labelName: "label", layout: .none)
+    if rc != MDB_SUCCESS {
+      close()
+      throw DatasanError(path: path, "cannot read the LMDB environment: \(MDBError(rc))")
+    }
+    let neededPages = (envInfo.me_last_pgno + 1) * location.meta.pageSize
+    if fileSize < neededPages {
+      close()
+      throw DatasanError(
+        path: location.dataFile,
+        "truncated LMDB data file: \(fileSize) bytes, but its meta page names \(envInfo.me_last_pgno + 1) pages of "
+          + "\(location.meta.pageSize) bytes (\(neededPages) bytes)")
+    }
+
+    // The first readable record fixes the element type and the sample shape.
+    do {
+      if let first = try probeFirstReadable() {
+        info.elementType = first.type
+        info.sampleShape = first.shape
+      }
+    } catch {
+      close()
+      throw error
+    }
+  }
+
+  deinit { close() }
+
+  /// Ends the transaction and closes the environment (also done when the reader goes away).
+  public func close() {
+    if let cursor { mdb_cursor_close(cursor) }
+    cursor = nil
+    if let txn { mdb_txn_abort(txn) }
+    txn = nil
+    if let env { mdb_env_close(env) }
+    env = nil
+    finished = true
+  }
+
+  private static func openEnvironment(_ location: LMDBLocation, flags: UInt32) throws(MDBError) -> OpaquePointer? {
+    var env: OpaquePointer?
+    try mdbCheck(mdb_env_create(&env))
+    _ = datasan_mdb_env_set_guarded_assert(env)
+    let rc = mdb_env_open(env, location.path, flags, 0o644)
+    if rc != MDB_SUCCESS {
+      mdb_env_close(env)
+      throw MDBError(rc)
+    }
+    return env
+  }
+
+  private static func openError(_ error: Error, path: String) -> DatasanError {
+    if let e = error as? MDBError {
+      switch e.code {
+      case MDB_INVALID: return DatasanError(path: path, "not an LMDB environment")
+      case MDB_VERSION_MISMATCH: return DatasanError(path: path, "LMDB environment of an unsupported version")
+      default: return DatasanError(path: path, "cannot open the LMDB environment: \(e)")
+      }
+    }
+    return DatasanError(path: path, "cannot open the LMDB environment: \(error)")
+  }
+
+  // MARK: Walking
+
+  /// Positions the cursor on the next record (or, after a batch that ended before a record that
+  /// did not fit, on the same one again); nil at the end. Structural problems throw.
+  /// The returned values point into the map: valid until the next cursor call.
+  private func fetch() throws -> (key: MDB_val, value: MDB_val)? {
+    var key = MDB_val()
+    var value = MDB_val()
+    let rc = datasan_mdb_guarded_cursor_get(cursor, &key, &value, nextOp)
+    nextOp = MDB_NEXT
+    if rc == MDB_NOTFOUND {
+      if walked != entries {
+        throw corrupt("the walk found \(walked) records, but the environment declares \(entries)")
+      }
+      return nil
+    }
+    if rc == DATASAN_MDB_FAULT { throw corrupt(faultDescription()) }
+    guard rc == MDB_SUCCESS else {
+      if rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_CURSOR_FULL || rc == MDB_BAD_VALSIZE {
+        throw corrupt("liblmdb: \(MDBError(rc))")
+      }
+      throw DatasanError(
+        path: location.path,
+        "cannot read the LMDB environment after key '\(LMDBReader.abbreviated(lastGoodKeyText))': \(MDBError(rc))")
+    }
+    try checkInsideFile(key, what: "key")
+    try checkInsideFile(value, what: "value")
+    return (key, value)
+  }
+
+  /// Checks the fetched record (count, key order), copies its value to `destination` (at least
+  /// `value.mv_size` bytes) and returns its key as users see it.
+  private func consume(key: MDB_val, value: MDB_val, into destination: UnsafeMutableRawPointer) throws -> String {
+    walked += 1
+    if walked > entries {
+      throw corrupt("the walk finds more records than the \(entries) the environment declares")
+    }
+    if key.mv_size == 0 { throw corrupt("a record has an empty key") }
+    // The key: copied, checked for order, shown.
+    if keyScratch.count < key.mv_size { keyScratch = [UInt8](repeating: 0, count: max(key.mv_size, 2 * keyScratch.count)) }
+    let keyCopy = keyScratch.withUnsafeMutableBytes { datasan_mdb_guarded_copy($0.baseAddress, key.mv_data, key.mv_size) }
+    if keyCopy != 0 { throw corrupt(faultDescription()) }
+    let text: String = keyScratch.withUnsafeBytes { all in LMDBKey.display(UnsafeRawBufferPointer(rebasing: all[0..<key.mv_size])) }
+    if checksKeyOrder && walked > 1 {
+      let order = keyScratch.withUnsafeBytes { all in
+        lastKey.withUnsafeBytes { LMDBWriter.compare(UnsafeRawBufferPointer(rebasing: all[0..<key.mv_size]), $0) }
+      }
+      if order < 0 || (order == 0 && !allowsEqualKeys) {
+        throw corrupt("key '\(LMDBReader.abbreviated(text))' does not sort after the previous key")
+      }
+    }
+    lastKey.removeAll(keepingCapacity: true)
+    lastKey.append(contentsOf: keyScratch[0..<key.mv_size])
+    // The value.
+    if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
+    bytesRead += key.mv_size + value.mv_size
+    copied += 1
+    lastGoodKeyText = text
+    return text
+  }
+
+  /// A value or key that does not lie inside the data file means a corrupt page (checked when the
+  /// map's address is known; the guarded copy catches the rest).
+  private func checkInsideFile(_ v: MDB_val, what: String) throws {
+    guard v.mv_size > 0 else { return }
+    guard v.mv_size <= dataFileSize || !mapped.isEmpty else {
+      throw corrupt("a record's \(what) claims \(v.mv_size) bytes, more than the data file holds")
+    }
+    guard !mapped.isEmpty else { return }
+    let start = UInt(bitPattern: v.mv_data)
+    for range in mapped where start >= range.lowerBound && start <= range.upperBound {
+      if UInt(v.mv_size) <= range.upperBound - start { return }
+    }
+    throw corrupt("a record's \(what) (\(v.mv_size) bytes) lies outside the data file")
+  }
+
+  /// A key for an error message: at most 80 characters.
+  static func abbreviated(_ key: String) -> String {
+    key.count <= 80 ? key : String(key.prefix(77)) + "..."
+  }
+
+  private func faultDescription() -> String {
+    let signal = datasan_mdb_last_fault_signal()
+    switch signal {
+    case SIGSEGV: return "liblmdb read outside the memory map (SIGSEGV caught)"
+    case SIGBUS: return "liblmdb read past the end of the data file (SIGBUS caught)"
+    default:
+      let message = String(cString: datasan_mdb_last_fault_message())
+      return "liblmdb assertion failed (\(message))"
+    }
+  }
+
+  private func corrupt(_ why: String) -> DatasanError {
+    let position =
+      copied == 0 ? "at the first record" : "after key '\(LMDBReader.abbreviated(lastGoodKeyText))' (record \(copied))"
+    let lock = openedWithoutLock ? "; opened without its lock file, so a concurrent writer may also cause this" : ""
+    return DatasanError(path: location.path, "corrupt LMDB environment: \(why), \(position)\(lock)")
+  }
+
+  // MARK: Decoding
+
+  /// What a record holds, decided before any value is written to the batch.
+  private enum Content {
+    case raw  // data bytes, uint8
+    case floats  // float_data
+    case image(PNGImageHeader)  // encoded PNG
+    case unreadable
+  }
+
+  private struct Plan {
+    var content: Content = .unreadable
+    var datum = Datum()
+    /// The label, NaN when the value is not a Datum at all.
+    var label: Double { hasLabel ? Double(datum.label) : .nan }
+    var hasLabel = true
+    func withoutLabel() -> Plan {
+      var p = self
+      p.hasLabel = false
+      return p
+    }
+    var shape: [Int] = [0]
+    var elements = 0
+    var type: ElementType = .uint8
+    var problem: ReaderProblem? = nil
+  }
+
+  /// Decodes the Datum of one value and decides its shape and type (no pixel is decoded).
+  private func plan(_ value: UnsafeRawBufferPointer) -> Plan {
+    var p = Plan()
+    func unreadable(_ why: String) -> Plan {
+      var u = Plan()
+      u.datum = p.datum
+      u.problem = ReaderProblem(.unreadable, why)
+      return u
+    }
+    if value.count == 0 { return unreadable("empty value").withoutLabel() }
+    do {
+      p.datum = try Datum.decode(value)
+    } catch {
+      return unreadable(error.description).withoutLabel()
+    }
+    let d = p.datum
+    let dims = "channels=\(d.channels), height=\(d.height), width=\(d.width)"
+    if d.encoded {
+      guard !d.data.isEmpty else { return unreadable("encoded Datum with empty data") }
+      let image = UnsafeRawBufferPointer(rebasing: value[d.data])
+      switch PNGDecoder.readHeader(image, maxPixels: options.maxPixels) {
+      case .failure(let e):
+        return unreadable(LMDBReader.imageProblem(e, image))
+      case .success(let header):
+        p.content = .image(header)
+        p.shape = header.shape(options.channelAxis)
+        p.elements = header.elementCount
+        p.type = header.elementType
+        // Caffe leaves channels/height/width at 0 for encoded images; set ones must match the image.
+        func differs(_ declared: Int32, _ actual: Int) -> Bool { declared != 0 && Int(declared) != actual }
+        if differs(d.channels, header.channels) || differs(d.height, header.height) || differs(d.width, header.width) {
+          p.problem = ReaderProblem(
+            .shapeMismatch,
+            "encoded image is \(header.channels)x\(header.height)x\(header.width) (CxHxW), the Datum says \(dims)")
+        }
+        return p
+      }
+    }
+    guard let count = d.elementCount else {
+      return unreadable(d.channels < 0 || d.height < 0 || d.width < 0 ? "negative dimension (\(dims))" : "dimensions too large (\(dims))")
+    }
+    let shape =
+      options.channelAxis == .first
+      ? [Int(d.channels), Int(d.height), Int(d.width)] : [Int(d.height), Int(d.width), Int(d.channels)]
+    if !d.data.isEmpty {
+      guard d.data.count == count else {
+        return unreadable("data is \(d.data.count) bytes, channels*height*width = \(count) (\(dims))")
+      }
+      p.content = .raw
+      p.type = .uint8
+    } else if d.floatCount > 0 {
+      guard d.floatCount == count else {
+        return unreadable("float_data has \(d.floatCount) values, channels*height*width = \(count) (\(dims))")
+      }
+      p.content = .floats
+      p.type = .float32
+    } else {
+      return unreadable("neither data nor float_data (\(dims))")
+    }
+    p.shape = shape
+    p.elements = count
+    return p
+  }
+
+  private static func imageProblem(_ error: PNGDecodeError, _ image: UnsafeRawBufferPointer) -> String {
+    if image.count >= 3 && image[0] == 0xFF && image[1] == 0xD8 && image[2] == 0xFF {
+      return "encoded image is a JPEG (datasan decodes encoded PNG only)"
+    }
+    if error.reason == .tooLarge { return "encoded image: \(error.message)" }
+    return "encoded image does not decode: \(error.message)"
+  }
+
+  private static func describe(_ content: Content, _ type: ElementType) -> String {
+    switch content {
+    case .raw: return "uint8 data record"
+    case .floats: return "float_data record"
+    case .image(let h): return "\(h.bitDepth)-bit encoded image"
+    case .unreadable: return "\(type.rawValue) record"
+    }
+  }
+
+  /// Whether values of `from` can be stored as `to` without loss.
+  private static func widens(_ from: ElementType, to: ElementType) -> Bool {
+    from == to || (to == .float32 && (from == .uint8 || from == .uint16))
+  }
+
+  /// Walks from the first record until one is readable; the cursor is then rewound.
+  private func probeFirstReadable() throws -> (type: ElementType, shape: [Int])? {
+    defer {
+      nextOp = MDB_FIRST
+      walked = 0
+      lastKey.removeAll()
+      lastGoodKeyText = ""
+      copied = 0
+      bytesRead = 0
+    }
+    while true {
+      guard let (key, value) = try fetch() else { return nil }
+      let bytes = try [UInt8](unsafeUninitializedCapacity: value.mv_size) { buffer, initialized in
+        if value.mv_size > 0 { _ = try consume(key: key, value: value, into: buffer.baseAddress!) } else {
+          var none: UInt8 = 0
+          _ = try consume(key: key, value: value, into: &none)
+        }
+        initialized = value.mv_size
+      }
+      let p = bytes.withUnsafeBytes { plan($0) }
+      if case .unreadable = p.content { continue }
+      if case .image(let header) = p.content {
+        // The header read; the image must decode too to count as readable.
+        let ok = bytes.withUnsafeBytes { all -> Bool in
+          let image = UnsafeRawBufferPointer(rebasing: all[p.datum.data])
+          let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(header.byteCount, 1), alignment: 16)
+          defer { scratch.deallocate() }
+          if case .success = PNGDecoder.decode(image, maxPixels: options.maxPixels, channelAxis: options.channelAxis, into: scratch) {
+            return true
+          }
+          return false
+        }
+        if !ok { continue }
+      }
+      return (p.type, p.shape)
+    }
+  }
+
+  // MARK: Batches
+
+  public func nextBatch() throws -> SampleBatch? {
+    guard !finished, cursor != nil else { return nil }
+    let datasetType = info.elementType
+    // Raw values are about as large as their features; one record larger than that gets a buffer of its own.
+    var capacity = max(min(options.batchBytes + options.batchBytes / 4, 1 << 30), 1 << 16)
+    while true {
+      var ends: [Int] = []
+      var keys: [String] = []
+      var plans: [Plan] = []
+      var previousShape: [Int] = []
+      var tooLarge = 0
+      // Walk: copy records out of the map into the originals buffer (no zero-fill, no regrowth) and
+      // plan each one (Datum decoded, image headers read).
+      let values = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+        var used = 0
+        var estimate = 0
+        while estimate < options.batchBytes && keys.count < maxRecordsPerBatch {
+          guard let (key, value) = try fetch() else {
+            finished = true
+            break
+          }
+          if value.mv_size > capacity - used {
+            // Read it again as the first record of the next batch (or of a larger buffer).
+            nextOp = MDB_GET_CURRENT
+            tooLarge = value.mv_size
+            break
+          }
+          keys.append(try consume(key: key, value: value, into: buffer.baseAddress! + used))
+          let start = used
+          used += value.mv_size
+          ends.append(used)
+          var p = plan(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<used]))
+          if p.problem?.kind != .unreadable && !LMDBReader.widens(p.type, to: datasetType) {
+            p.problem = ReaderProblem(
+              .shapeMismatch,
+              "\(LMDBReader.describe(p.content, p.type)) (\(p.type.rawValue)) in a \(datasetType.rawValue) dataset "
+                + "(the first readable record fixes the type)")
+            p.content = .unreadable
+            p.shape = [0]
+            p.elements = 0
+          }
+          if p.shape == previousShape { p.shape = previousShape } else { previousShape = p.shape }  // share storage
+          estimate += max(p.elements * datasetType.size, value.mv_size)
+          plans.append(p)
+        }
+        initialized = used
+      }
+      if keys.isEmpty {
+        if tooLarge > 0 {
+          capacity = tooLarge
+          continue
+        }
+        return nil
+      }
+      return assemble(firstIndex: delivered, keys: keys, values: values, ends: ends, plans: plans)
+    }
+  }
+
+  /// Samples delivered so far (the stream index of the next batch's first sample).
+  private var delivered = 0
+
+  /// Writes the values of every planned record into one storage buffer; decodes images in parallel.
+  private func assemble(firstIndex: Int, keys: [String], values: [UInt8], ends: [Int], plans: [Plan]) -> SampleBatch {
+    var plans = plans
+    let frozen = plans
+    let count = keys.count
+    let type = info.elementType
+    let size = type.size
+    var offsets = [Int](repeating: 0, count: count + 1)
+    for i in 0..<count { offsets[i + 1] = offsets[i] + plans[i].elements }
+    let storage = ByteStorage(byteCount: offsets[count] * size)
+    let axisLast = options.channelAxis == .last
+    let maxPixels = options.maxPixels
+    var failed = [String?](repeating: nil, count: count)
+
+    values.withUnsafeBytes { all in
+      func valueBytes(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+      }
+      // Raw and float records: copies (and the transposition to H x W x C).
+      for i in 0..<count {
+        let p = plans[i]
+        let destination = storage.bytes.baseAddress! + offsets[i] * size
+        let message = valueBytes(i)
+        switch p.content {
+        case .raw:
+          let data = UnsafeRawBufferPointer(rebasing: message[p.datum.data])
+          let d = p.datum
+          LMDBReader.store(
+            data.assumingMemoryBound(to: UInt8.self), c: Int(d.channels), h: Int(d.height), w: Int(d.width),
+            transpose: axisLast, as: type, into: destination)
+        case .floats where type == .float32 && (!axisLast || p.datum.channels == 1):
+          p.datum.floats(in: message, into: destination.assumingMemoryBound(to: Float.self))
+        case .floats:
+          let d = p.datum
+          let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(p.elements, 1))
+          defer { floats.deallocate() }
+          d.floats(in: message, into: floats)
+          LMDBReader.store(
+            UnsafeBufferPointer(start: floats, count: p.elements), c: Int(d.channels), h: Int(d.height),
+            w: Int(d.width), transpose: axisLast, as: type, into: destination)
+        case .image, .unreadable:
+          break
+        }
+      }
+      // Encoded images: decoded straight into the storage, several at once.
+      let images = (0..<count).filter { if case .image = plans[$0].content { return true } else { return false } }
+      guard !images.isEmpty else { return }
+      let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: images.count)
+      results.initialize(repeating: nil)
+      defer { results.deallocate() }
+      let decodeOne = { (n: Int) in
+        let i = images[n]
+        let p = frozen[i]
+        guard case .image(let header) = p.content else { return }
+        let image = UnsafeRawBufferPointer(rebasing: valueBytes(i)[p.datum.data])
+        let direct = header.elementType == type
+        let byteCount = header.byteCount
+        let target =
+          direct
+          ? UnsafeMutableRawBufferPointer(start: storage.bytes.baseAddress! + offsets[i] * size, count: byteCount)
+          : UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
+        defer { if !direct { target.deallocate() } }
+        switch PNGDecoder.decode(image, maxPixels: maxPixels, channelAxis: axisLast ? .last : .first, into: target) {
+        case .failure(let e):
+          results[n] = LMDBReader.imageProblem(e, image)
+        case .success:
+          if !direct {
+            let out = (storage.bytes.baseAddress! + offsets[i] * size).assumingMemoryBound(to: Float.self)
+            if header.elementType == .uint8 {
+              let src = target.assumingMemoryBound(to: UInt8.self)
+              for e in 0..<p.elements { out[e] = Float(src[e]) }
+            } else {
+              let src = target.baseAddress!.assumingMemoryBound(to: UInt16.self)
+              for e in 0..<p.elements { out[e] = Float(src[e]) }
+            }
+          }
+        }
+      }
+      if images.count > 1 && ProcessInfoLite.cores > 1 {
+        DispatchQueue.concurrentPerform(iterations: images.count, execute: decodeOne)
+      } else {
+        for n in 0..<images.count { decodeOne(n) }
+      }
+      for n in 0..<images.count { if let why = results[n] { failed[images[n]] = why } }
+    }
+
+    // Images that failed to decode become unreadable with no values: close their gaps.
+    var storageOut = storage
+    if failed.contains(where: { $0 != nil }) {
+      var newOffsets = [Int](repeating: 0, count: count + 1)
+      for i in 0..<count {
+        if let why = failed[i] {
+          plans[i].problem = ReaderProblem(.unreadable, why)
+          plans[i].shape = [0]
+          plans[i].elements = 0
+        }
+        newOffsets[i + 1] = newOffsets[i] + plans[i].elements
+      }
+      let compact = ByteStorage(byteCount: newOffsets[count] * size)
+      for i in 0..<count where plans[i].elements > 0 {
+        (compact.bytes.baseAddress! + newOffsets[i] * size).copyMemory(
+          from: storage.bytes.baseAddress! + offsets[i] * size, byteCount: plans[i].elements * size)
+      }
+      offsets = newOffsets
+      storageOut = compact
+    }
+
+    var problems: [Int: ReaderProblem] = [:]
+    var labels = [Double](repeating: 0, count: count)
+    var shapes = [[Int]]()
+    shapes.reserveCapacity(count)
+    for i in 0..<count {
+      let p = plans[i]
+      if let problem = p.problem { problems[i] = problem }
+      labels[i] = p.label
+      shapes.append(p.shape)
+    }
+    let batch = SampleBatch(
+      firstIndex: firstIndex, count: count, elementType: type, shape: info.sampleShape ?? [0], shapes: shapes,
+      offsets: offsets, storage: storageOut, labels: labels, keys: .strings(keys), problems: problems,
+      originals: OriginalRecords(bytes: values, ends: ends))
+    delivered += count
+    return batch
+  }
+
+  /// Stores C x H x W values as `type` (the same, or widened to float32), as C x H x W or H x W x C.
+  private static func store<T: FeatureElement>(
+    _ source: UnsafeBufferPointer<T>, c: Int, h: Int, w: Int, transpose: Bool, as type: ElementType,
+    into destination: UnsafeMutableRawPointer
+  ) {
+    let n = c * h * w
+    if type == T.elementType && (!transpose || c == 1) {
+      destination.copyMemory(from: source.baseAddress!, byteCount: n * MemoryLayout<T>.stride)
+      return
+    }
+    if type == T.elementType {
+      let out = destination.assumingMemoryBound(to: T.self)
+      let plane = h * w
+      for ch in 0..<c {
+        for p in 0..<plane { out[p * c + ch] = source[ch * plane + p] }
+      }
+      return
+    }
+    // Widen to float32 (the only conversion a plan allows).
+    let out = destination.assumingMemoryBound(to: Float.self)
+    let plane = h * w
+    if !transpose || c == 1 {
+      for e in 0..<n { out[e] = Float(source[e].doubleValue) }
+    } else {
+      for ch in 0..<c {
+        for p in 0..<plane { out[p * c + ch] = Float(source[ch * plane + p].doubleValue) }
+      }
+    }
+  }
+}
+
+/// Where a file is mapped into this process, from /proc/self/maps (Linux; empty elsewhere).
+enum MappedFile {
+  /// The file-backed part (the first `fileSize` bytes) of every mapping of the file with `inode`.
+  static func ranges(inode: UInt64, fileSize: Int) -> [Range<UInt>] {
+    guard inode != 0, let file = fopen("/proc/self/maps", "r") else { return [] }
+    defer { fclose(file) }
+    var result: [Range<UInt>] = []
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), file) != nil {
+      // start-end perms offset dev inode path
+      let text = String(cString: line)
+      let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+      guard fields.count >= 5, UInt64(fields[4]) == inode, UInt64(fields[2], radix: 16) == 0 else { continue }
+      let bounds = fields[0].split(separator: "-")
+      guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else {
+        continue
+      }
+      result.append(start..<min(end, start + UInt(fileSize)))
+    }
+    return result
+  }
+}
+
+/// The number of cores, without Foundation.
+enum ProcessInfoLite {
+  static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}

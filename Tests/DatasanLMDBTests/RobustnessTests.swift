@@ -1,0 +1,268 @@
+import CLMDB
+import DatasanCore
+import Foundation
+import Testing
+
+@testable import DatasanLMDB
+
+/// Damaged, foreign, read-only and busy environments: always a one-line error or `unreadable`
+/// samples, never a crash. These run in the test process on purpose: the fault guard of
+/// CLMDB/shim.h is what they test (a failure would take the test run down, which is the point).
+@Suite struct RobustnessTests {
+  func openError(_ path: String) -> DatasanError? {
+    do {
+      _ = try readAll(path)
+      return nil
+    } catch let e as DatasanError {
+      return e
+    } catch {
+      Issue.record("unexpected error type: \(error)")
+      return nil
+    }
+  }
+
+  @Test func notAnLMDB() throws {
+    try withTemporaryDirectory { dir in
+      let path = try copyFixture("not_lmdb.lmdb", to: dir)
+      let e = try #require(openError(path))
+      #expect(e.path == path + "/data.mdb")
+      #expect(e.message == "not an LMDB environment (no LMDB magic number in the meta page)")
+      #expect(!e.description.contains("\n"))
+
+      let file = dir + "/random.mdb"
+      var rng = SystemRandomNumberGenerator()
+      _ = FileManager.default.createFile(atPath: file, contents: Data((0..<20000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+      #expect(openError(file)?.message == "not an LMDB environment (no LMDB magic number in the meta page)")
+
+      try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: false)
+      #expect(openError(dir + "/empty")?.message == "not an LMDB environment (the directory holds no data.mdb)")
+      #expect(openError(dir + "/missing")?.message == "no such file or directory")
+      try FileManager.default.createDirectory(atPath: dir + "/zero", withIntermediateDirectories: false)
+      _ = FileManager.default.createFile(atPath: dir + "/zero/data.mdb", contents: Data())
+      #expect(openError(dir + "/zero")?.message == "empty file, not an LMDB environment")
+      _ = FileManager.default.createFile(atPath: dir + "/tiny.mdb", contents: Data([1, 2, 3]))
+      #expect(openError(dir + "/tiny.mdb")?.message == "not an LMDB environment (file too small)")
+    }
+  }
+
+  @Test func truncatedDataFile() throws {
+    try withTemporaryDirectory { dir in
+      let e = try #require(openError(try copyFixture("truncated.lmdb", to: dir)))
+      #expect(e.message.hasPrefix("truncated LMDB data file: 12288 bytes, but its meta page names"))
+    }
+  }
+
+  @Test func everyTruncationIsAnError() throws {
+    try withTemporaryDirectory { dir in
+      let source = try Data(contentsOf: URL(fileURLWithPath: fixture("many.lmdb/data.mdb")))
+      let sizes = stride(from: 0, to: source.count, by: 4096).flatMap { [$0, $0 + 100, $0 + 4095] }
+      for size in sizes where size < source.count {
+        let env = dir + "/cut\(size)"
+        try FileManager.default.createDirectory(atPath: env, withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: env + "/data.mdb", contents: source.prefix(size))
+        let e = openError(env)
+        #expect(e != nil, "a data file cut to \(size) bytes must not open")
+        try FileManager.default.removeItem(atPath: env)
+      }
+    }
+  }
+
+  @Test func garbageRootPage() throws {
+    try withTemporaryDirectory { dir in
+      let e = try #require(openError(try copyFixture("garbage_page.lmdb", to: dir)))
+      #expect(e.message.hasPrefix("corrupt LMDB environment: "), "\(e)")
+    }
+  }
+
+  /// Overwrites each page of many.lmdb in turn with several kinds of garbage: the reader must
+  /// throw a DatasanError or finish (possibly with unreadable samples), and never crash.
+  @Test func everyPageOverwritten() throws {
+    try withTemporaryDirectory { dir in
+      let source = try Data(contentsOf: URL(fileURLWithPath: fixture("many.lmdb/data.mdb")))
+      let pages = source.count / 4096
+      var rng = SplitMix(seed: 7)
+      var outcomes: [String: Int] = [:]
+      var caught: [String: Int] = [:]  // faults the guard turned into errors
+      let env = dir + "/env"
+      try FileManager.default.createDirectory(atPath: env, withIntermediateDirectories: false)
+      for page in 0..<pages {
+        for pattern in ["random", "ones", "zeros", "header", "flips", "pointers"] {
+          var bytes = [UInt8](source)
+          let base = page * 4096
+          switch pattern {
+          case "random": for i in 0..<4096 { bytes[base + i] = UInt8.random(in: 0...255, using: &rng) }
+          case "ones": for i in 0..<4096 { bytes[base + i] = 0xFF }
+          case "zeros": for i in 0..<4096 { bytes[base + i] = 0 }
+          case "header": for i in 0..<16 { bytes[base + i] = UInt8.random(in: 0...255, using: &rng) }
+          case "flips":
+            for _ in 0..<24 { bytes[base + Int.random(in: 0..<4096, using: &rng)] ^= UInt8(1 << Int.random(in: 0..<8, using: &rng)) }
+          default:
+            // Node offsets (mp_ptrs) and node sizes: what makes liblmdb read outside a page.
+            for i in stride(from: 16, to: 80, by: 2) { bytes[base + i + 1] = UInt8.random(in: 0...255, using: &rng) }
+          }
+          _ = FileManager.default.createFile(atPath: env + "/data.mdb", contents: Data(bytes))
+          try? FileManager.default.removeItem(atPath: env + "/lock.mdb")
+          let outcome: String
+          do {
+            let r = try readAll(env)
+            outcome = r.samples.contains { $0.problem != nil } ? "unreadable samples" : "read"
+          } catch let e as DatasanError {
+            #expect(!e.description.contains("\n"))
+            for what in ["SIGSEGV caught", "SIGBUS caught", "liblmdb assertion failed"] where e.message.contains(what) {
+              caught[what, default: 0] += 1
+            }
+            outcome = String(e.message.prefix(while: { $0 != ":" && $0 != "(" && $0 != "," })).trimmingCharacters(in: .whitespaces)
+            if ProcessInfo.processInfo.environment["DATASAN_LMDB_VERBOSE"] != nil { print("page \(page) \(pattern): \(e.message)") }
+          }
+          outcomes[outcome, default: 0] += 1
+        }
+      }
+      // Garbage pages do reach liblmdb's faults and the other checks; every case ended cleanly.
+      #expect(outcomes.values.reduce(0, +) == pages * 6)
+      #expect(outcomes.keys.contains("corrupt LMDB environment"), "\(outcomes)")
+      // Without the guard, each of these would have killed the process.
+      #expect(caught.count == 3, "\(caught)")
+      print("page overwrite outcomes over \(pages) pages: \(outcomes.sorted { $0.key < $1.key }); caught: \(caught)")
+    }
+  }
+
+  /// The guard itself: faults inside a guarded copy come back as DATASAN_MDB_FAULT with the signal,
+  /// on any thread, and repeatedly.
+  @Test func faultGuardCatchesSegvAndBus() throws {
+    var byte: UInt8 = 0
+    for _ in 0..<3 {
+      let rc = datasan_mdb_guarded_probe(UnsafePointer(bitPattern: 16), &byte)
+      #expect(rc == DATASAN_MDB_FAULT)
+      #expect(datasan_mdb_last_fault_signal() == SIGSEGV)
+    }
+    // SIGBUS: a mapping past the end of its file.
+    try withTemporaryDirectory { dir in
+      let file = dir + "/short"
+      _ = FileManager.default.createFile(atPath: file, contents: Data(repeating: 7, count: 100))
+      let fd = open(file, O_RDONLY)
+      defer { close(fd) }
+      let map = mmap(nil, 3 * 4096, PROT_READ, MAP_SHARED, fd, 0)
+      try #require(map != MAP_FAILED)
+      defer { munmap(map, 3 * 4096) }
+      let base = map!.assumingMemoryBound(to: UInt8.self)
+      #expect(datasan_mdb_guarded_probe(base, &byte) == 0 && byte == 7)
+      #expect(datasan_mdb_guarded_probe(base + 2 * 4096, &byte) == DATASAN_MDB_FAULT)
+      #expect(datasan_mdb_last_fault_signal() == SIGBUS)
+    }
+    // On another thread.
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var threadResult: Int32 = 0
+    nonisolated(unsafe) var threadSignal: Int32 = 0
+    let thread = Thread {
+      var b: UInt8 = 0
+      threadResult = datasan_mdb_guarded_probe(UnsafePointer(bitPattern: 64), &b)
+      threadSignal = datasan_mdb_last_fault_signal()
+      done.signal()
+    }
+    thread.start()
+    done.wait()
+    #expect(threadResult == DATASAN_MDB_FAULT && threadSignal == SIGSEGV)
+  }
+
+  @Test func readOnlyCopyOpensWithoutWritingAnything() throws {
+    try withTemporaryDirectory { dir in
+      let path = try copyFixture("raw.lmdb", to: dir)
+      let data = path + "/data.mdb"
+      let before = try Data(contentsOf: URL(fileURLWithPath: data))
+      let modified = try FileManager.default.attributesOfItem(atPath: data)[.modificationDate] as? Date
+      try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: data)
+      try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: path)
+      let r = try readAll(path)
+      #expect(r.samples.count == 5)
+      if !ignoresPermissions {
+        // No lock file could be created: read without one.
+        #expect(r.openedWithoutLock)
+        #expect(!FileManager.default.fileExists(atPath: path + "/lock.mdb"))
+      }
+      #expect(try Data(contentsOf: URL(fileURLWithPath: data)) == before)
+      #expect(try FileManager.default.attributesOfItem(atPath: data)[.modificationDate] as? Date == modified)
+    }
+  }
+
+  /// Where chmod cannot stop the lock file (root), make it impossible: a directory named lock.mdb.
+  @Test func unusableLockFileFallsBackToNoLock() throws {
+    try withTemporaryDirectory { dir in
+      let path = try copyFixture("raw.lmdb", to: dir)
+      try FileManager.default.createDirectory(atPath: path + "/lock.mdb", withIntermediateDirectories: false)
+      let r = try readAll(path)
+      #expect(r.openedWithoutLock)
+      #expect(r.samples.count == 5)
+      #expect(r.keys == ["0x30783431", "a0", "a1", "a2", "0xfffe"])
+      // The single-file form: its lock file is "<file>-lock".
+      let file = try copyFixture("nosubdir.mdb", to: dir)
+      try FileManager.default.createDirectory(atPath: file + "-lock", withIntermediateDirectories: false)
+      let f = try readAll(file)
+      #expect(f.openedWithoutLock)
+      #expect(f.keys == ["k0", "k1"])
+    }
+  }
+
+  @Test func normalOpenUsesTheLockFile() throws {
+    try withTemporaryDirectory { dir in
+      let r = try readAll(try copyFixture("raw.lmdb", to: dir))
+      #expect(!r.openedWithoutLock)
+    }
+  }
+
+  /// Another process holds the environment open with a write transaction in progress: the reader
+  /// sees the last committed snapshot; after the commit, the new record.
+  @Test func readsWhileAnotherProcessWrites() throws {
+    try withTemporaryDirectory { dir in
+      let path = try copyFixture("raw.lmdb", to: dir)
+      let script = """
+        import lmdb, sys
+        env = lmdb.open(\(String(reflecting: path)), map_size=1 << 20)
+        txn = env.begin(write=True)
+        txn.put(b"zz", bytes([0x08, 1, 0x10, 1, 0x18, 1, 0x22, 1, 9, 0x28, 5]))
+        print("writing", flush=True)
+        sys.stdin.readline()
+        txn.commit()
+        print("committed", flush=True)
+        sys.stdin.readline()
+        env.close()
+        """
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["python3", "-c", script]
+      let output = Pipe()
+      let input = Pipe()
+      process.standardOutput = output
+      process.standardInput = input
+      try process.run()
+      defer {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+      }
+      #expect(readLine(output) == "writing")
+      let during = try readAll(path)
+      #expect(!during.openedWithoutLock)
+      #expect(during.samples.count == 5)
+      input.fileHandleForWriting.write(Data("go\n".utf8))
+      #expect(readLine(output) == "committed")
+      let after = try readAll(path)  // the writer still has the environment open
+      #expect(after.samples.count == 6)
+      #expect(after.keys == ["0x30783431", "a0", "a1", "a2", "zz", "0xfffe"])
+      #expect(after["zz"].values == [9])
+      #expect(after["zz"].label == 5)
+      input.fileHandleForWriting.write(Data("done\n".utf8))
+    }
+  }
+}
+
+/// A small seeded generator (SplitMix64) so the garbage is the same on every run.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
