@@ -1,6 +1,8 @@
 @_exported import DatasanCore
 import DatasanCSV
 import DatasanHDF5
+import DatasanLMDB
+import DatasanPNG
 import Foundation
 
 /// The formats this build of datasan reads and writes, behind the ``FormatBackend`` seam.
@@ -19,6 +21,7 @@ public struct Formats: FormatBackend {
       return .png
     }
     if HDF5Format.looksLikeHDF5(path: path) { return .hdf5 }
+    if LMDBFormat.looksLikeLMDB(path: path) { return .lmdb }
     let magic = Formats.leadingBytes(path, count: 8)
     if magic.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
       throw DatasanError(path: path, "is a single PNG file; point datasan at the folder that holds the images")
@@ -38,7 +41,8 @@ public struct Formats: FormatBackend {
     switch format {
     case .hdf5: return try HDF5Reader(path: path, options: options)
     case .csv: return try CSVReader(path: path, options: options)
-    case .lmdb, .png:
+    case .lmdb: return try LMDBReader(path: path, options: options)
+    case .png:
       throw DatasanError(path: path, "the \(format.rawValue) format is not supported by this build yet")
     }
   }
@@ -62,7 +66,12 @@ public struct Formats: FormatBackend {
         elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization)
     case .csv:
       return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
-    case .lmdb, .png:
+    case .lmdb:
+      // Original Datum bytes are kept only when they are Datum bytes (an LMDB source).
+      return try LMDBWriter(
+        path: path, content: request.content, keepOriginalValues: source.format == .lmdb,
+        channelAxis: request.channelAxis)
+    case .png:
       throw DatasanError(path: path, "writing \(format.rawValue) is not supported by this build yet")
     }
   }

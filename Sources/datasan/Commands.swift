@@ -9,7 +9,7 @@ struct DatasanCommand: ParsableCommand {
     commandName: "datasan",
     abstract: "Find the data behind NaN losses: scan a dataset, or write a clean, normalized copy.",
     discussion: """
-      Formats: HDF5 (.h5), CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
+      Formats: HDF5 (.h5), LMDB of Caffe Datum records, PNG folders, CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
       2 could not run (bad arguments, unreadable input, output exists without --force).
 
       Examples:
@@ -38,6 +38,7 @@ struct Common {
     }
     var config = ScanConfiguration(
       input: input.input, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
+    config.read.channelAxis = config.checks.channelAxis
     guard reports.maxIssues >= 0 else { throw ValidationError("--max-issues must be >= 0") }
     config.maxIssues = reports.maxIssues
     return config

@@ -41,6 +41,12 @@ struct InputOptions: ParsableArguments {
   @Option(help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment).")
   var textColumns: String?
 
+  @Option(help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt).")
+  var list: String?
+
+  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding (e.g. --max-pixels 100000000).")
+  var maxPixels: Int = 100_000_000
+
   func readOptions() throws -> ReadOptions {
     var r = ReadOptions()
     r.dataset = dataset
@@ -53,6 +59,9 @@ struct InputOptions: ParsableArguments {
       }
     }
     r.header = header
+    r.listFile = list
+    guard maxPixels > 0 else { throw ValidationError("--max-pixels must be > 0") }
+    r.maxPixels = maxPixels
     guard skipRows >= 0 else { throw ValidationError("--skip-rows must be >= 0") }
     r.skipRows = skipRows
     r.labelColumn = labelColumn

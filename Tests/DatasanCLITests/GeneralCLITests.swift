@@ -10,7 +10,7 @@ import Testing
     #expect(clean.status == 0)
     let options = [
       "--format", "--dataset", "--labels", "--delimiter", "--header", "--skip-rows", "--label-column",
-      "--text-columns", "--loss", "--num-classes", "--ignore-label", "--shape", "--channel-axis", "--scale-limit",
+      "--text-columns", "--list", "--max-pixels", "--loss", "--num-classes", "--ignore-label", "--shape", "--channel-axis", "--scale-limit",
       "--max-abs", "--strict", "--report", "--junit", "--max-issues", "--quiet", "--output", "--output-format",
       "--normalize", "--range", "--stats-out", "--stats-in", "--quarantine", "--force",
     ]

@@ -14,6 +14,8 @@ public struct WriterRequest: Sendable {
   public var elementType: ElementType
   /// Element type the labels are stored as.
   public var labelType: ElementType
+  /// Whether samples are C x H x W (`.first`) or H x W x C (`.last`).
+  public var channelAxis: ChannelAxis = .first
 
   public init(
     role: Role, source: DatasetInfo, content: WriteContent, sampleShape: [Int], elementType: ElementType,

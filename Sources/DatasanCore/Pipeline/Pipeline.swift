@@ -130,12 +130,14 @@ public final class Pipeline {
         return config.scan.checks.loss == .crossEntropy ? .int64 : .float64
       }()
       let normalizer = parameters.map(Normalizer.init)
-      let cleanRequest = WriterRequest(
+      var cleanRequest = WriterRequest(
         role: .clean, source: reader.info, content: parameters.map { .normalized($0) } ?? .original,
         sampleShape: shape, elementType: parameters == nil ? reader.info.elementType : .float32, labelType: labelType)
-      let quarantineRequest = WriterRequest(
+      var quarantineRequest = WriterRequest(
         role: .quarantine, source: reader.info, content: .original, sampleShape: reader.info.sampleShape ?? shape,
         elementType: reader.info.elementType, labelType: labelType)
+      cleanRequest.channelAxis = config.scan.checks.channelAxis
+      quarantineRequest.channelAxis = config.scan.checks.channelAxis
 
       let cleanWriter = try backend.makeWriter(
         format: config.outputFormat, path: transaction.add(finalPath: config.output), request: cleanRequest)
@@ -208,7 +210,10 @@ public final class Pipeline {
   private func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {
     var kinds: [String] = []
     for f in findings where !kinds.contains(f.kind.rawValue) { kinds.append(f.kind.rawValue) }
-    let detail = findings.map { f in (f.field.map { "\($0): " } ?? "") + f.detail }.joined(separator: "; ")
+    let detail = findings.map { f in
+      guard let field = f.field, !f.detail.hasPrefix(field) else { return f.detail }
+      return "\(field): \(f.detail)"
+    }.joined(separator: "; ")
     return JSONValue.object([
       ("index", .int(index)), ("key", .string(key)), ("kinds", .array(kinds.map { .string($0) })),
       ("detail", .string(detail)),
