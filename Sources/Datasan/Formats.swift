@@ -1,4 +1,6 @@
 @_exported import DatasanCore
+@_exported import struct DatasanLMDB.Datum
+@_exported import enum DatasanLMDB.CaffeBlob
 import DatasanCSV
 import DatasanHDF5
 import DatasanLMDB

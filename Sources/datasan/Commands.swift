@@ -126,6 +126,9 @@ struct Clean: ParsableCommand {
   @Option(help: "Where the rejected samples go; default OUTPUT without extension + .quarantine + the input's extension (e.g. --quarantine rejected.h5).")
   var quarantine: String?
 
+  @Option(help: "Write the mean image of the clean samples as a Caffe BlobProto, like compute_image_mean, for a mean_file (e.g. --caffe-mean mean.binaryproto).")
+  var caffeMean: String?
+
   @Flag(help: "Replace existing outputs (e.g. --force).")
   var force = false
 
@@ -142,6 +145,8 @@ struct Clean: ParsableCommand {
     config.statsOut = statsOut
     config.statsIn = try statsIn.map(StatsFile.read)
     config.force = force
+    config.meanImageOut = caffeMean
+    config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }
     try checkOutputs(config)
 
     let result = try Common.pipeline(quiet: reports.quiet).clean(config)
@@ -183,7 +188,8 @@ struct Clean: ParsableCommand {
   /// Refuses OUTPUT == INPUT (always) and existing outputs (without --force).
   func checkOutputs(_ config: CleanConfiguration) throws {
     let inputPath = Clean.canonical(config.scan.input)
-    for path in [config.output, config.quarantine, config.reasonsPath] + (config.statsOut.map { [$0] } ?? []) {
+    let extra = [config.statsOut, config.meanImageOut].compactMap { $0 }
+    for path in [config.output, config.quarantine, config.reasonsPath] + extra {
       let canonical = Clean.canonical(path)
       if canonical == inputPath || canonical.hasPrefix(inputPath + "/") {
         throw DatasanError(path: path, "is the input (or inside it); datasan never writes its input")

@@ -12,7 +12,7 @@ import Testing
       "--format", "--dataset", "--labels", "--delimiter", "--header", "--skip-rows", "--label-column",
       "--text-columns", "--list", "--max-pixels", "--loss", "--num-classes", "--ignore-label", "--shape", "--channel-axis", "--scale-limit",
       "--max-abs", "--strict", "--report", "--junit", "--max-issues", "--quiet", "--output", "--output-format",
-      "--normalize", "--range", "--stats-out", "--stats-in", "--quarantine", "--force",
+      "--normalize", "--range", "--stats-out", "--stats-in", "--quarantine", "--caffe-mean", "--force",
     ]
     for option in options { #expect(clean.stdout.contains(option), "clean --help lacks \(option)") }
     // Every option line's help carries an example.

@@ -38,10 +38,14 @@ public protocol SampleReader: AnyObject {
   func nextBatch() throws -> SampleBatch?
   /// Bytes of input consumed so far (for progress and MB/s).
   var bytesRead: Int { get }
+  /// Dataset findings the reader itself makes about the input's layout (a PNG folder's
+  /// `skipped_files` and `hidden_class_folder`), reported with the checks' own.
+  var layoutFindings: [Finding] { get }
 }
 
 extension SampleReader {
   public var bytesRead: Int { 0 }
+  public var layoutFindings: [Finding] { [] }
 }
 
 /// What a writer writes: normalized features (float32) or the original samples.

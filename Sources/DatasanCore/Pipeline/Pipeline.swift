@@ -33,6 +33,10 @@ public struct CleanConfiguration: Sendable {
   public var statsOut: String? = nil
   /// `--force`: replace existing outputs.
   public var force = false
+  /// `--caffe-mean FILE`: where to write the mean image of the clean samples, and how to
+  /// encode it (C, H, W, C x H x W values -> file bytes).
+  public var meanImageOut: String? = nil
+  public var meanImageEncoder: (@Sendable (Int, Int, Int, [Float]) -> [UInt8])? = nil
 
   public init(scan: ScanConfiguration, output: String, outputFormat: DataFormat, quarantine: String) {
     self.scan = scan
@@ -83,7 +87,7 @@ public final class Pipeline {
     }
     progress?.finish()
     return builder.finish(
-      checker: checker, datasetFindings: datasetFindings(checker, config: config),
+      checker: checker, datasetFindings: reader.layoutFindings + datasetFindings(checker, config: config),
       bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
   }
 
@@ -147,6 +151,8 @@ public final class Pipeline {
       writers.append(quarantineWriter)
       let reasons = try BufferedFile(path: transaction.add(finalPath: config.reasonsPath))
       let statsOutTemp = config.statsOut.map { transaction.add(finalPath: $0) }
+      let meanTemp = config.meanImageOut.map { transaction.add(finalPath: $0) }
+      var mean = MeanImage(shape: shape)
 
       var written = 0
       var quarantined = 0
@@ -156,6 +162,7 @@ public final class Pipeline {
         let keep = verdict.cleanPositions(count: batch.count)
         if !keep.isEmpty {
           let kept = keep.count == batch.count ? batch : batch.subset(keep)
+          if meanTemp != nil { mean.add(kept) }
           try cleanWriter.append(try normalizer.map { try $0.apply(to: kept) } ?? kept)
           written += keep.count
         }
@@ -186,7 +193,7 @@ public final class Pipeline {
         report = firstReport
       } else {
         report = builder.finish(
-          checker: checker, datasetFindings: datasetFindings(checker, config: config.scan),
+          checker: checker, datasetFindings: reader.layoutFindings + datasetFindings(checker, config: config.scan),
           bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
         if config.normalize == .none { parameters = nil }
       }
@@ -196,6 +203,12 @@ public final class Pipeline {
           ?? NormalizationParameters(
             method: .none, range: config.range, channelAxis: config.scan.checks.channelAxis, stats: report.groupStats)
         try StatsFile.write(saved, to: statsOutTemp)
+      }
+      if let meanTemp, let encode = config.meanImageEncoder {
+        let (c, h, w, values) = mean.caffeLayout(channelAxis: config.scan.checks.channelAxis)
+        let file = try BufferedFile(path: meanTemp)
+        try file.write(bytes: encode(c, h, w, values))
+        try file.close()
       }
       try transaction.commit(replace: config.force)
       report.seconds = Date().timeIntervalSince(started)
@@ -263,6 +276,11 @@ public final class BufferedFile {
 
   public func write(_ text: String) throws {
     buffer.append(contentsOf: text.utf8)
+    if buffer.count >= 1 << 16 { try flush() }
+  }
+
+  public func write(bytes: [UInt8]) throws {
+    buffer.append(contentsOf: bytes)
     if buffer.count >= 1 << 16 { try flush() }
   }
 

@@ -1,0 +1,48 @@
+/// The per-element mean of the clean samples (Caffe's `compute_image_mean`), accumulated in
+/// float64 over the original values, before any normalization.
+public struct MeanImage: Sendable {
+  /// The shape of the samples averaged.
+  public let shape: [Int]
+  public private(set) var count = 0
+  private var sums: [Double]
+
+  public init(shape: [Int]) {
+    self.shape = shape
+    sums = [Double](repeating: 0, count: shape.reduce(1, *))
+  }
+
+  /// Adds every sample of `batch` that has this shape.
+  public mutating func add(_ batch: SampleBatch) {
+    batch.elementType.withType { t in add(t, batch) }
+  }
+
+  private mutating func add<T: FeatureElement>(_: T.Type, _ batch: SampleBatch) {
+    let values = batch.storage.typed(T.self, count: batch.elementCount)
+    sums.withUnsafeMutableBufferPointer { sums in
+      for i in 0..<batch.count where batch.shape(of: i) == shape {
+        let start = batch.elementRange(of: i).lowerBound
+        for e in 0..<sums.count { sums[e] += values[start + e].doubleValue }
+        count += 1
+      }
+    }
+  }
+
+  /// The mean as C x H x W (Caffe's layout), with the channels, height and width it has.
+  /// Samples stored H x W x C (`channelAxis == .last`) are transposed.
+  public func caffeLayout(channelAxis: ChannelAxis) -> (channels: Int, height: Int, width: Int, mean: [Float]) {
+    let n = Double(Swift.max(count, 1))
+    var c = 1, h = 1, w = sums.count
+    switch shape.count {
+    case 3: (c, h, w) = channelAxis == .last ? (shape[2], shape[0], shape[1]) : (shape[0], shape[1], shape[2])
+    case 2: (h, w) = (shape[0], shape[1])
+    default: break
+    }
+    var mean = [Float](repeating: 0, count: sums.count)
+    if shape.count == 3 && channelAxis == .last {
+      for y in 0..<h { for x in 0..<w { for k in 0..<c { mean[(k * h + y) * w + x] = Float(sums[(y * w + x) * c + k] / n) } } }
+    } else {
+      for e in 0..<sums.count { mean[e] = Float(sums[e] / n) }
+    }
+    return (c, h, w, mean)
+  }
+}
