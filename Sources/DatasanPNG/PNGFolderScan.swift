@@ -1,0 +1,153 @@
+import DatasanCore
+
+/// How the samples of a PNG folder are found and labelled.
+public enum PNGFolderLayout: Sendable, Equatable {
+  /// `ROOT/<class>/.../<file>.png`; the label is the index of the class folder in byte order.
+  case imageFolder
+  /// `--list FILE` in convert_imageset's `relative/path.png LABEL` layout.
+  case list
+  /// `.png` files without labels.
+  case flat
+}
+
+/// One sample of a PNG folder, as found before any file is read.
+struct PNGEntry {
+  /// Path relative to the root, as raw bytes.
+  var path: [UInt8]
+  /// The path as a user reads it (`/` separated; invalid UTF-8 replaced).
+  var key: String
+  /// The label, nil when the layout has none, NaN for a list line without a valid label.
+  var label: Double?
+  /// A problem known without reading the file (a bad list line).
+  var problem: ReaderProblem?
+}
+
+/// What a walk of a PNG folder found.
+struct PNGFolderScan {
+  var layout: PNGFolderLayout
+  var entries: [PNGEntry]
+  var classNames: [String] = []
+  /// Relative paths of the files that are not `.png` (sorted).
+  var skipped: [String] = []
+  /// Hidden folders at class level of an ImageFolder layout (sorted).
+  var hiddenClassFolders: [String] = []
+
+  /// Finds the samples of `root` (raw bytes of the path the user gave).
+  ///
+  /// - Without a list: when the root holds `.png` files directly, or no sub-folder, it is a flat
+  ///   folder (every `.png` under it, recursively, without labels); otherwise it is an ImageFolder
+  ///   whose classes are the root's sub-folders (non-`.png` files at the root are skipped and counted).
+  /// - With a list: the list's lines, in the list's order.
+  static func scan(root: [UInt8], rootName: String, listFile: String?) throws -> PNGFolderScan {
+    let (kind, _) = RawFileSystem.fileStatus(root)
+    guard kind == .directory else {
+      throw DatasanError(
+        path: rootName, kind == .missing ? "no such directory" : "not a directory (a PNG folder is a directory)")
+    }
+    if let listFile { return try scanList(listFile) }
+    var walker = Walker()
+    let top = try walker.list(root, name: rootName)
+    let pngsAtRoot = top.contains { !isHidden($0.name) && $0.kind != .directory && isPNG($0.name) }
+    let folders = top.filter { $0.kind == .directory }
+    var scan: PNGFolderScan
+    if pngsAtRoot || !folders.contains(where: { !isHidden($0.name) }) {
+      var found: [[UInt8]] = []
+      try walker.walk(root, relative: [], rootName: rootName, into: &found)
+      scan = PNGFolderScan(layout: .flat, entries: found.map { PNGEntry(path: $0, key: text($0), label: nil) })
+    } else {
+      var found: [([UInt8], Int)] = []
+      var classes: [[UInt8]] = []
+      var hidden: [String] = []
+      for entry in top.sorted(by: { $0.name.lexicographicallyPrecedes($1.name) }) {
+        if entry.kind == .directory {
+          if isHidden(entry.name) {
+            hidden.append(text(entry.name))
+          } else {
+            classes.append(entry.name)
+          }
+        } else if !isHidden(entry.name) && !isPNG(entry.name) {
+          walker.skipped.append(entry.name)
+        }
+      }
+      if let id = RawFileSystem.fileStatus(root).id { walker.visited.insert(id) }  // a link back to the root
+      for (index, name) in classes.enumerated() {
+        var files: [[UInt8]] = []
+        try walker.walk(RawFileSystem.join(root, name), relative: name, rootName: rootName, into: &files)
+        found.append(contentsOf: files.map { ($0, index) })
+      }
+      scan = PNGFolderScan(
+        layout: .imageFolder, entries: found.map { PNGEntry(path: $0.0, key: text($0.0), label: Double($0.1)) })
+      scan.classNames = classes.map(text)
+      scan.hiddenClassFolders = hidden
+    }
+    scan.entries.sort { $0.path.lexicographicallyPrecedes($1.path) }
+    scan.skipped = walker.skipped.sorted { $0.lexicographicallyPrecedes($1) }.map(text)
+    if scan.entries.isEmpty {
+      throw DatasanError(path: rootName, "no .png files found (not a PNG folder)")
+    }
+    return scan
+  }
+
+  private static func scanList(_ listFile: String) throws -> PNGFolderScan {
+    let data: [UInt8]
+    switch RawFileSystem.readFile(Array(listFile.utf8), limit: Int.max) {
+    case .success(let d): data = d
+    case .failure(let e): throw DatasanError(path: listFile, e.description)
+    }
+    let lines = ListFile.parse(data)
+    if lines.isEmpty { throw DatasanError(path: listFile, "the list has no entries") }
+    let entries = lines.map { line in
+      PNGEntry(
+        path: line.path, key: text(line.path), label: line.label.map(Double.init) ?? .nan,
+        problem: line.problem.map { ReaderProblem(.unreadable, $0) })
+    }
+    return PNGFolderScan(layout: .list, entries: entries)
+  }
+
+  /// Whether a name starts with `.`.
+  static func isHidden(_ name: [UInt8]) -> Bool { name.first == UInt8(ascii: ".") }
+
+  /// Whether a name ends with `.png`, in any case.
+  static func isPNG(_ name: [UInt8]) -> Bool {
+    guard name.count > 4 else { return false }
+    let n = name.count
+    return name[n - 4] == UInt8(ascii: ".") && name[n - 3] | 0x20 == UInt8(ascii: "p")
+      && name[n - 2] | 0x20 == UInt8(ascii: "n") && name[n - 1] | 0x20 == UInt8(ascii: "g")
+  }
+
+  static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// A recursive directory walk that visits each directory once and notes skipped files.
+private struct Walker {
+  var visited: Set<RawFileSystem.FileID> = []
+  /// Relative paths of non-`.png` files.
+  var skipped: [[UInt8]] = []
+
+  func list(_ path: [UInt8], name: String) throws -> [(name: [UInt8], kind: RawFileSystem.Kind)] {
+    do {
+      return try RawFileSystem.list(path)
+    } catch {
+      throw DatasanError(path: name, "cannot list the directory: \(error.description)")
+    }
+  }
+
+  /// Appends the relative paths of the `.png` files under `path` (recursively) to `found`.
+  mutating func walk(_ path: [UInt8], relative: [UInt8], rootName: String, into found: inout [[UInt8]]) throws {
+    if let id = RawFileSystem.fileStatus(path).id {
+      if visited.contains(id) { return }  // a symbolic-link cycle, or a folder seen through two links
+      visited.insert(id)
+    }
+    let shown = relative.isEmpty ? rootName : rootName + "/" + PNGFolderScan.text(relative)
+    for entry in try list(path, name: shown) where !PNGFolderScan.isHidden(entry.name) {
+      let rel = RawFileSystem.join(relative, entry.name)
+      switch entry.kind {
+      case .directory:
+        try walk(RawFileSystem.join(path, entry.name), relative: rel, rootName: rootName, into: &found)
+      case .file, .missing, .other:
+        // A dangling link or a FIFO named .png is a sample that will not read (`unreadable`).
+        if PNGFolderScan.isPNG(entry.name) { found.append(rel) } else { skipped.append(rel) }
+      }
+    }
+  }
+}

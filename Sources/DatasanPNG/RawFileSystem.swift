@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// File system calls on paths as raw bytes: Linux file names need not be UTF-8, and the
+/// PNG reader and writer must find the very file they listed.
+enum RawFileSystem {
+  /// What a directory entry is (symbolic links followed).
+  enum Kind: Equatable {
+    case file, directory, other
+    /// A dangling link or an entry that vanished: it cannot be opened.
+    case missing
+  }
+
+  /// The text of `errno`.
+  static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+  /// Calls `body` with `path` as a NUL-terminated C string.
+  static func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    var bytes = path
+    bytes.append(0)
+    return bytes.withUnsafeBufferPointer { buffer in
+      buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+    }
+  }
+
+  /// `a/b` from `a` and `b`.
+  static func join(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+    if a.isEmpty { return b }
+    return a + [UInt8(ascii: "/")] + b
+  }
+
+  /// The kind of `path` and its (device, inode), following symbolic links.
+  static func fileStatus(_ path: [UInt8]) -> (kind: Kind, id: FileID?) {
+    var st = stat()
+    let rc = withCPath(path) { stat($0, &st) }
+    if rc != 0 { return (.missing, nil) }
+    return (kind(st.st_mode), FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)))
+  }
+
+  /// A directory's identity, to walk each directory once even through symbolic-link cycles.
+  struct FileID: Hashable {
+    var device: UInt64
+    var inode: UInt64
+  }
+
+  private static func kind(_ mode: mode_t) -> Kind {
+    switch mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .directory
+    default: return .other
+    }
+  }
+
+  /// The entries of a directory (without `.` and `..`), unsorted.
+  ///
+  /// - Throws: the `errno` text when the directory cannot be opened.
+  static func list(_ path: [UInt8]) throws(RawFSError) -> [(name: [UInt8], kind: Kind)] {
+    guard let dir = withCPath(path, { opendir($0) }) else { throw RawFSError(errorText()) }
+    defer { closedir(dir) }
+    var result: [(name: [UInt8], kind: Kind)] = []
+    while let entry = readdir(dir) {
+      let name: [UInt8] = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+        let bytes = raw.bindMemory(to: UInt8.self)
+        let length = bytes.firstIndex(of: 0) ?? bytes.count
+        return Array(bytes[0..<length])
+      }
+      if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+      let kind: Kind
+      switch Int32(entry.pointee.d_type) {
+      case Int32(DT_REG): kind = .file
+      case Int32(DT_DIR): kind = .directory
+      case Int32(DT_LNK), Int32(DT_UNKNOWN): kind = fileStatus(join(path, name)).kind
+      default: kind = .other
+      }
+      result.append((name, kind))
+    }
+    return result
+  }
+
+  /// Reads a whole regular file, refusing one larger than `limit` bytes.
+  ///
+  /// Opened non-blocking so that a FIFO named `.png` cannot hang the reader.
+  static func readFile(_ path: [UInt8], limit: Int) -> Result<[UInt8], RawFSError> {
+    let fd = withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    if fd < 0 { return .failure(RawFSError("cannot open: \(errorText())")) }
+    defer { close(fd) }
+    var st = stat()
+    if fstat(fd, &st) != 0 { return .failure(RawFSError("cannot stat: \(errorText())")) }
+    if kind(st.st_mode) != .file { return .failure(RawFSError("not a regular file")) }
+    let size = Int(st.st_size)
+    if size > limit {
+      return .failure(RawFSError("file of \(size) bytes is larger than any image within --max-pixels could be"))
+    }
+    var failure: RawFSError? = nil
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      var at = 0
+      while at < size {
+        let n = read(fd, buffer.baseAddress! + at, size - at)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = RawFSError("cannot read: \(errorText())")
+          break
+        }
+        if n == 0 { break }  // the file shrank: what was read is the file
+        at += n
+      }
+      initialized = failure == nil ? at : 0
+    }
+    if let failure { return .failure(failure) }
+    return .success(bytes)
+  }
+}
+
+/// A file system error, as one line of text.
+struct RawFSError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}

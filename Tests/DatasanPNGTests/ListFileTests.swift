@@ -1,0 +1,25 @@
+import Testing
+
+@testable import DatasanPNG
+
+/// Parsing of convert_imageset list files.
+@Suite struct ListFileTests {
+  func parse(_ text: String) -> [ListLine] { ListFile.parse(Array(text.utf8)) }
+
+  @Test func labelIsAfterTheLastRunOfBlanks() {
+    let lines = parse("a b.png \t 3\r\nc.png\t+4  \n\n  \nd.png -2")
+    #expect(lines.map { String(decoding: $0.path, as: UTF8.self) } == ["a b.png", "c.png", "d.png"])
+    #expect(lines.map(\.label) == [3, 4, -2])
+    #expect(lines.map(\.line) == [1, 2, 5])
+    #expect(lines.allSatisfy { $0.problem == nil })
+  }
+
+  @Test func missingOrNonIntegerLabelsAreProblems() {
+    let lines = parse("a.png\nb.png 1e3\nc.png 0x10\nd.png 99999999999999999999999\n 7\n")
+    #expect(lines.map(\.label) == [nil, nil, nil, nil, nil])
+    #expect(lines[0].problem == "list line 1: no label after the path")
+    #expect(lines[1].problem == "list line 2: label '1e3' is not an integer")
+    #expect(lines[3].problem == "list line 4: label '99999999999999999999999' is not an integer")
+    #expect(lines[4].problem == "list line 5: no path before the label")
+  }
+}

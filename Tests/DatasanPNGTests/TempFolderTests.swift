@@ -1,0 +1,165 @@
+import DatasanCore
+import Foundation
+import Testing
+
+@testable import DatasanPNG
+
+/// A fresh folder under the temporary directory, removed at the end.
+final class TempFolder {
+  let path: String
+  init() throws {
+    path = NSTemporaryDirectory() + "datasan-png-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  func write(_ relative: String, _ bytes: [UInt8]) throws {
+    let url = URL(fileURLWithPath: path + "/" + relative)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(bytes).write(to: url)
+  }
+
+  func copyFixture(_ fixture: String, to relative: String) throws { try write(relative, try Fixture.bytes(fixture)) }
+}
+
+/// Folder layouts that are easier to build on the fly than to commit.
+@Suite struct TempFolderTests {
+  @Test func emptyFolderIsNotAPNGFolder() throws {
+    let dir = try TempFolder()
+    try dir.write("notes.txt", Array("x".utf8))
+    #expect(throws: DatasanError(path: dir.path, "no .png files found (not a PNG folder)")) {
+      try PNGFolderReader(path: dir.path, options: ReadOptions())
+    }
+  }
+
+  @Test func emptyListIsAnError() throws {
+    let dir = try TempFolder()
+    try dir.write("list.txt", Array("\n  \n".utf8))
+    #expect(throws: DatasanError.self) {
+      try PNGFolderReader(path: dir.path, options: readOptions(list: dir.path + "/list.txt"))
+    }
+  }
+
+  @Test func symbolicLinkCycleDoesNotHang() throws {
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "c/x.png")
+    try FileManager.default.createSymbolicLink(atPath: dir.path + "/c/loop", withDestinationPath: dir.path + "/c")
+    try FileManager.default.createSymbolicLink(atPath: dir.path + "/c/root", withDestinationPath: dir.path)
+    let got = samples(try readAll(try PNGFolderReader(path: dir.path, options: ReadOptions())))
+    #expect(got.map(\.key) == ["c/x.png"])
+  }
+
+  @Test func fifoAndDanglingLinkNamedPNGAreUnreadableWithoutHanging() throws {
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "a.png")
+    #expect(mkfifo(dir.path + "/b.png", 0o600) == 0)
+    try FileManager.default.createSymbolicLink(atPath: dir.path + "/c.png", withDestinationPath: dir.path + "/gone")
+    let got = samples(try readAll(try PNGFolderReader(path: dir.path, options: ReadOptions())))
+    #expect(got.map(\.key) == ["a.png", "b.png", "c.png"])
+    #expect(got[0].problem == nil)
+    #expect(got[1].problem == ReaderProblem(.unreadable, "not a regular file"))
+    #expect(got[2].problem == ReaderProblem(.unreadable, "cannot open: No such file or directory"))
+  }
+
+  @Test func nonUTF8FileNamesAreReadAndKeptAsBytes() throws {
+    let dir = try TempFolder()
+    let name: [UInt8] = [
+      UInt8(ascii: "x"), 0xFF, UInt8(ascii: "."), UInt8(ascii: "p"), UInt8(ascii: "n"), UInt8(ascii: "g"),
+    ]
+    let full = Array(dir.path.utf8) + [UInt8(ascii: "/")] + name
+    let bytes = try Fixture.bytes("kinds/rgb.png")
+    let fd = RawFileSystem.withCPath(full) { open($0, O_WRONLY | O_CREAT, 0o644) }
+    #expect(fd >= 0)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    let batches = try readAll(try PNGFolderReader(path: dir.path, options: ReadOptions()))
+    #expect(batches.count == 1)
+    #expect(batches[0].problems.isEmpty)
+    #expect(Array(batches[0].originals?.record(0) ?? []) == name)
+    #expect(batches[0].key(of: 0) == "x\u{FFFD}.png")
+  }
+
+  @Test func rootWithPNGFilesAndSubfoldersIsFlat() throws {
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "top.png")
+    try dir.copyFixture("kinds/rgb.png", to: "cls/inner.png")
+    let reader = try PNGFolderReader(path: dir.path, options: ReadOptions())
+    #expect(reader.layout == .flat)
+    #expect(samples(try readAll(reader)).map(\.key) == ["cls/inner.png", "top.png"])
+  }
+
+  @Test func classFolderWithoutImagesStillTakesALabel() throws {
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "a/1.png")
+    try dir.write("b/readme.txt", Array("x".utf8))
+    try dir.copyFixture("kinds/rgb.png", to: "c/1.png")
+    let reader = try PNGFolderReader(path: dir.path, options: ReadOptions())
+    #expect(reader.classNames == ["a", "b", "c"])
+    #expect(samples(try readAll(reader)).map(\.label) == [0, 2])
+  }
+
+  @Test func sixteenBitFirstMakesAUInt16Dataset() throws {
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb16.png", to: "a.png")
+    try dir.copyFixture("kinds/rgb.png", to: "b.png")
+    try dir.copyFixture("kinds/gray16.png", to: "c.png")
+    let reader = try PNGFolderReader(path: dir.path, options: ReadOptions())
+    #expect(reader.info.elementType == .uint16)
+    let batches = try readAll(reader)
+    #expect(batches.allSatisfy { $0.elementType == .uint16 })
+    let got = samples(batches)
+    #expect(got[1].problem == ReaderProblem(.shapeMismatch, "8-bit image in a 16-bit dataset"))
+    #expect(got[0].values == (try decodeFixture("kinds/rgb16.png").get().values))
+    #expect(got[2].values == (try decodeFixture("kinds/gray16.png").get().values))
+  }
+
+  @Test func undecodableImageOfTheOtherDepthIsUnreadableNotAMismatch() throws {
+    // a.png: 16-bit, header fine, IDAT CRC broken. It must not fix the dataset's type, and must be
+    // unreadable (not shape_mismatch), so the first sample with values sets the reference shape.
+    var broken = try Fixture.bytes("kinds/gray16.png")
+    let idat = try #require(chunkEnd(broken, "IDAT"))
+    broken[idat - 1] ^= 0x01
+    let dir = try TempFolder()
+    try dir.write("a.png", broken)
+    try dir.copyFixture("kinds/rgb.png", to: "b.png")
+    try dir.copyFixture("kinds/rgb16.png", to: "c.png")
+    let reader = try PNGFolderReader(path: dir.path, options: ReadOptions())
+    #expect(reader.info.elementType == .uint8)
+    #expect(reader.info.sampleShape == [3, 4, 5])
+    let got = samples(try readAll(reader))
+    #expect(
+      got.map(\.problem) == [
+        ReaderProblem(.unreadable, "IDAT: CRC error"), nil,
+        ReaderProblem(.shapeMismatch, "16-bit image in an 8-bit dataset"),
+      ])
+  }
+
+  /// The offset just past the CRC of the first chunk of type `tag`.
+  func chunkEnd(_ png: [UInt8], _ tag: String) -> Int? {
+    var at = 8
+    while at + 12 <= png.count {
+      let length = png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+      if Array(png[(at + 4)..<(at + 8)]) == Array(tag.utf8) { return at + 12 + length }
+      at += 12 + length
+    }
+    return nil
+  }
+
+  @Test func undecodableFilesInTheMiddleOfABatchLeaveNoGap() throws {
+    // Headers read, data broken: the decode fails after the values were reserved.
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb_9x7.png", to: "1.png")
+    try dir.copyFixture("broken/crc_idat.png", to: "2.png")
+    try dir.copyFixture("kinds/rgb_9x7_adam7.png", to: "3.png")
+    try dir.copyFixture("broken/idat_byte.png", to: "4.png")
+    try dir.copyFixture("kinds/rgb_9x7.png", to: "5.png")
+    let batches = try readAll(try PNGFolderReader(path: dir.path, options: ReadOptions()))
+    #expect(batches.count == 1)
+    #expect(batches[0].offsets == [0, 189, 189, 378, 378, 567])
+    let got = samples(batches)
+    let expected = try decodeFixture("kinds/rgb_9x7.png").get().values
+    for i in [0, 2, 4] { #expect(got[i].values == expected) }
+    #expect(got[1].problem == ReaderProblem(.unreadable, "IDAT: CRC error"))
+    #expect(got[3].problem?.kind == .unreadable)
+  }
+}
