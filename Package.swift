@@ -36,7 +36,7 @@ let package = Package(
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanLMDB", "CLMDB"]),
-    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5"]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB"]),
   ],
   swiftLanguageModes: [.v5]
 )

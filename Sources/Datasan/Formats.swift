@@ -44,8 +44,7 @@ public struct Formats: FormatBackend {
     case .hdf5: return try HDF5Reader(path: path, options: options)
     case .csv: return try CSVReader(path: path, options: options)
     case .lmdb: return try LMDBReader(path: path, options: options)
-    case .png:
-      throw DatasanError(path: path, "the \(format.rawValue) format is not supported by this build yet")
+    case .png: return try PNGFolderReader(path: path, options: options)
     }
   }
 
@@ -74,7 +73,16 @@ public struct Formats: FormatBackend {
         path: path, content: request.content, keepOriginalValues: source.format == .lmdb,
         channelAxis: request.channelAxis)
     case .png:
-      throw DatasanError(path: path, "writing \(format.rawValue) is not supported by this build yet")
+      // A PNG folder output is a copy of the original files: only from a PNG folder, only unnormalized.
+      guard source.format == .png else {
+        throw DatasanError(path: path, "a PNG folder can only be written from a PNG folder input; use .h5 or .lmdb")
+      }
+      guard case .original = request.content else {
+        throw DatasanError(path: path, "a PNG folder output holds the original files: use --normalize none, or write .h5 / .lmdb")
+      }
+      var listFile: String? = nil
+      if case .pngFolder(let name) = source.layout { listFile = name }
+      return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile)
     }
   }
 

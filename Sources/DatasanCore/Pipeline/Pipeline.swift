@@ -87,8 +87,17 @@ public final class Pipeline {
     }
     progress?.finish()
     return builder.finish(
-      checker: checker, datasetFindings: reader.layoutFindings + datasetFindings(checker, config: config),
+      checker: checker, datasetFindings: layoutFindings(reader, config.checks) + datasetFindings(checker, config: config),
       bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
+  }
+
+  /// The reader's own dataset findings, with the severity `--strict` gives them.
+  private func layoutFindings(_ reader: SampleReader, _ checks: CheckOptions) -> [Finding] {
+    reader.layoutFindings.map { f in
+      var f = f
+      f.severity = checks.strict ? .error : .warning
+      return f
+    }
   }
 
   private func datasetFindings(_ checker: SampleChecker, config: ScanConfiguration) -> [Finding] {
@@ -193,7 +202,7 @@ public final class Pipeline {
         report = firstReport
       } else {
         report = builder.finish(
-          checker: checker, datasetFindings: reader.layoutFindings + datasetFindings(checker, config: config.scan),
+          checker: checker, datasetFindings: layoutFindings(reader, config.scan.checks) + datasetFindings(checker, config: config.scan),
           bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
         if config.normalize == .none { parameters = nil }
       }

@@ -78,6 +78,8 @@ public enum SourceLayout: Sendable, Equatable {
   case none
   case hdf5(HDF5Layout)
   case csv(CSVLayout)
+  /// A PNG folder; `listFile` is the name of the `--list` file when samples came from one.
+  case pngFolder(listFile: String?)
 }
 
 /// What a reader knows about its dataset once it is open.

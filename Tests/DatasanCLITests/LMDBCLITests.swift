@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// Fixtures/lmdb/train.lmdb (Fixtures/make_lmdb_fixtures.py): a Caffe-style LMDB of 40 encoded PNG
+/// Datum records (3x8x8), keys "%08d_<class>/<name>.png"; records 7 and 19 are corrupt PNGs, records
+/// 11, 23 and 31 have label -1.
+@Suite struct LMDBCLITests {
+  let train = CLI.fixture("lmdb/train.lmdb")
+  let flagged = [7, 11, 19, 23, 31]
+
+  @Test func scanFindsTheFiveBadRecords() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["scan", train, "--report", dir + "/r.json"])
+    #expect(r.status == 1)
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.input.format == "lmdb")
+    #expect(report.samples.total == 40 && report.samples.flagged == 5)
+    #expect(report.count("unreadable") == 2 && report.count("label_out_of_domain") == 3)
+    #expect(report.count("unnormalized_scale") == 3)
+    #expect(report.issues.filter { $0.severity == "error" }.compactMap(\.index) == flagged)
+    #expect(report.issues.first { $0.index == 7 }?.key == "00000007_owl/img_007.png")
+  }
+
+  @Test func rebuildACleanLMDB() throws {
+    let dir = try makeTempDir()
+    let out = dir + "/clean.lmdb"
+    let r = try CLI.run(["clean", train, "-o", out, "--caffe-mean", dir + "/mean.binaryproto"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let input = try #require(LMDBReadBack.records(train))
+    let clean = try #require(LMDBReadBack.records(out))
+    let quarantine = try #require(LMDBReadBack.records(dir + "/clean.quarantine.lmdb"))
+    // Nothing lost: keys of clean + quarantine are the input keys, each once, in order.
+    #expect(clean.count == 35 && quarantine.count == 5)
+    #expect(quarantine.map(\.key) == flagged.map { input[$0].key })
+    #expect((clean + quarantine).map(\.key).sorted() == input.map(\.key))
+    // The quarantine holds the original values byte for byte.
+    for (n, i) in flagged.enumerated() { #expect(quarantine[n].value == input[i].value) }
+    // Normalized records are float_data Datum 3x8x8 in [-1, 1] with the original labels.
+    for (key, value) in clean {
+      let d = try #require(LMDBReadBack.decode(value))
+      #expect(d.channels == 3 && d.height == 8 && d.width == 8 && !d.encoded)
+      #expect(d.floats.count == 192 && d.floats.allSatisfy { $0 >= -1 && $0 <= 1 })
+      let source = try #require(input.first { $0.key == key })
+      let original = try #require(LMDBReadBack.decode(source.value))
+      #expect(d.label == original.label)
+    }
+    let reasons = try Reason.load(dir + "/clean.quarantine.lmdb.reasons.jsonl")
+    #expect(reasons.map(\.index) == flagged)
+    #expect(reasons.map(\.kinds) == [["unreadable"], ["label_out_of_domain"], ["unreadable"], ["label_out_of_domain"], ["label_out_of_domain"]])
+    // The mean image: a BlobProto num=1, 3x8x8, 192 floats.
+    let blob = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/mean.binaryproto")))
+    #expect(Array(blob.prefix(8)) == [0x08, 1, 0x10, 3, 0x18, 8, 0x20, 8])
+    #expect(blob.count == 8 + 3 + 192 * 4)
+  }
+
+  @Test func normalizeNoneCopiesValueBytes() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["clean", train, "-o", dir + "/copy.lmdb", "--normalize", "none"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let input = try #require(LMDBReadBack.records(train))
+    let copy = try #require(LMDBReadBack.records(dir + "/copy.lmdb"))
+    let kept = input.enumerated().filter { !flagged.contains($0.offset) }.map(\.element)
+    #expect(copy.map(\.key) == kept.map(\.key))
+    #expect(copy.map(\.value) == kept.map(\.value))
+  }
+
+  @Test func lmdbToHDF5() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["clean", train, "-o", dir + "/train.h5"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let data = try #require(HDF5ReadBack.read(dir + "/train.h5", "data"))
+    #expect(data.dims == [35, 3, 8, 8])
+    let label = try #require(HDF5ReadBack.read(dir + "/train.h5", "label"))
+    #expect(label.dims == [35] && label.values.allSatisfy { $0 >= 0 && $0 <= 3 })
+  }
+
+  @Test func damagedEnvironmentsExit2WithOneLine() throws {
+    for name in ["truncated.lmdb", "garbage_page.lmdb", "not_lmdb.lmdb"] {
+      let r = try CLI.run(["scan", CLI.fixture("lmdb/" + name)])
+      #expect(r.status == 2, "\(name): \(r.status) \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(name): \(r.stderr)")
+      #expect(r.stderr.contains(name))
+    }
+  }
+}
