@@ -33,8 +33,11 @@ test: deps
 
 demo: release
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
-	@echo "$$ datasan clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --report $(DEMO_OUT)/report.json"
-	@$(BIN) clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --report $(DEMO_OUT)/report.json
+	@echo "$$ datasan clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --num-classes 10 --report $(DEMO_OUT)/report.json"
+	@$(BIN) clean Fixtures/demo/train.h5 -o $(DEMO_OUT)/train.clean.h5 --num-classes 10 --report $(DEMO_OUT)/report.json
+	@echo
+	@echo "first lines of $(DEMO_OUT)/train.clean.quarantine.h5.reasons.jsonl:"
+	@head -n 4 $(DEMO_OUT)/train.clean.quarantine.h5.reasons.jsonl
 	@echo
 	@echo "outputs in $(DEMO_OUT):" && ls -1 $(DEMO_OUT)
 

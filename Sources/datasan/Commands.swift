@@ -151,11 +151,7 @@ struct Clean: ParsableCommand {
 
     let result = try Common.pipeline(quiet: reports.quiet).clean(config)
     try Common.writeReports(result.report, reports)
-    print(TextSummary.render(result.report), terminator: "")
-    var what = "wrote \(result.written) clean sample\(result.written == 1 ? "" : "s") to \(output)"
-    if let p = result.parameters { what += " (normalized: \(p.method.rawValue))" }
-    print(what)
-    print("wrote \(result.quarantined) rejected sample\(result.quarantined == 1 ? "" : "s") to \(quarantinePath) (reasons: \(config.reasonsPath))")
+    print(TextSummary.render(result.report, clean: result), terminator: "")
   }
 
   func parseRange() throws -> (Double, Double) {

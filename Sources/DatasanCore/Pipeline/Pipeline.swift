@@ -56,6 +56,9 @@ public struct CleanResult: Sendable {
   public var written: Int
   public var quarantined: Int
   public var parameters: NormalizationParameters?
+  /// Where the clean samples and the quarantine went.
+  public var output: String
+  public var quarantine: String
 }
 
 /// `scan` = read → check → statistics → report; `clean` = a statistics pass, then a
@@ -221,7 +224,9 @@ public final class Pipeline {
       }
       try transaction.commit(replace: config.force)
       report.seconds = Date().timeIntervalSince(started)
-      return CleanResult(report: report, written: written, quarantined: quarantined, parameters: parameters)
+      return CleanResult(
+        report: report, written: written, quarantined: quarantined, parameters: parameters, output: config.output,
+        quarantine: config.quarantine)
     } catch {
       for w in writers { w.abort() }
       transaction.rollback()

@@ -4,7 +4,10 @@ import Foundation
 public enum TextSummary {
   /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
   /// is quoted for dataset warnings.
-  public static func render(_ report: ScanReport) -> String {
+  public static func render(_ report: ScanReport) -> String { render(report, clean: nil) }
+
+  /// The summary of a `clean`: the scan's findings, what went where, and the input's verdict.
+  public static func render(_ report: ScanReport, clean: CleanResult?) -> String {
     var lines: [String] = []
     let r = report
     lines.append("datasan: \(r.info.path) (\(r.info.format.rawValue))")
@@ -31,6 +34,14 @@ public enum TextSummary {
       }
     }
     lines.append("")
+    if let clean {
+      lines.append("cleaned:")
+      let how = clean.parameters.map { "normalized with \($0.method.rawValue)" + ($0.method == .minmax ? " to [\(DatasetChecks.num($0.range[0])), \(DatasetChecks.num($0.range[1]))]" : "") } ?? "values unchanged"
+      lines.append("  \(clean.written) clean sample\(clean.written == 1 ? "" : "s") -> \(clean.output) (\(how))")
+      lines.append("  \(clean.quarantined) rejected sample\(clean.quarantined == 1 ? "" : "s") -> \(clean.quarantine) (why: \(clean.quarantine).reasons.jsonl)")
+      lines.append("")
+      lines.append("input verdict (what `datasan scan` says):")
+    }
     if r.passed {
       lines.append("PASS: no error findings")
     } else {
