@@ -134,7 +134,7 @@ public final class LMDBReader: SampleReader {
     dataFileSize = fileSize
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: entries, elementType: .uint8, sampleShape: nil, featureName: "data",
-      labelName: "label", layout: .none)
+      labelName: "label", layout: .plain)
     if rc != MDB_SUCCESS {
       close()
       throw DatasanError(path: path, "cannot read the LMDB environment: \(MDBError(rc))")

@@ -75,7 +75,8 @@ public struct CSVLayout: Sendable, Equatable {
 
 /// Format-specific layout of an input, kept so a same-format output can preserve it.
 public enum SourceLayout: Sendable, Equatable {
-  case none
+  /// Nothing to preserve beyond names and shapes.
+  case plain
   case hdf5(HDF5Layout)
   case csv(CSVLayout)
   /// A PNG folder; `listFile` is the name of the `--list` file when samples came from one.
@@ -105,7 +106,7 @@ public struct DatasetInfo: Sendable {
 
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,
-    featureName: String, labelName: String?, groupNames: [String]? = nil, layout: SourceLayout = .none
+    featureName: String, labelName: String?, groupNames: [String]? = nil, layout: SourceLayout = .plain
   ) {
     self.format = format
     self.path = path
