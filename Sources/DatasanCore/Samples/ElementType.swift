@@ -33,66 +33,47 @@ public enum ElementType: String, Sendable, CaseIterable, Codable {
 public protocol FeatureElement: Sendable {
   static var elementType: ElementType { get }
   var doubleValue: Double { get }
-  init(clampingDouble value: Double)
 }
 
 extension UInt8: FeatureElement {
   public static var elementType: ElementType { .uint8 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = v.isNaN ? 0 : UInt8(Swift.max(0, Swift.min(255, v.rounded()))) }
 }
 extension Int8: FeatureElement {
   public static var elementType: ElementType { .int8 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = v.isNaN ? 0 : Int8(Swift.max(-128, Swift.min(127, v.rounded()))) }
 }
 extension UInt16: FeatureElement {
   public static var elementType: ElementType { .uint16 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = v.isNaN ? 0 : UInt16(Swift.max(0, Swift.min(65535, v.rounded()))) }
 }
 extension Int16: FeatureElement {
   public static var elementType: ElementType { .int16 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = v.isNaN ? 0 : Int16(Swift.max(-32768, Swift.min(32767, v.rounded()))) }
 }
 extension UInt32: FeatureElement {
   public static var elementType: ElementType { .uint32 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = v.isNaN ? 0 : UInt32(Swift.max(0, Swift.min(4_294_967_295, v.rounded()))) }
 }
 extension Int32: FeatureElement {
   public static var elementType: ElementType { .int32 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) {
-    self = v.isNaN ? 0 : Int32(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, v.rounded())))
-  }
 }
 extension UInt64: FeatureElement {
   public static var elementType: ElementType { .uint64 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) {
-    self = v.isNaN || v <= 0 ? 0 : (v >= 18_446_744_073_709_551_615 ? .max : UInt64(v.rounded()))
-  }
 }
 extension Int64: FeatureElement {
   public static var elementType: ElementType { .int64 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) {
-    if v.isNaN { self = 0 } else if v >= 9_223_372_036_854_775_807 { self = .max } else if v <= -9_223_372_036_854_775_808 {
-      self = .min
-    } else { self = Int64(v.rounded()) }
-  }
 }
 extension Float: FeatureElement {
   public static var elementType: ElementType { .float32 }
   @inline(__always) public var doubleValue: Double { Double(self) }
-  public init(clampingDouble v: Double) { self = Float(v) }
 }
 extension Double: FeatureElement {
   public static var elementType: ElementType { .float64 }
   @inline(__always) public var doubleValue: Double { self }
-  public init(clampingDouble v: Double) { self = v }
 }
 
 extension ElementType {
