@@ -17,7 +17,9 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, reports.
-    .target(name: "DatasanCore"),
+    // The vectorized hot loops (statistics, finiteness, normalization) in C.
+    .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "DatasanCore", dependencies: ["CDatasanKernels"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5"]),
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// What the per-sample checks found in one batch.
 public struct BatchVerdict: Sendable {
   /// Positions (in the batch) of samples with at least one error finding, ascending.
@@ -19,13 +21,29 @@ public struct BatchVerdict: Sendable {
   }
 }
 
+/// Statistics of the clean samples: per feature group and of the labels. Mergeable, so that
+/// batches checked on different cores combine exactly as if checked one after the other.
+public struct CleanSampleStats: Sendable {
+  public var groups: [GroupStats]
+  public var labels = LabelStats()
+
+  public init(groupNames: [String]) { groups = groupNames.map { GroupStats(name: $0) } }
+
+  public mutating func merge(_ other: CleanSampleStats) {
+    for g in 0..<Swift.min(groups.count, other.groups.count) { groups[g].merge(other.groups[g]) }
+    labels.merge(other.labels)
+  }
+}
+
 /// Runs the per-sample checks of SPEC.md over batches and, for the samples that pass,
 /// accumulates the feature-group and label statistics the dataset checks and the
 /// normalization need.
 ///
 /// The checker is deterministic: two passes over the same input flag the same samples,
 /// which is what lets `clean` re-run it in its second pass instead of storing verdicts.
-public final class SampleChecker {
+/// ``check(_:collectStats:)`` checks batches in order on one thread; ``check(batches:collectStats:)``
+/// checks several on all cores and merges their statistics in batch order.
+public final class SampleChecker: @unchecked Sendable {
   public let options: CheckOptions
   public let info: DatasetInfo
   private let domain: LabelDomain
@@ -34,13 +52,16 @@ public final class SampleChecker {
   public private(set) var referenceShape: [Int]?
   /// How the reference shape divides into feature groups.
   public private(set) var groups: FeatureGroups?
-  /// Per-group statistics over the clean samples (empty until the reference shape is known).
-  public private(set) var groupStats: [GroupStats] = []
-  /// Label statistics over the clean samples.
-  public private(set) var labelStats = LabelStats()
+  private var groupNames: [String] = []
+  private var stats = CleanSampleStats(groupNames: [])
   /// Samples seen, and samples that passed.
   public private(set) var total = 0
   public private(set) var clean = 0
+
+  /// Per-group statistics over the clean samples (empty until the reference shape is known).
+  public var groupStats: [GroupStats] { stats.groups }
+  /// Label statistics over the clean samples.
+  public var labelStats: LabelStats { stats.labels }
 
   public init(options: CheckOptions, info: DatasetInfo) {
     self.options = options
@@ -53,32 +74,116 @@ public final class SampleChecker {
     referenceShape = shape
     let g = FeatureGroups(sampleShape: shape, channelAxis: options.channelAxis)
     groups = g
-    let names = g.names(featureName: info.featureName, given: info.groupNames)
-    groupStats = names.map { GroupStats(name: $0) }
+    groupNames = g.names(featureName: info.featureName, given: info.groupNames)
+    stats = CleanSampleStats(groupNames: groupNames)
   }
 
   /// Checks every sample of `batch`; when `collectStats`, adds the clean ones to the statistics.
   public func check(_ batch: SampleBatch, collectStats: Bool = true) -> BatchVerdict {
-    var verdict = BatchVerdict()
-    var cleanMask = [Bool](repeating: false, count: batch.count)
-    var sampleFindings: [Finding] = []
-    for i in 0..<batch.count {
-      sampleFindings.removeAll(keepingCapacity: true)
-      checkSample(i, of: batch, into: &sampleFindings)
-      if sampleFindings.isEmpty {
-        cleanMask[i] = true
-      } else {
-        verdict.flagged.append(i)
-        verdict.findings.append(sampleFindings)
-      }
+    if referenceShape == nil, let first = (0..<batch.count).first(where: { batch.problems[$0] == nil }) {
+      setReference(batch.shape(of: first))
     }
+    var local = CleanSampleStats(groupNames: groupNames)
+    let verdict = check(batch, collect: collectStats, into: &local)
+    stats.merge(local)
     total += batch.count
     clean += batch.count - verdict.flagged.count
-    if collectStats { accumulate(batch, cleanMask: cleanMask) }
     return verdict
   }
 
-  private func checkSample(_ i: Int, of batch: SampleBatch, into findings: inout [Finding]) {
+  /// Checks several batches at once, one per core, and merges their statistics in batch order.
+  public func check(batches: [SampleBatch], collectStats: Bool = true) -> [BatchVerdict] {
+    guard batches.count > 1 else { return batches.map { check($0, collectStats: collectStats) } }
+    if referenceShape == nil {
+      // The first readable sample fixes the reference shape; find it before going parallel.
+      var results = [check(batches[0], collectStats: collectStats)]
+      results += check(batches: Array(batches.dropFirst()), collectStats: collectStats)
+      return results
+    }
+    var verdicts = [BatchVerdict](repeating: BatchVerdict(), count: batches.count)
+    var locals = [CleanSampleStats](repeating: CleanSampleStats(groupNames: groupNames), count: batches.count)
+    verdicts.withUnsafeMutableBufferPointer { v in
+      locals.withUnsafeMutableBufferPointer { l in
+        let (vp, lp) = (v, l)
+        DispatchQueue.concurrentPerform(iterations: batches.count) { k in
+          vp[k] = self.check(batches[k], collect: collectStats, into: &lp[k])
+        }
+      }
+    }
+    for k in 0..<batches.count {
+      stats.merge(locals[k])
+      total += batches[k].count
+      clean += batches[k].count - verdicts[k].flagged.count
+    }
+    return verdicts
+  }
+
+  // MARK: One batch
+
+  /// Checks `batch` against the fixed reference shape; adds clean samples to `stats` when `collect`.
+  /// Touches no shared state, so batches can be checked concurrently.
+  private func check(_ batch: SampleBatch, collect: Bool, into stats: inout CleanSampleStats) -> BatchVerdict {
+    var verdict = BatchVerdict()
+    var findings: [Finding] = []
+    var scratch = [BlockMoments](repeating: BlockMoments(), count: groups?.count ?? 0)
+    var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
+    let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
+    for i in 0..<batch.count {
+      findings.removeAll(keepingCapacity: true)
+      let measured = checkSample(i, of: batch, blockMode: blockMode, moments: &scratch, into: &findings)
+      if !findings.isEmpty {
+        verdict.flagged.append(i)
+        verdict.findings.append(findings)
+        continue
+      }
+      guard collect else { continue }
+      if let labels = batch.labels { stats.labels.add(labels[i]) }
+      guard let groups, !stats.groups.isEmpty else { continue }
+      if measured {
+        for g in 0..<groups.count { stats.groups[g].values.merge(scratch[g].stats) }
+        if needsExtremeCount(scratch) {
+          let start = batch.elementRange(of: i).lowerBound
+          batch.elementType.withType { t in
+            countExtremes(t, batch, start: start, groups: groups, into: &stats)
+          }
+        }
+      } else {
+        let start = batch.elementRange(of: i).lowerBound
+        batch.elementType.withType { t in
+          SampleChecker.accumulate(t, batch, start: start, groups, options.maxAbs, &scalar)
+        }
+      }
+    }
+    if collect, let groups, !blockMode {
+      for g in 0..<groups.count where g < stats.groups.count {
+        stats.groups[g].merge(scalar[g].groupStats(name: stats.groups[g].name))
+      }
+    }
+    return verdict
+  }
+
+  private func needsExtremeCount(_ moments: [BlockMoments]) -> Bool {
+    let limit = options.maxAbs
+    return moments.contains { $0.count > 0 && ($0.max >= limit || $0.min <= -limit) }
+  }
+
+  private func countExtremes<T: FeatureElement>(
+    _: T.Type, _ batch: SampleBatch, start: Int, groups: FeatureGroups, into stats: inout CleanSampleStats
+  ) {
+    let values = batch.storage.typed(T.self, count: batch.elementCount)
+    for g in 0..<groups.count {
+      let base = values.baseAddress! + start + g * groups.valuesPerGroup
+      let (n, largest) = extremeValues(UnsafePointer(base), count: groups.valuesPerGroup, limit: options.maxAbs)
+      stats.groups[g].extremeCount += n
+      stats.groups[g].extremeMax = Swift.max(stats.groups[g].extremeMax, largest)
+    }
+  }
+
+  /// Runs the checks of sample `i`. Returns true when it computed the sample's per-group
+  /// moments into `moments` (block mode, readable sample of the reference shape).
+  private func checkSample(
+    _ i: Int, of batch: SampleBatch, blockMode: Bool, moments: inout [BlockMoments], into findings: inout [Finding]
+  ) -> Bool {
     let index = batch.firstIndex + i
     func add(_ kind: FindingKind, field: String?, _ detail: String) {
       findings.append(
@@ -86,32 +191,24 @@ public final class SampleChecker {
     }
     if let problem = batch.problems[i] {
       add(problem.kind, field: problem.kind == .unreadable ? nil : info.featureName, problem.detail)
-      if problem.kind == .unreadable { return }
+      return false
     }
     let shape = batch.shape(of: i)
-    if let reference = referenceShape {
-      if shape != reference && batch.problems[i] == nil {
-        add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
-        return
-      }
-    } else {
-      setReference(shape)
+    if let reference = referenceShape, shape != reference {
+      add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
+      return false
     }
-    if batch.elementType.isFloatingPoint {
-      let range = batch.elementRange(of: i)
-      let bad: NonFiniteCount
-      if batch.elementType == .float32 {
-        bad = NonFiniteCount.count(batch.storage.typed(Float.self, count: batch.elementCount), range)
-      } else {
-        bad = NonFiniteCount.count(batch.storage.typed(Double.self, count: batch.elementCount), range)
+    var measured = false
+    let range = batch.elementRange(of: i)
+    if blockMode, let groups {
+      var finite = true
+      batch.elementType.withType { t in
+        finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
       }
-      if bad.nan > 0 {
-        add(.nanValue, field: info.featureName, describe(bad.nan, "NaN", first: bad.firstNaN, shape: shape))
-      }
-      if bad.posInf + bad.negInf > 0 {
-        let what = bad.negInf == 0 ? "+Inf" : (bad.posInf == 0 ? "-Inf" : "Inf")
-        add(.infValue, field: info.featureName, describe(bad.posInf + bad.negInf, what, first: bad.firstInf, shape: shape))
-      }
+      measured = finite
+      if !finite { checkNonFinite(batch, range: range, shape: shape, add: add) }
+    } else if batch.elementType.isFloatingPoint {
+      checkNonFinite(batch, range: range, shape: shape, add: add)
     }
     if let labels = batch.labels {
       let label = labels[i]
@@ -124,6 +221,41 @@ public final class SampleChecker {
         add(.labelOutOfDomain, field: field, why)
       }
     }
+    return measured
+  }
+
+  private func checkNonFinite(
+    _ batch: SampleBatch, range: Range<Int>, shape: [Int], add: (FindingKind, String?, String) -> Void
+  ) {
+    let bad: NonFiniteCount
+    switch batch.elementType {
+    case .float32: bad = NonFiniteCount.count(batch.storage.typed(Float.self, count: batch.elementCount), range)
+    case .float64: bad = NonFiniteCount.count(batch.storage.typed(Double.self, count: batch.elementCount), range)
+    default: return
+    }
+    if bad.nan > 0 {
+      add(.nanValue, info.featureName, describe(bad.nan, "NaN", first: bad.firstNaN, shape: shape))
+    }
+    if bad.posInf + bad.negInf > 0 {
+      let what = bad.negInf == 0 ? "+Inf" : (bad.posInf == 0 ? "-Inf" : "Inf")
+      add(.infValue, info.featureName, describe(bad.posInf + bad.negInf, what, first: bad.firstInf, shape: shape))
+    }
+  }
+
+  /// Per-group moments of one sample in block mode; false when some group's values are not all finite.
+  private static func blockMoments<T: FeatureElement>(
+    _: T.Type, _ batch: SampleBatch, start: Int, _ groups: FeatureGroups, into moments: inout [BlockMoments]
+  ) -> Bool {
+    let base = UnsafePointer(batch.storage.typed(T.self, count: batch.elementCount).baseAddress! + start)
+    let n = groups.valuesPerGroup
+    var finite = true
+    for g in 0..<groups.count {
+      let p = base + g * n
+      let m = BlockMoments.of(p, count: n)
+      moments[g] = m
+      finite = finite && m.finite
+    }
+    return finite
   }
 
   /// "3 NaN values, first at [0, 4, 7]"; for named 1-D groups (CSV columns) "first in column 'f2'".
@@ -143,46 +275,26 @@ public final class SampleChecker {
     return "\(plural)\(missing), first at \(position)"
   }
 
-  // MARK: Statistics
-
-  private func accumulate(_ batch: SampleBatch, cleanMask: [Bool]) {
-    guard let groups, !groupStats.isEmpty || groups.count == 0 else { return }
-    var acc = [ShiftedMoments](repeating: ShiftedMoments(), count: groups.count)
-    let maxAbs = options.maxAbs
-    batch.elementType.withType { t in
-      SampleChecker.accumulate(t, batch, cleanMask, groups, maxAbs, &acc)
-    }
-    for g in 0..<groups.count {
-      groupStats[g].merge(acc[g].groupStats(name: groupStats[g].name))
-    }
-    if let labels = batch.labels {
-      var batchLabels = LabelStats()
-      for i in 0..<batch.count where cleanMask[i] { batchLabels.add(labels[i]) }
-      labelStats.merge(batchLabels)
-    }
-  }
+  // MARK: Statistics of layouts without long contiguous groups (CSV columns, channel-last)
 
   private static func accumulate<T: FeatureElement>(
-    _: T.Type, _ batch: SampleBatch, _ cleanMask: [Bool], _ groups: FeatureGroups, _ maxAbs: Double,
+    _: T.Type, _ batch: SampleBatch, start: Int, _ groups: FeatureGroups, _ maxAbs: Double,
     _ acc: inout [ShiftedMoments]
   ) {
     let values = batch.storage.typed(T.self, count: batch.elementCount)
     let perGroup = groups.valuesPerGroup
-    for i in 0..<batch.count where cleanMask[i] {
-      let start = batch.elementRange(of: i).lowerBound
-      if groups.interleaved {
-        var e = start
-        for _ in 0..<perGroup {
-          for g in 0..<groups.count {
-            acc[g].add(values[e].doubleValue, maxAbs: maxAbs)
-            e += 1
-          }
-        }
-      } else {
+    if groups.interleaved {
+      var e = start
+      for _ in 0..<perGroup {
         for g in 0..<groups.count {
-          let base = start + g * perGroup
-          acc[g].add(UnsafeBufferPointer(rebasing: values[base..<(base + perGroup)]), maxAbs: maxAbs)
+          acc[g].add(values[e].doubleValue, maxAbs: maxAbs)
+          e += 1
         }
+      }
+    } else {
+      for g in 0..<groups.count {
+        let base = start + g * perGroup
+        acc[g].add(UnsafeBufferPointer(rebasing: values[base..<(base + perGroup)]), maxAbs: maxAbs)
       }
     }
   }

@@ -21,7 +21,7 @@ public struct ReadOptions: Sendable {
   /// PNG / LMDB: decoded images are C x H x W (`.first`) or H x W x C (`.last`, `--channel-axis last`).
   public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
-  public var batchBytes: Int = 8 << 20
+  public var batchBytes: Int = 4 << 20
 
   public init() {}
 }

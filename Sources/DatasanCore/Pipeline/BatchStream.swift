@@ -12,7 +12,7 @@ final class BatchStream {
   private var cancelled = false
   private var thread: Thread?
 
-  init(reader: SampleReader, depth: Int = 2) {
+  init(reader: SampleReader, depth: Int = 3) {
     self.reader = reader
     self.depth = depth
     let thread = Thread { [unowned self] in self.produce() }
@@ -56,6 +56,13 @@ final class BatchStream {
     }
     if let failure { throw failure }
     return nil
+  }
+
+  /// Up to `count` next batches (fewer at the end of the stream, none after it).
+  func next(upTo count: Int) throws -> [SampleBatch] {
+    var batches: [SampleBatch] = []
+    while batches.count < count, let batch = try next() { batches.append(batch) }
+    return batches
   }
 
   /// Stops the background reader and waits for it to let go of the reader.

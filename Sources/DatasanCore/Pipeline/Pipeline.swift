@@ -64,6 +64,9 @@ public struct CleanResult: Sendable {
 /// `scan` = read → check → statistics → report; `clean` = a statistics pass, then a
 /// second pass that normalizes and writes the clean samples and the quarantine.
 public final class Pipeline {
+  /// Batches checked at once, one per core.
+  static let parallelBatches = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+
   public let backend: FormatBackend
   public var progress: ProgressObserver?
 
@@ -83,9 +86,13 @@ public final class Pipeline {
     let stream = BatchStream(reader: reader)
     defer { stream.close() }
     var samples = 0
-    while let batch = try stream.next() {
-      builder.add(checker.check(batch), count: batch.count)
-      samples += batch.count
+    while true {
+      let batches = try stream.next(upTo: Pipeline.parallelBatches)
+      if batches.isEmpty { break }
+      for (batch, verdict) in zip(batches, checker.check(batches: batches)) {
+        builder.add(verdict, count: batch.count)
+        samples += batch.count
+      }
       progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
     }
     progress?.finish()
@@ -138,8 +145,8 @@ public final class Pipeline {
       defer { stream.close() }
 
       // The first batch fixes the reference shape before any output file is created.
-      var pending = try stream.next()
-      var pendingVerdict = pending.map { checker.check($0, collectStats: !needsStatsPass) }
+      var pending = try stream.next(upTo: Pipeline.parallelBatches)
+      var pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       let shape = checker.referenceShape ?? reader.info.sampleShape ?? []
       let labelType: ElementType = {
         if case .hdf5(let layout) = reader.info.layout, let t = layout.labelType { return t }
@@ -169,26 +176,29 @@ public final class Pipeline {
       var written = 0
       var quarantined = 0
       var samples = 0
-      while let batch = pending, let verdict = pendingVerdict {
-        if !needsStatsPass { builder.add(verdict, count: batch.count) }
-        let keep = verdict.cleanPositions(count: batch.count)
-        if !keep.isEmpty {
-          let kept = keep.count == batch.count ? batch : batch.subset(keep)
-          if meanTemp != nil { mean.add(kept) }
-          try cleanWriter.append(try normalizer.map { try $0.apply(to: kept) } ?? kept)
-          written += keep.count
-        }
-        if !verdict.flagged.isEmpty {
-          try quarantineWriter.append(batch.subset(verdict.flagged))
-          for (n, position) in verdict.flagged.enumerated() {
-            try reasons.write(reasonLine(verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position)))
+      while !pending.isEmpty {
+        for (batch, verdict) in zip(pending, pendingVerdicts) {
+          if !needsStatsPass { builder.add(verdict, count: batch.count) }
+          let keep = verdict.cleanPositions(count: batch.count)
+          if !keep.isEmpty {
+            let kept = keep.count == batch.count ? batch : batch.subset(keep)
+            if meanTemp != nil { mean.add(kept) }
+            try cleanWriter.append(try normalizer.map { try $0.apply(to: kept) } ?? kept)
+            written += keep.count
           }
-          quarantined += verdict.flagged.count
+          if !verdict.flagged.isEmpty {
+            try quarantineWriter.append(batch.subset(verdict.flagged))
+            for (n, position) in verdict.flagged.enumerated() {
+              try reasons.write(
+                reasonLine(verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position)))
+            }
+            quarantined += verdict.flagged.count
+          }
+          samples += batch.count
         }
-        samples += batch.count
         progress?.update(pass: "clean", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
-        pending = try stream.next()
-        pendingVerdict = pending.map { checker.check($0, collectStats: !needsStatsPass) }
+        pending = try stream.next(upTo: Pipeline.parallelBatches)
+        pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       }
       progress?.finish()
       if let first = firstReport, first.flagged != quarantined || first.total != samples {

@@ -1,25 +1,84 @@
+import Foundation
+
 /// An owned, 64-byte aligned, zero-initialized block of memory holding the values of a batch.
 ///
 /// A class so that batches can be passed between threads and subset without copying
-/// the storage until they are changed; its memory is freed when the last batch goes.
+/// the storage until they are changed. Large blocks are recycled through a small pool when
+/// their last batch goes: a scan allocates a handful of batch buffers once instead of
+/// mapping (and having the kernel zero) fresh pages for every batch.
 public final class ByteStorage: @unchecked Sendable {
   /// The memory. Valid for the lifetime of this object.
   public let bytes: UnsafeMutableRawBufferPointer
   @usableFromInline let base: UnsafeMutableRawPointer
+  private let capacity: Int
 
   /// Allocates `byteCount` zeroed bytes.
   public init(byteCount: Int) {
-    base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(byteCount, 1), alignment: 64)
+    let (pointer, capacity) = StoragePool.shared.take(byteCount: Swift.max(byteCount, 1))
+    base = pointer
+    self.capacity = capacity
     base.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(byteCount, 1))
     bytes = UnsafeMutableRawBufferPointer(start: base, count: byteCount)
   }
 
-  deinit { base.deallocate() }
+  deinit { StoragePool.shared.give(base, capacity: capacity) }
 
   /// The values as a typed buffer of `count` elements of `T`.
   @inlinable
   public func typed<T>(_: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
     precondition(count * MemoryLayout<T>.stride <= bytes.count, "typed view larger than the storage")
     return UnsafeMutableBufferPointer(start: base.assumingMemoryBound(to: T.self), count: count)
+  }
+}
+
+/// Keeps a few large freed buffers for reuse. Bounded: at most `maxCached` buffers.
+final class StoragePool: @unchecked Sendable {
+  static let shared = StoragePool()
+  /// Blocks smaller than this go straight to malloc and back.
+  static let minimumPooled = 256 << 10
+  static let maxCached = 6
+  private let lock = NSLock()
+  private var cached: [(pointer: UnsafeMutableRawPointer, capacity: Int)] = []
+
+  func take(byteCount: Int) -> (UnsafeMutableRawPointer, Int) {
+    if byteCount >= StoragePool.minimumPooled {
+      lock.lock()
+      // The smallest cached buffer that fits, and is not wastefully large.
+      var best: Int? = nil
+      for (i, c) in cached.enumerated() where c.capacity >= byteCount && c.capacity <= 2 * byteCount + (1 << 20) {
+        if best == nil || c.capacity < cached[best!].capacity { best = i }
+      }
+      if let best {
+        let c = cached.remove(at: best)
+        lock.unlock()
+        return (c.pointer, c.capacity)
+      }
+      lock.unlock()
+    }
+    let capacity = byteCount >= StoragePool.minimumPooled ? (byteCount + (1 << 20) - 1) & ~((1 << 20) - 1) : byteCount
+    return (UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64), capacity)
+  }
+
+  func give(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+    if capacity >= StoragePool.minimumPooled {
+      lock.lock()
+      if cached.count < StoragePool.maxCached {
+        cached.append((pointer, capacity))
+        lock.unlock()
+        return
+      }
+      // Keep the larger buffers: they satisfy more requests.
+      if let smallest = cached.indices.min(by: { cached[$0].capacity < cached[$1].capacity }),
+        cached[smallest].capacity < capacity
+      {
+        let evicted = cached[smallest].pointer
+        cached[smallest] = (pointer, capacity)
+        lock.unlock()
+        evicted.deallocate()
+        return
+      }
+      lock.unlock()
+    }
+    pointer.deallocate()
   }
 }
