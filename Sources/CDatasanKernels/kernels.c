@@ -13,6 +13,9 @@
 // Values summed in float lanes before the partial sums go to double (keeps float rounding small).
 #define FLOAT_RUN 4096
 
+// One pass over the block: sums of d = x - K and of d*d, K being the first value (a shift that
+// keeps the sum of squares accurate when the mean is large against the spread), in float lanes over
+// runs of FLOAT_RUN values, then in double. mean = K + S1/n, M2 = S2 - S1^2/n.
 DATASAN_CLONES
 void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
   out->min = INFINITY;
@@ -21,58 +24,44 @@ void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
   out->m2 = 0;
   out->finite = 1;
   if (n == 0) return;
+  const float k = isfinite(p[0]) ? p[0] : 0.0f;
   float lo[LANES], hi[LANES];
   for (int j = 0; j < LANES; j++) { lo[j] = INFINITY; hi[j] = -INFINITY; }
-  double total = 0;
+  double s1 = 0, s2 = 0;
   size_t i = 0;
   while (i < n) {
     size_t end = n - i > FLOAT_RUN ? i + FLOAT_RUN : n;
-    float s[LANES] = {0};
+    float a[LANES] = {0}, b[LANES] = {0};
     for (; i + LANES <= end; i += LANES) {
       for (int j = 0; j < LANES; j++) {
         float x = p[i + j];
-        s[j] += x;
+        float d = x - k;
+        a[j] += d;
+        b[j] += d * d;
         lo[j] = x < lo[j] ? x : lo[j];
         hi[j] = x > hi[j] ? x : hi[j];
       }
     }
-    float run = 0;
+    float ra = 0, rb = 0;
     for (; i < end; i++) {
       float x = p[i];
-      run += x;
+      float d = x - k;
+      ra += d;
+      rb += d * d;
       lo[0] = x < lo[0] ? x : lo[0];
       hi[0] = x > hi[0] ? x : hi[0];
     }
-    for (int j = 0; j < LANES; j++) run += s[j];
-    total += run;
+    for (int j = 0; j < LANES; j++) { ra += a[j]; rb += b[j]; }
+    s1 += ra;
+    s2 += rb;
   }
-  if (!isfinite(total)) { out->finite = 0; return; }
+  if (!isfinite(s1) || !isfinite(s2)) { out->finite = 0; return; }
   float mn = lo[0], mx = hi[0];
   for (int j = 1; j < LANES; j++) { mn = lo[j] < mn ? lo[j] : mn; mx = hi[j] > mx ? hi[j] : mx; }
-  double mean = total / (double)n;
-  float m = (float)mean;
-  double m2 = 0;
-  i = 0;
-  while (i < n) {
-    size_t end = n - i > FLOAT_RUN ? i + FLOAT_RUN : n;
-    float q[LANES] = {0};
-    for (; i + LANES <= end; i += LANES) {
-      for (int j = 0; j < LANES; j++) {
-        float d = p[i + j] - m;
-        q[j] += d * d;
-      }
-    }
-    float run = 0;
-    for (; i < end; i++) { float d = p[i] - m; run += d * d; }
-    for (int j = 0; j < LANES; j++) run += q[j];
-    m2 += run;
-  }
-  // The deviations were taken from the float mean m; correct M2 to the exact mean.
-  double shift = (double)m - mean;
-  m2 -= (double)n * shift * shift;
+  double m2 = s2 - s1 * s1 / (double)n;
   out->min = mn;
   out->max = mx;
-  out->mean = mean;
+  out->mean = (double)k + s1 / (double)n;
   out->m2 = m2 > 0 ? m2 : 0;
 }
 
@@ -86,43 +75,38 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
   out->m2 = 0;
   out->finite = 1;
   if (n == 0) return;
-  double lo[DLANES], hi[DLANES], s[DLANES] = {0};
+  const double k = isfinite(p[0]) ? p[0] : 0.0;
+  double lo[DLANES], hi[DLANES], a[DLANES] = {0}, b[DLANES] = {0};
   for (int j = 0; j < DLANES; j++) { lo[j] = INFINITY; hi[j] = -INFINITY; }
   size_t i = 0;
   for (; i + DLANES <= n; i += DLANES) {
     for (int j = 0; j < DLANES; j++) {
       double x = p[i + j];
-      s[j] += x;
+      double d = x - k;
+      a[j] += d;
+      b[j] += d * d;
       lo[j] = x < lo[j] ? x : lo[j];
       hi[j] = x > hi[j] ? x : hi[j];
     }
   }
-  double total = 0;
+  double s1 = 0, s2 = 0;
   for (; i < n; i++) {
     double x = p[i];
-    total += x;
+    double d = x - k;
+    s1 += d;
+    s2 += d * d;
     lo[0] = x < lo[0] ? x : lo[0];
     hi[0] = x > hi[0] ? x : hi[0];
   }
-  for (int j = 0; j < DLANES; j++) total += s[j];
-  if (!isfinite(total)) { out->finite = 0; return; }
+  for (int j = 0; j < DLANES; j++) { s1 += a[j]; s2 += b[j]; }
+  if (!isfinite(s1) || !isfinite(s2)) { out->finite = 0; return; }
   double mn = lo[0], mx = hi[0];
   for (int j = 1; j < DLANES; j++) { mn = lo[j] < mn ? lo[j] : mn; mx = hi[j] > mx ? hi[j] : mx; }
-  double mean = total / (double)n;
-  double q[DLANES] = {0};
-  for (i = 0; i + DLANES <= n; i += DLANES) {
-    for (int j = 0; j < DLANES; j++) {
-      double d = p[i + j] - mean;
-      q[j] += d * d;
-    }
-  }
-  double m2 = 0;
-  for (; i < n; i++) { double d = p[i] - mean; m2 += d * d; }
-  for (int j = 0; j < DLANES; j++) m2 += q[j];
+  double m2 = s2 - s1 * s1 / (double)n;
   out->min = mn;
   out->max = mx;
-  out->mean = mean;
-  out->m2 = m2;
+  out->mean = k + s1 / (double)n;
+  out->m2 = m2 > 0 ? m2 : 0;
 }
 
 // 8- and 16-bit integers: exact sums in 64-bit integers; M2 = sum(x^2) - sum(x)^2 / n.

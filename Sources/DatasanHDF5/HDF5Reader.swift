@@ -158,8 +158,10 @@ public final class HDF5Reader: SampleReader {
     guard nextRow < total else { return nil }
     let start = nextRow
     let count = Swift.min(batchRows, total - start)
+    // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
     var batch = SampleBatch.uniform(
-      firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil)
+      firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
+    let rowBytes = sampleShape.reduce(1, *) * elementType.size
     var problems: [Int: ReaderProblem] = [:]
     func mark(_ rows: Range<Int>, _ detail: String) {
       for row in rows where problems[row - start] == nil {
@@ -170,6 +172,7 @@ public final class HDF5Reader: SampleReader {
       let chunked = features.chunkHeight != nil
       features.readRecovering(start: start, count: count, into: base) { rows, reason in
         mark(rows, (chunked ? "chunk read failed: " : "read failed: ") + reason)
+        (base + (rows.lowerBound - start) * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rows.count * rowBytes)
       }
     }
     if let labels {

@@ -12,12 +12,13 @@ public final class ByteStorage: @unchecked Sendable {
   @usableFromInline let base: UnsafeMutableRawPointer
   private let capacity: Int
 
-  /// Allocates `byteCount` zeroed bytes.
-  public init(byteCount: Int) {
+  /// Allocates `byteCount` bytes, zeroed unless `zeroed` is false (for a reader that
+  /// overwrites every byte, and zeroes itself what it cannot read).
+  public init(byteCount: Int, zeroed: Bool = true) {
     let (pointer, capacity) = StoragePool.shared.take(byteCount: Swift.max(byteCount, 1))
     base = pointer
     self.capacity = capacity
-    base.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(byteCount, 1))
+    if zeroed { base.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(byteCount, 1)) }
     bytes = UnsafeMutableRawBufferPointer(start: base, count: byteCount)
   }
 

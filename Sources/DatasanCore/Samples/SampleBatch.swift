@@ -94,14 +94,15 @@ public struct SampleBatch: Sendable {
     self.originals = originals
   }
 
-  /// A uniform batch of `count` zeroed samples of `shape`, ready for a reader to fill.
+  /// A uniform batch of `count` samples of `shape`, ready for a reader to fill: zeroed, unless
+  /// `zeroed` is false (the reader then writes every byte, zeros included).
   public static func uniform(
-    firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], labels: [Double]?
+    firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], labels: [Double]?, zeroed: Bool = true
   ) -> SampleBatch {
     let elements = count * shape.reduce(1, *)
     return SampleBatch(
       firstIndex: firstIndex, count: count, elementType: elementType, shape: shape,
-      storage: ByteStorage(byteCount: elements * elementType.size), labels: labels)
+      storage: ByteStorage(byteCount: elements * elementType.size, zeroed: zeroed), labels: labels)
   }
 
   /// The shape of sample `i`.
