@@ -9,6 +9,9 @@ public struct ScanConfiguration: Sendable {
   public var checks: CheckOptions
   /// `--max-issues`.
   public var maxIssues: Int = 1000
+  /// How many flagged samples to keep, values and all, in ``ScanReport/flaggedSamples``
+  /// (thumbnails of an HTML report); 0 keeps none.
+  public var keepFlaggedSamples: Int = 0
 
   public init(input: String, format: DataFormat, read: ReadOptions = ReadOptions(), checks: CheckOptions = CheckOptions()) {
     self.input = input
@@ -91,6 +94,7 @@ public final class Pipeline {
       if batches.isEmpty { break }
       for (batch, verdict) in zip(batches, checker.check(batches: batches)) {
         builder.add(verdict, count: batch.count)
+        builder.keepFlagged(batch, verdict, upTo: config.keepFlaggedSamples)
         samples += batch.count
       }
       progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
@@ -178,7 +182,10 @@ public final class Pipeline {
       var samples = 0
       while !pending.isEmpty {
         for (batch, verdict) in zip(pending, pendingVerdicts) {
-          if !needsStatsPass { builder.add(verdict, count: batch.count) }
+          if !needsStatsPass {
+            builder.add(verdict, count: batch.count)
+            builder.keepFlagged(batch, verdict, upTo: config.scan.keepFlaggedSamples)
+          }
           let keep = verdict.cleanPositions(count: batch.count)
           if !keep.isEmpty {
             let kept = keep.count == batch.count ? batch : batch.subset(keep)

@@ -18,6 +18,9 @@ public struct ScanReport: Sendable {
   public var labelStats: LabelStats?
   /// Whether the scan passes the gate: no finding of severity error.
   public var passed = true
+  /// The first flagged samples with their values (one-sample batches, in stream order), when
+  /// the scan was asked to keep them (`ScanConfiguration.keepFlaggedSamples`).
+  public var flaggedSamples: [SampleBatch] = []
   /// Bytes of input read, and seconds the scan took.
   public var bytesRead = 0
   public var seconds = 0.0
@@ -50,6 +53,14 @@ public struct ReportBuilder {
           report.examples[f.kind, default: []].append(f)
         }
       }
+    }
+  }
+
+  /// Keeps copies of the flagged samples of `batch` until `limit` are kept.
+  public mutating func keepFlagged(_ batch: SampleBatch, _ verdict: BatchVerdict, upTo limit: Int) {
+    guard report.flaggedSamples.count < limit else { return }
+    for position in verdict.flagged.prefix(limit - report.flaggedSamples.count) {
+      report.flaggedSamples.append(batch.subset([position]))
     }
   }
 
