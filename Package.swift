@@ -9,6 +9,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     // C libraries: the only code that sees C.
@@ -18,27 +19,31 @@ let package = Package(
 
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, reports.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
-    .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
     .target(name: "DatasanCore", dependencies: ["CDatasanKernels"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
-    .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5"]),
+    .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z")]),  // raw HDF5 chunks on every core
+    .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate"]),
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
     .target(name: "CDatasanPNG", dependencies: ["CPNG"]),  // real C: owns libpng's setjmp
     .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.
     .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
+    // datasan.yml: the YAML policy file and its keys (one per command-line option).
+    .target(name: "DatasanConfig", dependencies: ["DatasanCore", .product(name: "Yams", package: "Yams")]),
     // The command line: options and exit codes only.
     .executableTarget(
       name: "datasan",
-      dependencies: ["Datasan", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Datasan", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanLMDB", "CLMDB"]),
-    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB"]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
+    .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig"]),
   ],
   swiftLanguageModes: [.v5]
 )

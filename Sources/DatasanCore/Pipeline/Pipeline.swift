@@ -180,33 +180,32 @@ public final class Pipeline {
       var written = 0
       var quarantined = 0
       var samples = 0
+      let writes = WriteQueue()
       while !pending.isEmpty {
-        for (batch, verdict) in zip(pending, pendingVerdicts) {
+        // Subset, normalize and format each batch's outputs on all cores; write them in order
+        // on the writer thread while the next batches are read and checked.
+        let outputs = try prepareOutputs(pending, pendingVerdicts, normalizer: normalizer)
+        for (k, (batch, verdict)) in zip(pending, pendingVerdicts).enumerated() {
           if !needsStatsPass {
             builder.add(verdict, count: batch.count)
             builder.keepFlagged(batch, verdict, upTo: config.scan.keepFlaggedSamples)
           }
-          let keep = verdict.cleanPositions(count: batch.count)
-          if !keep.isEmpty {
-            let kept = keep.count == batch.count ? batch : batch.subset(keep)
-            if meanTemp != nil { mean.add(kept) }
-            try cleanWriter.append(try normalizer.map { try $0.apply(to: kept) } ?? kept)
-            written += keep.count
+          let out = outputs[k]
+          if let kept = out.kept, meanTemp != nil { mean.add(kept) }
+          try writes.submit {
+            if let clean = out.clean { try cleanWriter.append(clean) }
+            if let rejected = out.quarantine { try quarantineWriter.append(rejected) }
+            if !out.reasons.isEmpty { try reasons.write(out.reasons) }
           }
-          if !verdict.flagged.isEmpty {
-            try quarantineWriter.append(batch.subset(verdict.flagged))
-            for (n, position) in verdict.flagged.enumerated() {
-              try reasons.write(
-                reasonLine(verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position)))
-            }
-            quarantined += verdict.flagged.count
-          }
+          written += out.clean?.count ?? 0
+          quarantined += out.quarantine?.count ?? 0
           samples += batch.count
         }
         progress?.update(pass: "clean", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
         pending = try stream.next(upTo: Pipeline.parallelBatches)
         pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       }
+      try writes.finish()
       progress?.finish()
       if let first = firstReport, first.flagged != quarantined || first.total != samples {
         throw DatasanError(
@@ -249,6 +248,49 @@ public final class Pipeline {
       transaction.rollback()
       throw error
     }
+  }
+
+  /// What one batch contributes to the outputs of `clean`.
+  struct BatchOutputs {
+    /// The clean samples as read (nil when none), the clean samples as written, the rejected ones.
+    var kept: SampleBatch?
+    var clean: SampleBatch?
+    var quarantine: SampleBatch?
+    /// The reasons-file lines of the rejected samples.
+    var reasons = ""
+  }
+
+  /// Splits each batch into its clean and rejected samples and normalizes the clean ones,
+  /// one batch per core.
+  private func prepareOutputs(_ batches: [SampleBatch], _ verdicts: [BatchVerdict], normalizer: Normalizer?) throws
+    -> [BatchOutputs]
+  {
+    var results = [Result<BatchOutputs, Error>](repeating: .success(BatchOutputs()), count: batches.count)
+    results.withUnsafeMutableBufferPointer { out in
+      let out = out
+      DispatchQueue.concurrentPerform(iterations: batches.count) { k in
+        out[k] = Result {
+          let batch = batches[k]
+          let verdict = verdicts[k]
+          var o = BatchOutputs()
+          let keep = verdict.cleanPositions(count: batch.count)
+          if !keep.isEmpty {
+            let kept = keep.count == batch.count ? batch : batch.subset(keep)
+            o.kept = kept
+            o.clean = try normalizer.map { try $0.apply(to: kept) } ?? kept
+          }
+          if !verdict.flagged.isEmpty {
+            o.quarantine = batch.subset(verdict.flagged)
+            for (n, position) in verdict.flagged.enumerated() {
+              o.reasons += self.reasonLine(
+                verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position))
+            }
+          }
+          return o
+        }
+      }
+    }
+    return try results.map { try $0.get() }
   }
 
   private func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {

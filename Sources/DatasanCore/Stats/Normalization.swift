@@ -1,3 +1,5 @@
+import CDatasanKernels
+
 /// How `clean` maps features (`--normalize`).
 public enum NormalizationMethod: String, Sendable, CaseIterable, Codable {
   /// Each group's [min, max] onto `--range LO,HI`.
@@ -99,7 +101,7 @@ public struct Normalizer: Sendable {
   /// Throws when the batch's samples do not have as many groups as the parameters.
   public func apply(to batch: SampleBatch) throws -> SampleBatch {
     let n = batch.elementCount
-    let out = ByteStorage(byteCount: n * 4)
+    let out = ByteStorage(byteCount: n * 4, zeroed: false)
     let dst = out.typed(Float.self, count: n)
     let scales = parameters.groups.map { $0.scale }
     let offsets = parameters.groups.map { $0.offset }
@@ -132,15 +134,20 @@ public struct Normalizer: Sendable {
         g += 1
         if g == groups.count { g = 0 }
       }
-    } else {
-      var e = range.lowerBound
-      for g in 0..<groups.count {
-        let s = scales[g]
-        let o = offsets[g]
-        for _ in 0..<groups.valuesPerGroup {
-          dst[e] = Float(src[e].doubleValue * s + o)
-          e += 1
-        }
+      return
+    }
+    let n = groups.valuesPerGroup
+    for g in 0..<groups.count {
+      let start = range.lowerBound + g * n
+      let from = UnsafeRawPointer(src.baseAddress! + start)
+      let to = dst.baseAddress! + start
+      switch T.elementType {
+      case .float32: datasan_affine_f32(from.assumingMemoryBound(to: Float.self), n, scales[g], offsets[g], to)
+      case .float64: datasan_affine_f64(from.assumingMemoryBound(to: Double.self), n, scales[g], offsets[g], to)
+      case .uint8: datasan_affine_u8(from.assumingMemoryBound(to: UInt8.self), n, scales[g], offsets[g], to)
+      case .uint16: datasan_affine_u16(from.assumingMemoryBound(to: UInt16.self), n, scales[g], offsets[g], to)
+      default:
+        for e in 0..<n { to[e] = Float(src[start + e].doubleValue * scales[g] + offsets[g]) }
       }
     }
   }
