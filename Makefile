@@ -4,7 +4,7 @@
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev liblmdb-dev libpng-dev
+APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev liblmdb-dev libpng-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
@@ -41,6 +41,7 @@ demo: release
 	@echo
 	@echo "outputs in $(DEMO_OUT):" && ls -1 $(DEMO_OUT)
 
+# Full-scale benchmark against ../shared/bench's peers and limits; writes BENCHMARKS.md (~30 min).
 bench: release
 	./bench/run-bench.sh
 
