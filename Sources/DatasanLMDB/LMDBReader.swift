@@ -460,8 +460,9 @@ public final class LMDBReader: SampleReader {
       var previousShape: [Int] = []
       var tooLarge = 0
       // Walk: copy records out of the map into the originals buffer (no zero-fill, no regrowth) and
-      // plan each one (Datum decoded, image headers read).
-      let values = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+      // plan each one (Datum decoded, image headers read). A scan keeps no originals: it reuses one
+      // staging buffer instead of allocating (and faulting in) a new one per batch.
+      func walk(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
         var used = 0
         var estimate = 0
         while estimate < options.batchBytes && keys.count < maxRecordsPerBatch {
@@ -493,7 +494,17 @@ public final class LMDBReader: SampleReader {
           estimate += max(p.elements * datasetType.size, value.mv_size)
           plans.append(p)
         }
-        initialized = used
+        return used
+      }
+      let values: [UInt8]
+      if options.keepOriginals {
+        values = try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+          initialized = try walk(into: buffer)
+        }
+      } else {
+        if staging.count < capacity { staging = [UInt8](repeating: 0, count: capacity) }
+        _ = try staging.withUnsafeMutableBufferPointer { try walk(into: $0) }
+        values = []
       }
       if keys.isEmpty {
         if tooLarge > 0 {
@@ -502,12 +513,15 @@ public final class LMDBReader: SampleReader {
         }
         return nil
       }
-      return assemble(firstIndex: delivered, keys: keys, values: values, ends: ends, plans: plans)
+      return assemble(
+        firstIndex: delivered, keys: keys, values: options.keepOriginals ? values : staging, ends: ends, plans: plans)
     }
   }
 
   /// Samples delivered so far (the stream index of the next batch's first sample).
   private var delivered = 0
+  /// The reused buffer of a scan's raw values (when originals are not kept).
+  private var staging: [UInt8] = []
 
   /// Writes the values of every planned record into one storage buffer; decodes images in parallel.
   private func assemble(firstIndex: Int, keys: [String], values: [UInt8], ends: [Int], plans: [Plan]) -> SampleBatch {
@@ -629,7 +643,7 @@ public final class LMDBReader: SampleReader {
     let batch = SampleBatch(
       firstIndex: firstIndex, count: count, elementType: type, shape: info.sampleShape ?? [0], shapes: shapes,
       offsets: offsets, storage: storageOut, labels: labels, keys: .strings(keys), problems: problems,
-      originals: OriginalRecords(bytes: values, ends: ends))
+      originals: options.keepOriginals ? OriginalRecords(bytes: values, ends: ends) : nil)
     delivered += count
     return batch
   }

@@ -22,6 +22,8 @@ public struct ReadOptions: Sendable {
   public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
   public var batchBytes: Int = 4 << 20
+  /// Whether batches carry each sample's original bytes (`originals`); `scan` needs none.
+  public var keepOriginals: Bool = true
 
   public init() {}
 }

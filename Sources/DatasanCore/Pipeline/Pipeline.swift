@@ -83,7 +83,9 @@ public final class Pipeline {
   /// Reads the whole input once and reports what the checks found.
   public func scan(_ config: ScanConfiguration) throws -> ScanReport {
     let started = Date()
-    let reader = try backend.openReader(format: config.format, path: config.input, options: config.read)
+    var read = config.read
+    read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
+    let reader = try backend.openReader(format: config.format, path: config.input, options: read)
     let checker = SampleChecker(options: config.checks, info: reader.info)
     var builder = ReportBuilder(info: reader.info, maxIssues: config.maxIssues)
     let stream = BatchStream(reader: reader)
