@@ -9,7 +9,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps browser build release test demo bench clean
 
 all: build
 
@@ -27,7 +27,17 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product datasan
 
-test: deps
+# Headless Chromium for the HTML report's browser test (Debian's chromium). Not fatal: where it
+# cannot be installed, that test is skipped with a message.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+	    && ! command -v google-chrome >/dev/null 2>&1; then \
+	  echo "installing chromium (for the HTML report's browser test)"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium ) \
+	    || echo "warning: could not install chromium; the HTML report's browser test will be skipped"; \
+	fi
+
+test: deps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 

@@ -43,7 +43,8 @@ let package = Package(
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanLMDB", "CLMDB"]),
     .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
-    .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig"]),
+    .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
+    .testTarget(name: "DatasanReportTests", dependencies: ["Datasan", "DatasanPNG"]),
   ],
   swiftLanguageModes: [.v5]
 )

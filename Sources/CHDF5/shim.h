@@ -50,6 +50,7 @@ static inline hid_t datasan_h5t_std_u64le(void) { return H5T_STD_U64LE; }
 static inline hid_t datasan_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t datasan_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t datasan_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+static inline hid_t datasan_h5t_ieee_f32be(void) { return H5T_IEEE_F32BE; }
 
 // Strings (for attributes).
 static inline hid_t datasan_h5t_c_s1(void) { return H5T_C_S1; }

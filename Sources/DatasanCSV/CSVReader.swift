@@ -1,10 +1,18 @@
 import DatasanCore
+import Dispatch
+import Foundation
 
 /// Reads a CSV file as a stream of samples: one sample per record, the numeric non-label columns
 /// as float64 features of shape [D], the label column as the label.
 ///
 /// The file is read in 4 MiB blocks; memory stays bounded whatever the file size (one block, the
-/// current batch, and the first 1,000 data records kept for column type inference).
+/// current batch, the workers' buffers, and the first 1,000 data records kept for column type inference).
+///
+/// Parsing uses every core: the bytes a batch needs are split at record boundaries into one part per
+/// worker, the parts are parsed concurrently (``CSVChunkParser``), and the results are assembled in
+/// order. A boundary is a line ending outside quotes by the parity of the quotes counted from the
+/// part's start; the split is only trusted when the previous part's own tokenization ends exactly
+/// there (else the later parts are parsed again), so keys, values and problems never depend on it.
 ///
 /// - Dialect: RFC 4180 quoting, LF / CRLF / CR line endings, a UTF-8 BOM, blank lines (empty, or spaces
 ///   and tabs only, as pandas) skipped but counted for line numbers, `--skip-rows` physical lines skipped
@@ -18,7 +26,8 @@ import DatasanCore
 /// - Samples: keys are the 1-based physical line where each record starts (the header is line 1 when it
 ///   is the first line). A record with the wrong number of fields, a value that is not a number in a
 ///   numeric column, or an unterminated quote at the end of the file is `unreadable` (features 0,
-///   label NaN). `originals` holds each record's bytes without its line ending.
+///   label NaN). `originals` holds each record's bytes without its line ending (nil when
+///   ``ReadOptions/keepOriginals`` is false).
 public final class CSVReader: SampleReader {
   /// What the reader knows about the file (layout `.csv`).
   public let info: DatasetInfo
@@ -28,18 +37,22 @@ public final class CSVReader: SampleReader {
   /// Bytes of the file consumed so far.
   public var bytesRead: Int { file.totalRead - file.available }
 
-  /// Rows per batch.
+  /// Rows per batch: about ``ReadOptions/batchBytes`` of float64 values, and of original records when
+  /// the batches keep them.
   public let rowsPerBatch: Int
 
   private let path: String
   private let file: BlockFile
-  private let tokenizer: CSVTokenizer
-  private let fields: CSVFieldSpans
-  @exclusivity(unchecked) private var scratch: [UInt8]
   /// Physical line (1-based) where the next record starts.
   @exclusivity(unchecked) private var line: Int
-  /// A valid pointer for empty records.
-  private let emptyByte: UnsafeMutablePointer<UInt8>
+  /// One parser per core; the first also parses the read-ahead records and small rounds.
+  private let workers: [CSVChunkParser]
+  /// A part of a parallel round is at least this many bytes.
+  private let minimumPartBytes: Int
+  private let keepOriginals: Bool
+  /// Bytes and records of the stream consumed so far (for the size of a batch's bytes).
+  private var consumedBytes = 0
+  private var consumedRecords = 0
   /// Column names (header names, or "column N").
   private let columnNames: [String]
   private let featureColumns: [Int]
@@ -67,8 +80,12 @@ public final class CSVReader: SampleReader {
     try self.init(path: path, options: options, blockSize: 4 << 20)
   }
 
-  /// Opens `path` reading blocks of `blockSize` bytes (tests use tiny blocks to cross many boundaries).
-  init(path: String, options: ReadOptions, blockSize: Int) throws {
+  /// Opens `path` reading blocks of `blockSize` bytes (tests use tiny blocks to cross many boundaries),
+  /// parsing on `workers` cores (default: all) in parts of at least `minimumPartBytes`.
+  init(
+    path: String, options: ReadOptions, blockSize: Int, workers workerCount: Int? = nil,
+    minimumPartBytes: Int = 128 << 10
+  ) throws {
     self.path = path
     let file = try BlockFile(path: path, blockSize: Swift.max(blockSize, 4))
     self.file = file
@@ -209,10 +226,11 @@ public final class CSVReader: SampleReader {
       format: .csv, path: path, sampleCount: nil, elementType: .float64, sampleShape: [d],
       featureName: "features", labelName: label.map { names[$0] }, groupNames: features.map { names[$0] },
       layout: .csv(layout))
-    rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, 8 * d)))
-    self.tokenizer = tokenizer
-    self.fields = fields
-    self.scratch = scratch
+    // A batch holds about `batchBytes`: its float64 values, and its original records when it keeps them
+    // (their size estimated from the read-ahead records).
+    let recordBytes =
+      options.keepOriginals ? (pending.bytes.count + pendingLines.count) / Swift.max(1, pendingLines.count) : 0
+    rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, 8 * d + recordBytes)))
     self.line = line
     self.columnNames = names
     self.featureColumns = features
@@ -222,57 +240,39 @@ public final class CSVReader: SampleReader {
     self.pendingLines = pendingLines
     self.pendingUnterminated = pendingUnterminated
     self.streamDone = streamDone
-    emptyByte = .allocate(capacity: 1)
-    emptyByte.initialize(to: 0)
+    keepOriginals = options.keepOriginals
+    self.minimumPartBytes = Swift.max(1, minimumPartBytes)
+    let cores = workerCount ?? Swift.min(8, ProcessInfo.processInfo.activeProcessorCount)
+    workers = (0..<Swift.max(1, cores)).map { _ in
+      CSVChunkParser(
+        delimiter: delimiter, columnCount: columnCount, featureColumns: features, labelColumn: label,
+        keepOriginals: options.keepOriginals)
+    }
+    // The read-ahead records give the first estimate of a record's size.
+    consumedBytes = pending.bytes.count + pendingLines.count
+    consumedRecords = pendingLines.count
   }
-
-  deinit { emptyByte.deallocate() }
 
   /// The capacity of the block buffer (for tests: it stays one block unless a record is larger).
   var bufferCapacity: Int { file.capacity }
 
   /// The next batch of up to ``rowsPerBatch`` samples, or nil at the end of the file.
   public func nextBatch() throws -> SampleBatch? {
+    if streamDone && pendingNext >= pendingLines.count { return nil }
     let d = featureColumns.count
     let capacity = rowsPerBatch
-    var rows = 0
-    var storage: ByteStorage? = nil
-    // Set by startBatch before any use.
-    var values = UnsafeMutablePointer<Double>(bitPattern: MemoryLayout<Double>.alignment)!
-    var labels: [Double] = []
-    var keys: [Int] = []
-    var problems: [Int: ReaderProblem] = [:]
-    var originals = OriginalRecords()
-    var allocatedRows = 0
-
-    func startBatch(_ expectedRows: Int) {
-      let n = Swift.max(1, Swift.min(capacity, expectedRows))
-      allocatedRows = n
-      let s = ByteStorage(byteCount: n * d * 8)
-      storage = s
-      values = s.typed(Double.self, count: n * d).baseAddress ?? values
-      if labelColumn != nil { labels.reserveCapacity(n) }
-      keys.reserveCapacity(n)
-      originals.ends.reserveCapacity(n)
-    }
+    var batch = BatchAssembly(
+      d: d, capacity: capacity, hasLabel: labelColumn != nil, keepOriginals: keepOriginals,
+      originalBytes: Int(Swift.min(Double(capacity) * averageRecordBytes * 1.05, Double(32 << 20))))
 
     // Read-ahead records first.
     if pendingNext < pendingLines.count {
-      startBatch(capacity)
-      while rows < capacity && pendingNext < pendingLines.count {
-        let r = pendingNext
-        pending.bytes.withUnsafeBytes { all in
-          let record = UnsafeRawBufferPointer(rebasing: all[pending.range(r)])
-          tokenizer.tokenize(record, into: fields)
-          let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyByte)
-          decode(
-            base, start: 0, end: record.count, unterminated: pendingUnterminated[r], line: pendingLines[r], row: rows,
-            values: values + rows * d, labels: &labels, problems: &problems, originals: &originals)
-        }
-        keys.append(pendingLines[r])
-        rows += 1
-        pendingNext += 1
-      }
+      let w = workers[0]
+      w.runStored(
+        pending, lines: pendingLines, unterminated: pendingUnterminated, first: pendingNext, maxRows: capacity,
+        destination: batch.values)
+      batch.take(w, w.rows, lineBase: 0, copyValues: false, message: message)
+      pendingNext += w.rows
       if pendingNext == pendingLines.count {
         pending = OriginalRecords()
         pendingLines = []
@@ -281,95 +281,156 @@ public final class CSVReader: SampleReader {
       }
     }
     // Then the stream.
-    while rows < capacity && !streamDone {
-      guard let next = try Self.nextRecord(file, tokenizer, fields, &line) else {
-        streamDone = true
-        break
-      }
-      let (b, l) = next
-      if storage == nil { startBatch(capacity) }
-      decode(
-        UnsafePointer(file.buffer), start: b.start, end: b.contentEnd, unterminated: b.unterminatedQuote, line: l,
-        row: rows, values: values + rows * d, labels: &labels, problems: &problems, originals: &originals)
-      keys.append(l)
-      rows += 1
+    while batch.rows < capacity && !streamDone {
+      try streamRound(&batch, remaining: capacity - batch.rows)
     }
-    guard rows > 0, var storage else { return nil }
-    if rows < allocatedRows {
+    let rows = batch.rows
+    guard rows > 0 else { return nil }
+    var storage = batch.storage
+    if rows < capacity {
       // A short (last) batch: right-size the storage.
-      let exact = ByteStorage(byteCount: rows * d * 8)
+      let exact = ByteStorage(byteCount: rows * d * 8, zeroed: false)
       if rows * d > 0 { exact.bytes.baseAddress!.copyMemory(from: storage.bytes.baseAddress!, byteCount: rows * d * 8) }
       storage = exact
     }
-    let batch = SampleBatch(
+    let result = SampleBatch(
       firstIndex: nextIndex, count: rows, elementType: .float64, shape: [d], storage: storage,
-      labels: labelColumn == nil ? nil : labels, keys: .numbers(keys), problems: problems, originals: originals)
+      labels: labelColumn == nil ? nil : batch.labels, keys: .numbers(batch.keys), problems: batch.problems,
+      originals: keepOriginals ? OriginalRecords(bytes: batch.originalBytes, ends: batch.originalEnds) : nil)
     nextIndex += rows
-    return batch
+    return result
   }
 
-  /// Decodes the record `base[start..<end]` whose fields are in `fields` into row `row`.
-  @inline(__always)
-  private func decode(
-    _ base: UnsafePointer<UInt8>, start: Int, end: Int, unterminated: Bool, line: Int, row: Int,
-    values: UnsafeMutablePointer<Double>, labels: inout [Double], problems: inout [Int: ReaderProblem],
-    originals: inout OriginalRecords
-  ) {
-    var originalEnd = end
-    if unterminated {
-      // The record runs to the end of the file: keep its final line ending out, as for other records.
-      if originalEnd > start && base[originalEnd - 1] == 0x0A { originalEnd -= 1 }
-      if originalEnd > start && base[originalEnd - 1] == 0x0D { originalEnd -= 1 }
+  /// Average bytes of a record (line ending and blank lines included) so far.
+  private var averageRecordBytes: Double {
+    consumedRecords == 0 ? 64 : Double(consumedBytes) / Double(consumedRecords)
+  }
+
+  /// Parses up to `remaining` records of the bytes in the buffer into `batch`: on all workers when the
+  /// bytes those records need (estimated from the average record) are enough for several parts, else
+  /// on this thread. Reads more of the file when the buffer ends inside a record.
+  private func streamRound(_ batch: inout BatchAssembly, remaining: Int) throws {
+    if file.available == 0 {
+      if file.eof {
+        streamDone = true
+      } else {
+        try file.fill()
+      }
+      return
     }
-    originals.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: originalEnd - start))
-    originals.ends.append(originals.bytes.count)
-    let d = featureColumns.count
-    var problem: String? = nil
-    if unterminated {
-      problem = "line \(line): unterminated quoted field (a quote opened here is never closed)"
-    } else if fields.count != columnCount {
-      problem = "line \(line): \(fields.count) fields, expected \(columnCount)"
+    let base = UnsafePointer(file.buffer)
+    let begin = file.start
+    let end = file.start + file.available
+    let eof = file.eof
+    var bounds = [begin]
+    var regionEnd = end
+    if workers.count > 1 {
+      let wanted = Int(averageRecordBytes * Double(remaining)) + 1
+      if wanted < end - begin { regionEnd = begin + wanted }
+      let parts = Swift.min(workers.count, (regionEnd - begin) / minimumPartBytes)
+      if parts > 1 {
+        bounds = Self.boundaries(base, begin: begin, regionEnd: regionEnd, end: end, parts: parts)
+      }
+    }
+    let n = bounds.count
+    let destination = batch.values + batch.rows * featureColumns.count
+    if n == 1 {
+      workers[0].run(base, count: end, isEOF: eof, from: begin, limit: end, maxRows: remaining, destination: destination)
     } else {
-      for g in 0..<d {
-        let c = featureColumns[g]
-        let parsed = parseField(c, base)
-        switch parsed {
-        case .number(let v): values[g] = v
-        case .missing: values[g] = .nan
-        case .invalid:
-          problem = notANumber(c, base, line)
-        }
-        if problem != nil { break }
-      }
-      if problem == nil, let lc = labelColumn {
-        switch parseField(lc, base) {
-        case .number(let v): labels.append(v)
-        case .missing: labels.append(.nan)
-        case .invalid: problem = notANumber(lc, base, line)
-        }
+      let workers = self.workers
+      let last = regionEnd
+      DispatchQueue.concurrentPerform(iterations: n) { k in
+        workers[k].run(
+          base, count: end, isEOF: eof, from: bounds[k], limit: k + 1 < n ? bounds[k + 1] : last, maxRows: remaining,
+          destination: k == 0 ? destination : nil)
       }
     }
-    if let problem {
-      for g in 0..<d { values[g] = 0 }
-      if labelColumn != nil {
-        if labels.count > row { labels[row] = .nan } else { labels.append(.nan) }
+    // Assemble in order: a part counts only when the previous one ended exactly where it starts.
+    var position = begin
+    var lineBase = line
+    var added = 0
+    var stop = CSVChunkStop.limit
+    for k in 0..<n {
+      let w = workers[k]
+      let take = Swift.min(w.rows, remaining - added)
+      batch.take(w, take, lineBase: lineBase, copyValues: k > 0, message: message)
+      added += take
+      if take < w.rows {
+        position = w.starts[take]
+        lineBase += w.lines[take]
+        stop = .rows
+        break
       }
-      problems[row] = ReaderProblem(.unreadable, problem)
+      position = w.position
+      lineBase += w.lineEndings
+      stop = w.stop
+      if k + 1 < n && !(w.stop == .limit && w.position == bounds[k + 1]) { break }
+    }
+    consumedBytes += position - begin
+    consumedRecords += added
+    file.start = position
+    line = lineBase
+    switch stop {
+    case .end: streamDone = true
+    case .incomplete: try file.fill()
+    case .limit, .rows: break
     }
   }
 
-  @inline(__always)
-  private func parseField(_ k: Int, _ base: UnsafePointer<UInt8>) -> CSVFieldValue {
-    let s = fields.starts[k]
-    let e = fields.ends[k]
-    let flag = fields.flags[k]
-    if flag == 0 { return CSVNumberParser.parse(UnsafeRawBufferPointer(start: base + s, count: e - s)) }
-    return CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) { CSVNumberParser.parse($0) }
+  /// Starts of `parts` parts of `base[begin..<regionEnd]` (the first is `begin`; fewer when no
+  /// boundary is found): after each target offset, the first line ending outside quotes by quote
+  /// parity from `begin` (bytes up to `end` may be looked at).
+  static func boundaries(_ base: UnsafePointer<UInt8>, begin: Int, regionEnd: Int, end: Int, parts: Int) -> [Int] {
+    var result = [begin]
+    var inside = false
+    var scanned = begin
+    for k in 1..<parts {
+      let target = Swift.max(begin + (regionEnd - begin) * k / parts, scanned)
+      if quoteCountIsOdd(base + scanned, target - scanned) { inside.toggle() }
+      var i = target
+      var found = -1
+      while i < regionEnd {
+        let c = base[i]
+        if c == 0x22 {
+          inside.toggle()
+        } else if !inside && c == 0x0A {
+          found = i + 1
+          break
+        } else if !inside && c == 0x0D {
+          if i + 1 < end { found = base[i + 1] == 0x0A ? i + 2 : i + 1 }
+          break
+        }
+        i += 1
+      }
+      guard found > result[result.count - 1] && found < regionEnd else { break }
+      result.append(found)
+      scanned = found
+    }
+    return result
   }
 
-  private func notANumber(_ k: Int, _ base: UnsafePointer<UInt8>, _ line: Int) -> String {
-    let value = CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) { shortValue($0) }
-    return "line \(line): column '\(columnNames[k])' value '\(value)' is not a number"
+  /// Whether `p[0..<n]` holds an odd number of `"` bytes (memchr from quote to quote: one call over
+  /// a part without quotes).
+  static func quoteCountIsOdd(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var odd = false
+    var at = UnsafeRawPointer(p)
+    let end = at + n
+    while at < end, let q = memchr(at, 0x22, end - at) {
+      odd.toggle()
+      at = UnsafeRawPointer(q) + 1
+    }
+    return odd
+  }
+
+  private func message(_ problem: CSVRowProblem, _ line: Int) -> String {
+    switch problem.kind {
+    case .unterminated:
+      return "line \(line): unterminated quoted field (a quote opened here is never closed)"
+    case .fieldCount(let n):
+      return "line \(line): \(n) fields, expected \(columnCount)"
+    case .notANumber(let column, let value):
+      return "line \(line): column '\(columnNames[column])' value '\(value)' is not a number"
+    }
   }
 
   // MARK: - Stream helpers
@@ -463,5 +524,56 @@ public final class CSVReader: SampleReader {
       try file.fill()
       i = file.start + offset
     }
+  }
+}
+
+/// The batch being assembled from the workers' outputs, in stream order.
+private struct BatchAssembly {
+  let d: Int
+  let hasLabel: Bool
+  let keepOriginals: Bool
+  /// Feature values of `capacity` rows.
+  let storage: ByteStorage
+  let values: UnsafeMutablePointer<Double>
+  var rows = 0
+  var labels: [Double] = []
+  var keys: [Int] = []
+  var problems: [Int: ReaderProblem] = [:]
+  var originalBytes: [UInt8] = []
+  var originalEnds: [Int] = []
+
+  init(d: Int, capacity: Int, hasLabel: Bool, keepOriginals: Bool, originalBytes: Int) {
+    self.d = d
+    self.hasLabel = hasLabel
+    self.keepOriginals = keepOriginals
+    // Every row's values are written (zeros for an unreadable row): no need to zero the storage.
+    storage = ByteStorage(byteCount: capacity * d * 8, zeroed: false)
+    values = storage.bytes.baseAddress!.assumingMemoryBound(to: Double.self)
+    if hasLabel { labels.reserveCapacity(capacity) }
+    keys.reserveCapacity(capacity)
+    if keepOriginals {
+      self.originalBytes.reserveCapacity(Swift.max(0, originalBytes))
+      originalEnds.reserveCapacity(capacity)
+    }
+  }
+
+  /// Appends the first `n` rows of worker `w`, whose lines are relative to `lineBase`; their values
+  /// are copied unless the worker wrote them in place.
+  mutating func take(
+    _ w: CSVChunkParser, _ n: Int, lineBase: Int, copyValues: Bool, message: (CSVRowProblem, Int) -> String
+  ) {
+    guard n > 0 else { return }
+    if copyValues && d > 0 { (values + rows * d).update(from: w.values, count: n * d) }
+    if hasLabel { labels.append(contentsOf: UnsafeBufferPointer(start: w.labels, count: n)) }
+    for r in 0..<n { keys.append(lineBase + w.lines[r]) }
+    for p in w.problems where p.row < n {
+      problems[rows + p.row] = ReaderProblem(.unreadable, message(p, lineBase + p.line))
+    }
+    if keepOriginals {
+      let offset = originalBytes.count
+      originalBytes.append(contentsOf: UnsafeBufferPointer(start: w.originalBytes, count: w.originalEnds[n - 1]))
+      for r in 0..<n { originalEnds.append(offset + w.originalEnds[r]) }
+    }
+    rows += n
   }
 }

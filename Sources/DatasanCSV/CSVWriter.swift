@@ -1,4 +1,6 @@
 import DatasanCore
+import Dispatch
+import Foundation
 
 /// Writes samples as CSV, creating or truncating its path.
 ///
@@ -13,8 +15,10 @@ import DatasanCore
 ///   labels), then each sample flattened in storage order: integers as integers, floats as the shortest text
 ///   that round-trips their type; integral labels as integers.
 ///
-/// A UTF-8 BOM of the source is not written. ``finish()`` flushes and closes; ``abort()`` closes quietly
-/// (the pipeline removes the file).
+/// A UTF-8 BOM of the source is not written. A large batch is formatted on every core (one part of its
+/// rows per core, each into its own buffer) and written in order; a batch that cannot be written
+/// (a record or sample of the wrong size) is refused whole. ``finish()`` flushes and closes; ``abort()``
+/// closes quietly (the pipeline removes the file).
 public final class CSVWriter: SampleWriter {
   private enum Mode {
     case original(CSVLayout)
@@ -26,11 +30,13 @@ public final class CSVWriter: SampleWriter {
   private let source: DatasetInfo
   private let mode: Mode
   private let out: BufferedOutput
-  private let fields = CSVFieldSpans()
-  /// For normalized CSV: the feature group of each column, or -1.
-  private let groupOfColumn: [Int]
+  /// One formatter per core.
+  private let parts: [CSVRowFormatter]
   /// For flat output: the number of value columns and whether there is a label column, once the header is out.
   private var flatColumns: (values: Int, label: Bool)? = nil
+
+  /// Rows below which a batch is formatted on the calling thread.
+  static let parallelRows = 2048
 
   /// Opens `path` for writing.
   ///
@@ -43,17 +49,20 @@ public final class CSVWriter: SampleWriter {
     self.path = path
     self.source = source
     var groupOfColumn: [Int] = []
-    if case .csv(let layout) = source.layout {
+    var layout: CSVLayout? = nil
+    if case .csv(let l) = source.layout {
+      layout = l
       switch content {
-      case .original: mode = .original(layout)
-      case .normalized: mode = .normalized(layout)
+      case .original: mode = .original(l)
+      case .normalized: mode = .normalized(l)
       }
-      groupOfColumn = Array(repeating: -1, count: layout.columnCount)
-      for (g, c) in layout.featureColumns.enumerated() where c < layout.columnCount { groupOfColumn[c] = g }
+      groupOfColumn = Array(repeating: -1, count: l.columnCount)
+      for (g, c) in l.featureColumns.enumerated() where c < l.columnCount { groupOfColumn[c] = g }
     } else {
       mode = .flat
     }
-    self.groupOfColumn = groupOfColumn
+    let cores = Swift.max(1, Swift.min(8, ProcessInfo.processInfo.activeProcessorCount))
+    parts = (0..<cores).map { _ in CSVRowFormatter(path: path, layout: layout, groupOfColumn: groupOfColumn) }
     out = try BufferedOutput(path: path)
     switch mode {
     case .original(let layout), .normalized(let layout):
@@ -68,10 +77,39 @@ public final class CSVWriter: SampleWriter {
 
   /// Writes every sample of `batch`.
   public func append(_ batch: SampleBatch) throws {
+    guard batch.count > 0 else { return }
+    var task: CSVRowFormatter.Task
     switch mode {
-    case .original(let layout): try appendOriginal(batch, layout)
-    case .normalized(let layout): try appendNormalized(batch, layout)
-    case .flat: try appendFlat(batch)
+    case .original:
+      task = .original
+    case .normalized(let layout):
+      guard batch.elementType == .float32 else {
+        throw DatasanError(path: path, "internal: a normalized batch holds \(batch.elementType), not float32")
+      }
+      task = .normalized(layout)
+    case .flat:
+      if flatColumns == nil {
+        try writeFlatHeader(values: batch.elementRange(of: 0).count, label: batch.labels != nil)
+      }
+      let (columns, hasLabel) = flatColumns!
+      task = .flat(columns: columns, label: hasLabel)
+    }
+    let n = parts.count > 1 && batch.count >= Self.parallelRows ? parts.count : 1
+    if n == 1 {
+      try parts[0].format(batch, rows: 0..<batch.count, task)
+    } else {
+      let parts = self.parts
+      DispatchQueue.concurrentPerform(iterations: n) { k in
+        let rows = (batch.count * k / n)..<(batch.count * (k + 1) / n)
+        do { try parts[k].format(batch, rows: rows, task) } catch { parts[k].failure = error }
+      }
+    }
+    // Nothing is written unless every part could be formatted.
+    for k in 0..<n { if let e = parts[k].failure { throw e } }
+    for k in 0..<n {
+      let sink = parts[k].sink
+      try out.append(UnsafeRawBufferPointer(start: sink.base, count: sink.count))
+      parts[k].release()
     }
   }
 
@@ -86,60 +124,6 @@ public final class CSVWriter: SampleWriter {
   /// Closes the file without finishing it.
   public func abort() { out.closeQuietly() }
 
-  // MARK: - CSV source
-
-  private func originals(of batch: SampleBatch) throws -> OriginalRecords {
-    guard let originals = batch.originals, originals.ends.count >= batch.count else {
-      throw DatasanError(path: path, "internal: a CSV batch without its original records")
-    }
-    return originals
-  }
-
-  private func appendOriginal(_ batch: SampleBatch, _ layout: CSVLayout) throws {
-    let originals = try originals(of: batch)
-    try originals.bytes.withUnsafeBytes { all in
-      for i in 0..<batch.count {
-        try out.append(UnsafeRawBufferPointer(rebasing: all[originals.range(i)]))
-        try out.append(layout.lineEnding)
-      }
-    }
-  }
-
-  private func appendNormalized(_ batch: SampleBatch, _ layout: CSVLayout) throws {
-    let originals = try originals(of: batch)
-    let tokenizer = CSVTokenizer(delimiter: layout.delimiter)
-    let d = layout.featureColumns.count
-    try originals.bytes.withUnsafeBytes { all in
-      for i in 0..<batch.count {
-        let record = UnsafeRawBufferPointer(rebasing: all[originals.range(i)])
-        tokenizer.tokenize(record, into: fields)
-        guard fields.count == layout.columnCount, let base = record.baseAddress else {
-          throw DatasanError(
-            path: path,
-            "record \(batch.key(of: i)) has \(fields.count) fields, expected \(layout.columnCount): it cannot be normalized"
-          )
-        }
-        let first = batch.elementRange(of: i).lowerBound
-        guard batch.elementRange(of: i).count == d else {
-          throw DatasanError(path: path, "internal: sample \(batch.key(of: i)) has not \(d) feature values")
-        }
-        for c in 0..<fields.count {
-          if c > 0 { try out.append(layout.delimiter) }
-          let g = groupOfColumn[c]
-          if g >= 0 {
-            try writeValue(batch, element: first + g)
-          } else {
-            let s = fields.starts[c]
-            try out.append(UnsafeRawBufferPointer(start: base + s, count: fields.ends[c] - s))
-          }
-        }
-        try out.append(layout.lineEnding)
-      }
-    }
-  }
-
-  // MARK: - Other sources
-
   private func writeFlatHeader(values: Int, label: Bool) throws {
     for k in 0..<values {
       if k > 0 { try out.append(UInt8(ascii: ",")) }
@@ -153,14 +137,235 @@ public final class CSVWriter: SampleWriter {
     try out.append(0x0A)
     flatColumns = (values, label)
   }
+}
 
-  private func appendFlat(_ batch: SampleBatch) throws {
-    guard batch.count > 0 else { return }
-    if flatColumns == nil {
-      try writeFlatHeader(values: batch.elementRange(of: 0).count, label: batch.labels != nil)
+/// A growable byte buffer that text is formatted into.
+final class ByteSink {
+  @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
+  @exclusivity(unchecked) var count = 0
+  @exclusivity(unchecked) private(set) var capacity: Int
+
+  init(capacity: Int = 1 << 16) {
+    self.capacity = capacity
+    base = .allocate(capacity: capacity)
+  }
+
+  deinit { base.deallocate() }
+
+  /// Makes room for `n` more bytes; returns where they go.
+  @inline(__always) func reserve(_ n: Int) -> UnsafeMutablePointer<UInt8> {
+    if capacity - count < n { grow(n) }
+    return base + count
+  }
+
+  private func grow(_ n: Int) {
+    let newCapacity = Swift.max(capacity * 2, count + n)
+    let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    grown.update(from: base, count: count)
+    base.deallocate()
+    base = grown
+    capacity = newCapacity
+  }
+
+  /// Frees a large buffer (keeps up to `keep` bytes of capacity).
+  func shrink(to keep: Int) {
+    count = 0
+    if capacity > keep {
+      base.deallocate()
+      base = .allocate(capacity: keep)
+      capacity = keep
     }
-    let (columns, hasLabel) = flatColumns!
-    for i in 0..<batch.count {
+  }
+
+  @inline(__always) func append(_ byte: UInt8) {
+    reserve(1).pointee = byte
+    count += 1
+  }
+
+  @inline(__always) func append(_ p: UnsafePointer<UInt8>, _ n: Int) {
+    let to = reserve(n)
+    if n > 0 { to.update(from: p, count: n) }
+    count += n
+  }
+
+  func append(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { append($0.baseAddress!, $0.count) } }
+
+  /// Appends an integer in decimal.
+  @inline(__always) func append(integer value: Int64) {
+    let p = reserve(24)
+    var magnitude = value.magnitude
+    var length = value < 0 ? 2 : 1
+    var t = magnitude
+    while t >= 10 {
+      t /= 10
+      length += 1
+    }
+    var i = length
+    repeat {
+      let q = magnitude / 10
+      i -= 1
+      p[i] = UInt8(truncatingIfNeeded: magnitude &- q &* 10) &+ 0x30
+      magnitude = q
+    } while magnitude > 0
+    if value < 0 { p[0] = UInt8(ascii: "-") }
+    count += length
+  }
+
+  /// Appends the shortest round-trip text of a Float32.
+  @inline(__always) func append(_ value: Float, _ formatter: Float32Text) {
+    count += formatter.write(value, to: reserve(Float32Text.maxLength))
+  }
+
+  func append(_ text: String) {
+    var text = text
+    text.withUTF8 { append($0.baseAddress!, $0.count) }
+  }
+}
+
+/// Formats a range of a batch's rows as CSV text into its own buffer (one per core).
+final class CSVRowFormatter: @unchecked Sendable {
+  enum Task {
+    case original
+    case normalized(CSVLayout)
+    case flat(columns: Int, label: Bool)
+  }
+
+  let path: String
+  let sink = ByteSink()
+  private let fields = CSVFieldSpans()
+  private let tokenizer: CSVTokenizer
+  private let lineEnding: [UInt8]
+  /// For normalized CSV: the feature group of each column, or -1.
+  private let groupOfColumn: UnsafeMutablePointer<Int>
+  private let columnCount: Int
+  private let float = Float32Text.shared
+  /// The error of the last ``format`` run on another thread.
+  var failure: Error? = nil
+
+  init(path: String, layout: CSVLayout?, groupOfColumn: [Int]) {
+    self.path = path
+    tokenizer = CSVTokenizer(delimiter: layout?.delimiter ?? UInt8(ascii: ","))
+    lineEnding = layout?.lineEnding ?? [0x0A]
+    columnCount = groupOfColumn.count
+    self.groupOfColumn = .allocate(capacity: Swift.max(1, groupOfColumn.count))
+    for (c, g) in groupOfColumn.enumerated() { self.groupOfColumn[c] = g }
+  }
+
+  deinit { groupOfColumn.deallocate() }
+
+  /// Empties the buffer after it was written (a buffer that grew past 16 MiB is freed).
+  func release() { sink.shrink(to: 16 << 20) }
+
+  /// Formats rows `rows` of `batch` into ``sink`` (emptied first).
+  func format(_ batch: SampleBatch, rows: Range<Int>, _ task: Task) throws {
+    sink.count = 0
+    failure = nil
+    switch task {
+    case .original: try formatOriginal(batch, rows)
+    case .normalized(let layout): try formatNormalized(batch, rows, layout)
+    case .flat(let columns, let label): try formatFlat(batch, rows, columns: columns, label: label)
+    }
+  }
+
+  private func originals(of batch: SampleBatch) throws -> OriginalRecords {
+    guard let originals = batch.originals, originals.ends.count >= batch.count else {
+      throw DatasanError(path: path, "internal: a CSV batch without its original records")
+    }
+    return originals
+  }
+
+  private func formatOriginal(_ batch: SampleBatch, _ rows: Range<Int>) throws {
+    let originals = try originals(of: batch)
+    let ending = lineEnding
+    originals.bytes.withUnsafeBufferPointer { all in
+      ending.withUnsafeBufferPointer { e in
+        for i in rows {
+          let start = i == 0 ? 0 : originals.ends[i - 1]
+          let end = originals.ends[i]
+          if end > start { sink.append(all.baseAddress! + start, end - start) }
+          sink.append(e.baseAddress!, e.count)
+        }
+      }
+    }
+  }
+
+  private func formatNormalized(_ batch: SampleBatch, _ rows: Range<Int>, _ layout: CSVLayout) throws {
+    let originals = try originals(of: batch)
+    let d = layout.featureColumns.count
+    if batch.offsets != nil || batch.shape.reduce(1, *) != d {
+      throw DatasanError(path: path, "internal: the batch's samples have not \(d) feature values")
+    }
+    let values = UnsafeRawPointer(batch.storage.bytes.baseAddress!).assumingMemoryBound(to: Float.self)
+    let delimiter = layout.delimiter
+    let ending = lineEnding
+    let columnCount = self.columnCount
+    try originals.bytes.withUnsafeBufferPointer { all in
+      try ending.withUnsafeBufferPointer { e in
+        for i in rows {
+          let start = i == 0 ? 0 : originals.ends[i - 1]
+          let record = UnsafeRawBufferPointer(start: all.baseAddress.map { UnsafeRawPointer($0) + start }, count: originals.ends[i] - start)
+          if !splitPlain(record, delimiter) { tokenizer.tokenize(record, into: fields) }
+          guard fields.count == columnCount, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw DatasanError(
+              path: path,
+              "record \(batch.key(of: i)) has \(fields.count) fields, expected \(columnCount): it cannot be normalized")
+          }
+          let row = values + i * d
+          for c in 0..<columnCount {
+            if c > 0 { sink.append(delimiter) }
+            let g = groupOfColumn[c]
+            if g >= 0 {
+              sink.append(row[g], float)
+            } else {
+              let s = fields.starts[c]
+              sink.append(base + s, fields.ends[c] - s)
+            }
+          }
+          sink.append(e.baseAddress!, e.count)
+        }
+      }
+    }
+  }
+
+  /// Splits a record none of whose fields starts with a quote at its delimiters (eight bytes at a
+  /// time), as the tokenizer would; false (fields undefined) when a field starts with a quote.
+  @inline(__always)
+  private func splitPlain(_ record: UnsafeRawBufferPointer, _ delimiter: UInt8) -> Bool {
+    fields.reset()
+    guard let base = record.baseAddress else {
+      fields.append(0, 0, 0)
+      return true
+    }
+    let n = record.count
+    let pattern = UInt64(delimiter) &* 0x0101_0101_0101_0101
+    var i = 0
+    while true {
+      let start = i
+      if i < n && base.load(fromByteOffset: i, as: UInt8.self) == 0x22 { return false }
+      var found = -1
+      while i + 8 <= n {
+        let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+        // The high bit of the first byte equal to the delimiter (later ones may be wrong).
+        let zero = (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+        if zero != 0 {
+          found = i + zero.trailingZeroBitCount >> 3
+          break
+        }
+        i += 8
+      }
+      if found < 0 {
+        while i < n && base.load(fromByteOffset: i, as: UInt8.self) != delimiter { i += 1 }
+        found = i
+      }
+      fields.append(start, found, 0)
+      if found >= n { return true }
+      i = found + 1
+    }
+  }
+
+  private func formatFlat(_ batch: SampleBatch, _ rows: Range<Int>, columns: Int, label hasLabel: Bool) throws {
+    let raw = UnsafeRawPointer(batch.storage.bytes.baseAddress!)
+    for i in rows {
       let range = batch.elementRange(of: i)
       guard range.count == columns else {
         throw DatasanError(
@@ -168,45 +373,42 @@ public final class CSVWriter: SampleWriter {
           "sample \(batch.key(of: i)) has \(range.count) values but the CSV has \(columns) value columns")
       }
       for e in range {
-        if e > range.lowerBound { try out.append(UInt8(ascii: ",")) }
-        try writeValue(batch, element: e)
+        if e > range.lowerBound { sink.append(UInt8(ascii: ",")) }
+        writeValue(raw, batch.elementType, e)
       }
       if hasLabel {
-        if columns > 0 { try out.append(UInt8(ascii: ",")) }
-        if let labels = batch.labels { try writeLabel(labels[i]) }
+        if columns > 0 { sink.append(UInt8(ascii: ",")) }
+        if let labels = batch.labels { writeLabel(labels[i]) }
       }
-      try out.append(0x0A)
+      sink.append(0x0A)
     }
   }
 
-  // MARK: - Values
-
-  /// Writes element `e` of the batch: integers as integers, floats as their shortest round-trip text.
+  /// Writes element `e`: integers as integers, floats as their shortest round-trip text.
   @inline(__always)
-  private func writeValue(_ batch: SampleBatch, element e: Int) throws {
-    let raw = UnsafeRawPointer(batch.storage.bytes.baseAddress!)
-    switch batch.elementType {
-    case .float32: try out.append(raw.load(fromByteOffset: e * 4, as: Float.self).description)
-    case .float64: try out.append(raw.load(fromByteOffset: e * 8, as: Double.self).description)
-    case .uint8: try out.append(integer: Int64(raw.load(fromByteOffset: e, as: UInt8.self)))
-    case .int8: try out.append(integer: Int64(raw.load(fromByteOffset: e, as: Int8.self)))
-    case .uint16: try out.append(integer: Int64(raw.load(fromByteOffset: e * 2, as: UInt16.self)))
-    case .int16: try out.append(integer: Int64(raw.load(fromByteOffset: e * 2, as: Int16.self)))
-    case .uint32: try out.append(integer: Int64(raw.load(fromByteOffset: e * 4, as: UInt32.self)))
-    case .int32: try out.append(integer: Int64(raw.load(fromByteOffset: e * 4, as: Int32.self)))
-    case .int64: try out.append(integer: raw.load(fromByteOffset: e * 8, as: Int64.self))
+  private func writeValue(_ raw: UnsafeRawPointer, _ type: ElementType, _ e: Int) {
+    switch type {
+    case .float32: sink.append(raw.load(fromByteOffset: e * 4, as: Float.self), float)
+    case .float64: sink.append(raw.load(fromByteOffset: e * 8, as: Double.self).description)
+    case .uint8: sink.append(integer: Int64(raw.load(fromByteOffset: e, as: UInt8.self)))
+    case .int8: sink.append(integer: Int64(raw.load(fromByteOffset: e, as: Int8.self)))
+    case .uint16: sink.append(integer: Int64(raw.load(fromByteOffset: e * 2, as: UInt16.self)))
+    case .int16: sink.append(integer: Int64(raw.load(fromByteOffset: e * 2, as: Int16.self)))
+    case .uint32: sink.append(integer: Int64(raw.load(fromByteOffset: e * 4, as: UInt32.self)))
+    case .int32: sink.append(integer: Int64(raw.load(fromByteOffset: e * 4, as: Int32.self)))
+    case .int64: sink.append(integer: raw.load(fromByteOffset: e * 8, as: Int64.self))
     case .uint64:
       let v = raw.load(fromByteOffset: e * 8, as: UInt64.self)
-      if v <= UInt64(Int64.max) { try out.append(integer: Int64(v)) } else { try out.append(String(v)) }
+      if v <= UInt64(Int64.max) { sink.append(integer: Int64(v)) } else { sink.append(String(v)) }
     }
   }
 
   /// Writes a label: integral values as integers, others as the shortest round-trip double.
-  private func writeLabel(_ v: Double) throws {
+  private func writeLabel(_ v: Double) {
     if v.isFinite && v == v.rounded() && Swift.abs(v) < 9.0e15 {
-      try out.append(integer: Int64(v))
+      sink.append(integer: Int64(v))
     } else {
-      try out.append(v.description)
+      sink.append(v.description)
     }
   }
 }

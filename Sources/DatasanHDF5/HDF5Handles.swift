@@ -181,6 +181,23 @@ extension HDF5Handle where Kind == HDF5DatasetKind {
     try HDF5.call("H5Dset_extent") { H5Dset_extent(id, dims) }
   }
 
+  /// Bytes the chunk whose first element is at `offset` (one coordinate per axis) occupies in
+  /// the file, 0 when it was never written. The corresponding C function is `H5Dget_chunk_storage_size`.
+  func chunkStorageSize(at offset: UnsafePointer<UInt64>) throws -> UInt64 {
+    var bytes: UInt64 = 0
+    try HDF5.call("H5Dget_chunk_storage_size") { H5Dget_chunk_storage_size(id, offset, &bytes) }
+    return bytes
+  }
+
+  /// Copies the stored (still filtered) bytes of the chunk at `offset` into `buffer`, which holds
+  /// at least ``chunkStorageSize(at:)`` bytes; returns the chunk's filter mask (bit i set: filter i
+  /// of the pipeline was skipped). The corresponding C function is `H5Dread_chunk`.
+  func readChunk(at offset: UnsafePointer<UInt64>, into buffer: UnsafeMutableRawPointer) throws -> UInt32 {
+    var mask: UInt32 = 0
+    try HDF5.call("H5Dread_chunk") { H5Dread_chunk(id, datasan_h5p_default(), offset, &mask, buffer) }
+    return mask
+  }
+
   /// Bytes the dataset occupies in the file (0 when unknown).
   var storageSize: UInt64 {
     var size: UInt64 = 0

@@ -101,6 +101,10 @@ struct HDF5Storage {
   var gzipLevel: Int?
   var shuffle: Bool
   var fletcher32: Bool
+  /// The filter pipeline in write order (what `H5Pget_filter2` lists).
+  var filters: [HDF5Filter]
+  /// Whether partial edge chunks are stored unfiltered (`H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS`).
+  var partialChunksUnfiltered: Bool
 
   /// Inspects the creation property list of `dataset` (of rank `rank`).
   ///
@@ -119,6 +123,13 @@ struct HDF5Storage {
     gzipLevel = nil
     shuffle = false
     fletcher32 = false
+    filters = []
+    partialChunksUnfiltered = false
+    if layout == H5D_CHUNKED {
+      var options: UInt32 = 0
+      try HDF5.call("H5Pget_chunk_opts") { H5Pget_chunk_opts(plist.id, &options) }
+      partialChunksUnfiltered = options & UInt32(H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS) != 0
+    }
     let count = try HDF5.call("H5Pget_nfilters") { H5Pget_nfilters(plist.id) }
     for index in 0..<UInt32(count) {
       var flags: UInt32 = 0
@@ -129,6 +140,7 @@ struct HDF5Storage {
       let filter = try HDF5.call("H5Pget_filter2") {
         H5Pget_filter2(plist.id, index, &flags, &valueCount, &values, name.count, &name, &config)
       }
+      filters.append(HDF5Filter(id: filter, flags: flags, values: Array(values.prefix(Swift.min(valueCount, values.count)))))
       switch filter {
       case H5Z_FILTER_DEFLATE: gzipLevel = valueCount > 0 ? Int(values[0]) : 4
       case H5Z_FILTER_SHUFFLE: shuffle = true
@@ -143,4 +155,14 @@ struct HDF5Storage {
       }
     }
   }
+}
+
+/// One filter of a dataset's pipeline.
+struct HDF5Filter {
+  /// The filter's id (`H5Z_FILTER_DEFLATE`, ...).
+  var id: H5Z_filter_t
+  /// `H5Z_FLAG_OPTIONAL` and the like.
+  var flags: UInt32
+  /// The client data values (for shuffle: the element size; for deflate: the level).
+  var values: [UInt32]
 }

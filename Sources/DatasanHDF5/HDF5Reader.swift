@@ -9,6 +9,10 @@ import DatasanCore
 /// in hyperslabs of many rows (about ``ReadOptions/batchBytes`` bytes, whole chunks along
 /// axis 0), never the whole file at once. A chunk that fails to read (a checksum error,
 /// corrupt compressed bytes) makes its samples `unreadable`, zero-filled, and the scan goes on.
+///
+/// Filtered chunks that span whole rows are read raw (`H5Dread_chunk`) and decoded on every
+/// core, a few batches ahead (see ``HDF5RawChunkPlan``), with the same values and problems as
+/// `H5Dread`. `DATASAN_HDF5_DIRECT_CHUNKS=0` in the environment turns that off (for comparisons).
 public final class HDF5Reader: SampleReader {
   /// What the reader knows about the dataset.
   public let info: DatasetInfo
@@ -23,6 +27,17 @@ public final class HDF5Reader: SampleReader {
   private let batchRows: Int
   private var nextRow = 0
   private var storedBytes = 0.0
+
+  /// How the feature chunks can be decoded without libhdf5, nil when they cannot.
+  let rawPlan: HDF5RawChunkPlan?
+  /// Why there is no ``rawPlan``.
+  let rawRefusal: String
+  /// Whether to use ``rawPlan`` (tests turn it off before the first batch to compare with `H5Dread`).
+  var directChunks: Bool = HDF5ChunkPipeline.enabledByEnvironment
+  /// The batches in flight when reading raw chunks; made at the first batch.
+  private(set) var pipeline: HDF5ChunkPipeline?
+  /// The first row not yet handed to the pipeline.
+  private var plannedRow = 0
 
   /// Opens `path` and the datasets named by `options` (`dataset`, default "data";
   /// `labels`, default "label" when present, an empty name for none).
@@ -141,6 +156,11 @@ public final class HDF5Reader: SampleReader {
     self.batchRows = HDF5Reader.batchRows(
       rowBytes: featureSource.rowBytes + (labelSource == nil ? 0 : 8), batchBytes: options.batchBytes,
       chunkHeight: storage.chunks?.first)
+    var refusal = ""
+    self.rawPlan = HDF5RawChunkPlan.make(
+      dataset: featureDataset, storage: storage, dims: dims, memoryType: numeric.memoryType,
+      elementSize: numeric.elementType.size, rowBytes: featureSource.rowBytes, batchRows: batchRows, refusal: &refusal)
+    self.rawRefusal = refusal
     self.info = DatasetInfo(
       format: .hdf5, path: path, sampleCount: featureSource.rowCount, elementType: numeric.elementType,
       sampleShape: sampleShape, featureName: featureName, labelName: labelName,
@@ -156,11 +176,38 @@ public final class HDF5Reader: SampleReader {
   public func nextBatch() throws -> SampleBatch? {
     let total = features.rowCount
     guard nextRow < total else { return nil }
+    if pipeline == nil, directChunks, let rawPlan, nextRow == 0 {
+      pipeline = HDF5ChunkPipeline(plan: rawPlan, rank: features.rowDims.count + 1)
+    }
+    if let pipeline { return nextDirectBatch(pipeline) }
     let start = nextRow
     let count = Swift.min(batchRows, total - start)
     // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
-    var batch = SampleBatch.uniform(
+    let batch = SampleBatch.uniform(
       firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
+    return finish(batch, start: start, count: count, featureRows: [start..<(start + count)])
+  }
+
+  /// The next batch from the raw-chunk pipeline: keeps ``HDF5ChunkPipeline/window`` batches in
+  /// flight, hands back the oldest once decoded, its undecodable chunks read with `H5Dread`.
+  private func nextDirectBatch(_ pipeline: HDF5ChunkPipeline) -> SampleBatch? {
+    let total = features.rowCount
+    while pipeline.hasRoom, plannedRow < total {
+      let start = plannedRow
+      let count = Swift.min(batchRows, total - start)
+      let batch = SampleBatch.uniform(
+        firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
+      pipeline.submit(dataset: features.dataset, start: start, count: count, batch: batch)
+      plannedRow = start + count
+    }
+    guard let job = pipeline.next() else { return nil }
+    return finish(job.batch, start: job.start, count: job.count, featureRows: job.fallback)
+  }
+
+  /// Completes the batch of rows `start ..< start + count`: reads `featureRows` (absolute row
+  /// ranges not yet in the batch) with `H5Dread`, marking and zeroing what fails, then the labels.
+  private func finish(_ batch: SampleBatch, start: Int, count: Int, featureRows: [Range<Int>]) -> SampleBatch {
+    var batch = batch
     let rowBytes = sampleShape.reduce(1, *) * elementType.size
     var problems: [Int: ReaderProblem] = [:]
     func mark(_ rows: Range<Int>, _ detail: String) {
@@ -170,9 +217,12 @@ public final class HDF5Reader: SampleReader {
     }
     if let base = batch.storage.bytes.baseAddress {
       let chunked = features.chunkHeight != nil
-      features.readRecovering(start: start, count: count, into: base) { rows, reason in
-        mark(rows, (chunked ? "chunk read failed: " : "read failed: ") + reason)
-        (base + (rows.lowerBound - start) * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rows.count * rowBytes)
+      for range in featureRows where !range.isEmpty {
+        features.readRecovering(start: range.lowerBound, count: range.count, into: base + (range.lowerBound - start) * rowBytes) {
+          rows, reason in
+          mark(rows, (chunked ? "chunk read failed: " : "read failed: ") + reason)
+          (base + (rows.lowerBound - start) * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rows.count * rowBytes)
+        }
       }
     }
     if let labels {

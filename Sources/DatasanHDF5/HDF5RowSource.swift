@@ -31,7 +31,8 @@ final class HDF5RowSource {
   let storedBytesPerRow: Double
 
   /// Test hook: called with the rows of every read; a returned error makes that read fail
-  /// as if `H5Dread` had (see STYLE.md, "Testable C failure paths").
+  /// as if `H5Dread` had (see STYLE.md, "Testable C failure paths"). Chunks decoded by
+  /// ``HDF5ChunkPipeline`` do not pass here; those it leaves to `H5Dread` do.
   var injectFailure: ((Range<Int>) -> HDF5Error?)? = nil
 
   /// Row-by-row retries of a layout without chunks are capped: at most this many pieces per range.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasan
+import DatasanConfig
 import Foundation
 
 let datasanVersion = "0.1.0"
@@ -12,13 +13,18 @@ struct DatasanCommand: ParsableCommand {
       Formats: HDF5 (.h5), LMDB of Caffe Datum records, PNG folders, CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
       2 could not run (bad arguments, unreadable input, output exists without --force).
 
+      Options and the gate policy can also come from a YAML file: --config FILE, or datasan.yml in the \
+      working directory (keys = long option names with _ for -; the command line wins). \
+      `datasan init INPUT` writes one.
+
       Examples:
         datasan scan train.h5 --num-classes 10
         datasan scan train.csv --label-column target --report report.json --junit datasan.xml
         datasan clean train.h5 -o train.clean.h5 --normalize zscore --stats-out stats.json
+        datasan init train.h5 && datasan scan
       """,
     version: datasanVersion,
-    subcommands: [Scan.self, Clean.self])
+    subcommands: [Scan.self, Clean.self, Init.self])
 }
 
 /// Shared by scan and clean: resolves the configuration and writes the reports.
@@ -27,21 +33,58 @@ struct Common {
     -> ScanConfiguration
   {
     let formats = Formats()
+    let path = try input.inputPath()
     let format: DataFormat
-    if let given = DataFormat(rawValue: input.format.rawValue) {
-      guard FileManager.default.fileExists(atPath: input.input) else {
-        throw DatasanError(path: input.input, "no such file or directory")
+    if let given = DataFormat(rawValue: (input.format ?? .auto).rawValue) {
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw DatasanError(path: path, "no such file or directory")
       }
       format = given
     } else {
-      format = try formats.detectFormat(path: input.input)
+      format = try formats.detectFormat(path: path)
     }
     var config = ScanConfiguration(
-      input: input.input, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
+      input: path, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
     config.read.channelAxis = config.checks.channelAxis
-    guard reports.maxIssues >= 0 else { throw ValidationError("--max-issues must be >= 0") }
-    config.maxIssues = reports.maxIssues
+    let maxIssues = reports.maxIssues ?? 1000
+    guard maxIssues >= 0 else { throw ValidationError("--max-issues must be >= 0") }
+    config.maxIssues = maxIssues
     return config
+  }
+
+  /// The config file in effect (--config, else datasan.yml in the working directory) filled into
+  /// the options the command line left unset. Returns the line that says which file it was.
+  static func applyConfig(
+    _ flags: ConfigFlags, _ input: inout InputOptions, _ checks: inout CheckFlags, _ reports: inout ReportFlags
+  ) throws -> (file: ConfigFile, note: String)? {
+    guard let loaded = try flags.load() else { return nil }
+    input.fill(from: loaded.file)
+    checks.fill(from: loaded.file)
+    reports.fill(from: loaded.file)
+    return loaded
+  }
+
+  /// The human summary, with the config file and the policy named under its first line and the
+  /// verdict line telling the policy's part.
+  static func summary(_ rendered: String, _ report: ScanReport, configNote: String?) -> String {
+    var lines = rendered.components(separatedBy: "\n")
+    var extra: [String] = []
+    if let configNote { extra.append("  " + configNote) }
+    if !report.policy.isDefault { extra.append("  policy: " + report.policy.summary) }
+    if !lines.isEmpty { lines.insert(contentsOf: extra, at: 1) }
+    if !report.policy.isDefault,
+      let last = lines.lastIndex(where: { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") })
+    {
+      lines[last] = report.verdictLine
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  /// `--annotations github`: the workflow commands after the summary, and the job summary.
+  static func annotate(_ report: ScanReport, _ flags: ReportFlags) throws {
+    guard flags.annotations == .github else { return }
+    for command in GitHubAnnotations.commands(for: report) { print(command) }
+    try GitHubAnnotations.appendJobSummary(report)
   }
 
   static func pipeline(quiet: Bool) -> Pipeline {
@@ -77,14 +120,21 @@ struct Scan: ParsableCommand {
       """)
 
   @OptionGroup var input: InputOptions
-  @OptionGroup(title: "Checks") var checks: CheckFlags
+  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
   @OptionGroup(title: "Reports") var reports: ReportFlags
+  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
 
   func run() throws {
+    var input = self.input
+    var checks = self.checks
+    var reports = self.reports
+    let loaded = try Common.applyConfig(configFlags, &input, &checks, &reports)
     let config = try Common.scanConfiguration(input, checks, reports)
-    let report = try Common.pipeline(quiet: reports.quiet).scan(config)
+    let policy = try checks.policy()
+    let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports)
-    print(TextSummary.render(report), terminator: "")
+    print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
+    try Common.annotate(report, reports)
     if !report.passed { throw ExitCode(1) }
   }
 }
@@ -106,16 +156,16 @@ struct Clean: ParsableCommand {
   @OptionGroup var input: InputOptions
 
   @Option(name: [.short, .long], help: "Where to write the clean copy (e.g. -o train.clean.h5).")
-  var output: String
+  var output: String?
 
   @Option(help: "Output format when OUTPUT's extension does not tell (e.g. --output-format hdf5).")
   var outputFormat: DataFormat?
 
-  @Option(help: "minmax maps each feature group onto --range, zscore to (x - mean) / std, none copies values (e.g. --normalize zscore).")
-  var normalize: NormalizationMethod = .minmax
+  @Option(help: "minmax (default) maps each feature group onto --range, zscore to (x - mean) / std, none copies values (e.g. --normalize zscore).")
+  var normalize: NormalizationMethod?
 
-  @Option(parsing: .unconditional, help: "Target range of minmax, LO,HI (e.g. --range 0,1 or --range -1,1).")
-  var range: String = "-1,1"
+  @Option(parsing: .unconditional, help: "Target range of minmax, LO,HI; default -1,1 (e.g. --range 0,1 or --range -1,1).")
+  var range: String?
 
   @Option(help: "Write the normalization parameters as JSON (e.g. --stats-out stats.json).")
   var statsOut: String?
@@ -132,15 +182,46 @@ struct Clean: ParsableCommand {
   @Flag(help: "Replace existing outputs (e.g. --force).")
   var force = false
 
-  @OptionGroup(title: "Checks") var checks: CheckFlags
+  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
   @OptionGroup(title: "Reports") var reports: ReportFlags
+  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
 
   func run() throws {
+    var options = self
+    var input = self.input
+    var checks = self.checks
+    var reports = self.reports
+    let loaded = try Common.applyConfig(configFlags, &input, &checks, &reports)
+    options.input = input
+    options.checks = checks
+    options.reports = reports
+    if let file = loaded?.file { options.fill(from: file) }
+    try options.clean(configNote: loaded?.note)
+  }
+
+  /// Fills the clean-only options the command line left unset from the config file.
+  mutating func fill(from c: ConfigFile) {
+    if output == nil { output = c.string("output") }
+    if outputFormat == nil { outputFormat = c.string("output_format").flatMap(DataFormat.init(rawValue:)) }
+    if normalize == nil { normalize = c.string("normalize").flatMap(NormalizationMethod.init(rawValue:)) }
+    if range == nil { range = c.list("range")?.joined(separator: ",") }
+    if statsOut == nil { statsOut = c.string("stats_out") }
+    if statsIn == nil { statsIn = c.string("stats_in") }
+    if quarantine == nil { quarantine = c.string("quarantine") }
+    if caffeMean == nil { caffeMean = c.string("caffe_mean") }
+    if !force { force = c.bool("force") ?? false }
+  }
+
+  func clean(configNote: String?) throws {
+    guard let output, !output.isEmpty else {
+      throw ValidationError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
+    }
     let scan = try Common.scanConfiguration(input, checks, reports)
-    let outputFormat = try resolveOutputFormat(input: scan.format)
+    let policy = try checks.policy()
+    let outputFormat = try resolveOutputFormat(output: output, input: scan.format)
     let quarantinePath = quarantine ?? Clean.defaultQuarantine(output: output, input: scan.input, format: scan.format)
     var config = CleanConfiguration(scan: scan, output: output, outputFormat: outputFormat, quarantine: quarantinePath)
-    config.normalize = normalize
+    config.normalize = normalize ?? .minmax
     config.range = try parseRange()
     config.statsOut = statsOut
     config.statsIn = try statsIn.map(StatsFile.read)
@@ -149,20 +230,24 @@ struct Clean: ParsableCommand {
     config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }
     try checkOutputs(config)
 
-    let result = try Common.pipeline(quiet: reports.quiet).clean(config)
+    var result = try Common.pipeline(quiet: reports.quiet).clean(config)
+    result.report = result.report.applying(policy)
     try Common.writeReports(result.report, reports)
-    print(TextSummary.render(result.report, clean: result), terminator: "")
+    print(
+      Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote),
+      terminator: "")
+    try Common.annotate(result.report, reports)
   }
 
   func parseRange() throws -> (Double, Double) {
-    let parts = range.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    let parts = (range ?? "-1,1").split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else {
       throw ValidationError("--range must be LO,HI with LO < HI, e.g. -1,1")
     }
     return (lo, hi)
   }
 
-  func resolveOutputFormat(input: DataFormat) throws -> DataFormat {
+  func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
     switch URL(fileURLWithPath: output).pathExtension.lowercased() {
     case "h5", "hdf5": return .hdf5
     case "lmdb": return .lmdb
@@ -210,5 +295,63 @@ struct Clean: ParsableCommand {
   /// The absolute path with symbolic links of existing parts resolved.
   static func canonical(_ path: String) -> String {
     URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+}
+
+struct Init: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate.",
+    discussion: """
+      Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \
+      guessed from the label values (integers in {0, 1}: binary; integers >= 0: cross-entropy with \
+      num_classes = largest label + 1; other values: regression). Review the file, commit it, and run \
+      `datasan scan` in CI. An existing file is kept unless --force.
+
+      Examples:
+        datasan init train.h5 && datasan scan
+        datasan init train.csv --label-column target
+        datasan init images/ -o ci/datasan.yml && datasan scan --config ci/datasan.yml
+      """)
+
+  @OptionGroup var input: InputOptions
+
+  @Option(name: [.short, .long], help: "Where to write the config file (e.g. -o datasan.yml).")
+  var output: String = ConfigFile.defaultName
+
+  @Flag(help: "Replace an existing config file (e.g. --force).")
+  var force = false
+
+  @Flag(name: [.short, .long], help: "No progress bar on stderr (e.g. --quiet).")
+  var quiet = false
+
+  func run() throws {
+    if FileManager.default.fileExists(atPath: output) && !force {
+      throw DatasanError(path: output, "already exists; use --force to replace it")
+    }
+    guard let path = input.input, !path.isEmpty else {
+      throw ValidationError("Missing expected argument '<input>': the dataset to write \(output) for")
+    }
+    var checks = try CheckFlags.parse([])
+    checks.loss = LossKind.none  // learn the labels, judge none of them
+    let config = try Common.scanConfiguration(input, checks, try ReportFlags.parse([]))
+    let report = try Common.pipeline(quiet: quiet).scan(config)
+    let facts = InitTemplate.Facts(
+      input: path, info: report.info, read: config.read, header: input.header, total: report.total,
+      flagged: report.flagged, labels: report.labelStats, groups: report.groupStats)
+    let (text, guess) = InitTemplate.render(facts)
+    // Written only once it reads back as a valid config.
+    _ = try ConfigFile.parse(text, path: output)
+    try Common.write(text, to: output)
+
+    var said = ["format \(report.info.format.rawValue)"]
+    if let labels = report.info.labelName { said.append("labels '\(labels)'") }
+    if let guess {
+      said.append("loss \(guess.loss.rawValue)")
+      if let k = guess.numClasses { said.append("num_classes \(k)") }
+    }
+    print("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
+    for note in guess?.notes ?? [] { print("  " + note) }
+    let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
+    print("review it, then run the gate: \(gate)")
   }
 }

@@ -1,27 +1,39 @@
 import Foundation
 import ArgumentParser
 import Datasan
+import DatasanConfig
 
 extension DataFormat: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 extension ChannelAxis: ExpressibleByArgument {}
 extension NormalizationMethod: ExpressibleByArgument {}
 
+// Every option is optional here: nil means "not on the command line", so that a value of the
+// config file (datasan.yml / --config) can fill it; the defaults apply after that. The command
+// line wins over the file, the file over the defaults. Each option's config key is its long name
+// with _ for - (ConfigKey.all in DatasanConfig); `fill(from:)` reads them.
+
 /// `--format`: a format, or `auto`.
 enum FormatChoice: String, ExpressibleByArgument, CaseIterable {
   case auto, hdf5, lmdb, png, csv
 }
 
+/// `--annotations`: where findings become CI annotations.
+enum AnnotationsChoice: String, ExpressibleByArgument, CaseIterable {
+  case github, none
+}
+
 /// Options that say what the input is and how to read it.
 struct InputOptions: ParsableArguments {
-  @Argument(help: "The dataset: an HDF5 file, an LMDB environment, a PNG folder or a CSV file (e.g. train.h5).")
-  var input: String
+  @Argument(
+    help: "The dataset: an HDF5 file, an LMDB environment, a PNG folder or a CSV file; default the config's input (e.g. train.h5).")
+  var input: String?
 
-  @Option(help: "Input format; auto detects by magic bytes, then extension (e.g. --format csv).")
-  var format: FormatChoice = .auto
+  @Option(help: "Input format, default auto: by magic bytes, then extension (e.g. --format csv).")
+  var format: FormatChoice?
 
-  @Option(help: "HDF5: the feature dataset, axis 0 = samples (e.g. --dataset /train/images).")
-  var dataset: String = "data"
+  @Option(help: "HDF5: the feature dataset, axis 0 = samples; default data (e.g. --dataset /train/images).")
+  var dataset: String?
 
   @Option(help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present (e.g. --labels y).")
   var labels: String?
@@ -32,8 +44,8 @@ struct InputOptions: ParsableArguments {
   @Flag(inversion: .prefixedNo, help: "CSV: the first row is (--header) or is not (--no-header) a header; detected when not given.")
   var header: Bool?
 
-  @Option(help: "CSV: skip this many leading lines (e.g. --skip-rows 2).")
-  var skipRows: Int = 0
+  @Option(help: "CSV: skip this many leading lines; default 0 (e.g. --skip-rows 2).")
+  var skipRows: Int?
 
   @Option(help: "CSV: the label column, a header name or a 0-based index; default the column named 'label' (e.g. --label-column target).")
   var labelColumn: String?
@@ -44,12 +56,36 @@ struct InputOptions: ParsableArguments {
   @Option(help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt).")
   var list: String?
 
-  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding (e.g. --max-pixels 100000000).")
-  var maxPixels: Int = 100_000_000
+  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
+  var maxPixels: Int?
+
+  /// Fills what the command line left unset from the config file.
+  mutating func fill(from c: ConfigFile) {
+    if input == nil { input = c.string("input") }
+    if format == nil { format = c.string("format").flatMap(FormatChoice.init(rawValue:)) }
+    if dataset == nil { dataset = c.string("dataset") }
+    if labels == nil { labels = c.string("labels") }
+    if delimiter == nil { delimiter = c.string("delimiter") }
+    if header == nil { header = c.bool("header") }
+    if skipRows == nil { skipRows = c.int("skip_rows") }
+    if labelColumn == nil { labelColumn = c.string("label_column") }
+    if textColumns == nil { textColumns = c.list("text_columns")?.joined(separator: ",") }
+    if list == nil { list = c.string("list") }
+    if maxPixels == nil { maxPixels = c.int("max_pixels") }
+  }
+
+  /// The input path, from the command line or the config file.
+  func inputPath() throws -> String {
+    guard let input, !input.isEmpty else {
+      throw ValidationError(
+        "Missing expected argument '<input>': name the dataset, or set `input:` in \(ConfigFile.defaultName)")
+    }
+    return input
+  }
 
   func readOptions() throws -> ReadOptions {
     var r = ReadOptions()
-    r.dataset = dataset
+    r.dataset = dataset ?? "data"
     r.labels = labels
     if let delimiter {
       switch delimiter {
@@ -60,8 +96,10 @@ struct InputOptions: ParsableArguments {
     }
     r.header = header
     r.listFile = list
+    let maxPixels = self.maxPixels ?? 100_000_000
     guard maxPixels > 0 else { throw ValidationError("--max-pixels must be > 0") }
     r.maxPixels = maxPixels
+    let skipRows = self.skipRows ?? 0
     guard skipRows >= 0 else { throw ValidationError("--skip-rows must be >= 0") }
     r.skipRows = skipRows
     r.labelColumn = labelColumn
@@ -70,10 +108,10 @@ struct InputOptions: ParsableArguments {
   }
 }
 
-/// Options of the checks.
+/// Options of the checks and the gate policy.
 struct CheckFlags: ParsableArguments {
-  @Option(help: "The loss the labels feed: cross-entropy (integer >= 0, < --num-classes), log (>= 0), binary ([0, 1]), regression or none (any finite value) (e.g. --loss binary).")
-  var loss: LossKind = .crossEntropy
+  @Option(help: "The loss the labels feed: cross-entropy (default; integer >= 0, < --num-classes), log (>= 0), binary ([0, 1]), regression or none (any finite value) (e.g. --loss binary).")
+  var loss: LossKind?
 
   @Option(help: "Number of classes: labels must be below it, and absent classes are reported (e.g. --num-classes 10).")
   var numClasses: Int?
@@ -84,21 +122,52 @@ struct CheckFlags: ParsableArguments {
   @Option(help: "Expected sample shape; default the first readable sample's (e.g. --shape 3,32,32).")
   var shape: String?
 
-  @Option(help: "Which axis holds the feature groups: first (N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last).")
-  var channelAxis: ChannelAxis = .first
+  @Option(help: "Which axis holds the feature groups: first (default; N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last).")
+  var channelAxis: ChannelAxis?
 
-  @Option(help: "unnormalized_scale when a feature group's largest magnitude exceeds this (e.g. --scale-limit 10).")
-  var scaleLimit: Double = 10
+  @Option(help: "unnormalized_scale when a feature group's largest magnitude exceeds this; default 10 (e.g. --scale-limit 10).")
+  var scaleLimit: Double?
 
-  @Option(help: "extreme_value for values with magnitude at or above this (e.g. --max-abs 1e6).")
-  var maxAbs: Double = 1e6
+  @Option(help: "extreme_value for values with magnitude at or above this; default 1e6 (e.g. --max-abs 1e6).")
+  var maxAbs: Double?
 
-  @Flag(help: "Dataset warnings count as errors and fail the scan (e.g. --strict).")
-  var strict = false
+  @Option(help: "scale_imbalance when the largest / smallest std of the feature groups exceeds this; default 1000 (e.g. --scale-imbalance-ratio 1000).")
+  var scaleImbalanceRatio: Double?
+
+  @Option(help: "class_imbalance when the rarest class has fewer than this fraction of the most frequent class's samples; default 0.01 (e.g. --class-imbalance-ratio 0.05).")
+  var classImbalanceRatio: Double?
+
+  @Flag(inversion: .prefixedNo, help: "Every dataset warning counts as an error and fails the scan; --no-strict overrides a config's strict: true (e.g. --strict).")
+  var strict: Bool?
+
+  @Option(help: "Warning kinds that fail the gate, comma-separated, or all, or none; a sample kind listed here fails even within --max-flagged-fraction (e.g. --fail-on constant_feature,class_missing).")
+  var failOn: String?
+
+  @Option(help: "Kinds not reported at all (not counted, not listed, failing nothing), comma-separated, or none (e.g. --ignore class_imbalance).")
+  var ignore: String?
+
+  @Option(help: "The gate passes while flagged / total samples stays at or under this fraction; default 0 (e.g. --max-flagged-fraction 0.001).")
+  var maxFlaggedFraction: Double?
+
+  mutating func fill(from c: ConfigFile) {
+    if loss == nil { loss = c.string("loss").flatMap(LossKind.init(rawValue:)) }
+    if numClasses == nil { numClasses = c.int("num_classes") }
+    if ignoreLabel == nil { ignoreLabel = c.number("ignore_label") }
+    if shape == nil { shape = c.list("shape")?.joined(separator: ",") }
+    if channelAxis == nil { channelAxis = c.string("channel_axis").flatMap(ChannelAxis.init(rawValue:)) }
+    if scaleLimit == nil { scaleLimit = c.number("scale_limit") }
+    if maxAbs == nil { maxAbs = c.number("max_abs") }
+    if scaleImbalanceRatio == nil { scaleImbalanceRatio = c.number("scale_imbalance_ratio") }
+    if classImbalanceRatio == nil { classImbalanceRatio = c.number("class_imbalance_ratio") }
+    if strict == nil { strict = c.bool("strict") }
+    if failOn == nil { failOn = c.list("fail_on")?.joined(separator: ",") }
+    if ignore == nil { ignore = c.list("ignore")?.joined(separator: ",") }
+    if maxFlaggedFraction == nil { maxFlaggedFraction = c.number("max_flagged_fraction") }
+  }
 
   func checkOptions() throws -> CheckOptions {
     var c = CheckOptions()
-    c.loss = loss
+    c.loss = loss ?? .crossEntropy
     if let numClasses, numClasses < 1 { throw ValidationError("--num-classes must be at least 1") }
     c.numClasses = numClasses
     c.ignoreLabel = ignoreLabel
@@ -109,13 +178,60 @@ struct CheckFlags: ParsableArguments {
       }
       c.expectedShape = dims.map { $0! }
     }
-    c.channelAxis = channelAxis
-    guard scaleLimit > 0 else { throw ValidationError("--scale-limit must be > 0") }
-    c.scaleLimit = scaleLimit
-    guard maxAbs > 0 else { throw ValidationError("--max-abs must be > 0") }
-    c.maxAbs = maxAbs
-    c.strict = strict
+    c.channelAxis = channelAxis ?? .first
+    if let scaleLimit {
+      guard scaleLimit > 0 else { throw ValidationError("--scale-limit must be > 0") }
+      c.scaleLimit = scaleLimit
+    }
+    if let maxAbs {
+      guard maxAbs > 0 else { throw ValidationError("--max-abs must be > 0") }
+      c.maxAbs = maxAbs
+    }
+    if let scaleImbalanceRatio {
+      guard scaleImbalanceRatio >= 1, scaleImbalanceRatio.isFinite else {
+        throw ValidationError("--scale-imbalance-ratio must be >= 1 (largest std / smallest std)")
+      }
+      c.scaleImbalanceRatio = scaleImbalanceRatio
+    }
+    if let classImbalanceRatio {
+      guard classImbalanceRatio > 0, classImbalanceRatio <= 1 else {
+        throw ValidationError(
+          "--class-imbalance-ratio must be in (0, 1]: 0.01 flags a rarest class with fewer than 1% of the most frequent class's samples")
+      }
+      c.classImbalanceRatio = classImbalanceRatio
+    }
+    c.strict = strict ?? false
     return c
+  }
+
+  /// The gate policy of `--fail-on`, `--ignore`, `--max-flagged-fraction` (or their keys).
+  func policy() throws -> Policy {
+    var p = Policy()
+    do {
+      p.failOn = try Policy.kinds(failOn.map(CheckFlags.split) ?? [], allowAll: true)
+    } catch let e as PolicyError {
+      throw ValidationError("--fail-on: \(e.message)")
+    }
+    do {
+      p.ignore = try Policy.kinds(ignore.map(CheckFlags.split) ?? [], allowAll: false)
+    } catch let e as PolicyError {
+      throw ValidationError("--ignore: \(e.message)")
+    }
+    let both = p.failOn.intersection(p.ignore)
+    if !both.isEmpty {
+      throw DatasanError("\(Policy.names(both)) is both in fail_on and in ignore; keep it in one of them")
+    }
+    if let maxFlaggedFraction {
+      guard maxFlaggedFraction >= 0, maxFlaggedFraction <= 1 else {
+        throw ValidationError("--max-flagged-fraction must be in [0, 1] (0.01 tolerates 1% flagged samples)")
+      }
+      p.maxFlaggedFraction = maxFlaggedFraction
+    }
+    return p
+  }
+
+  static func split(_ s: String) -> [String] {
+    s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
   }
 }
 
@@ -127,9 +243,42 @@ struct ReportFlags: ParsableArguments {
   @Option(help: "Write a JUnit XML file, one test case per finding kind, for CI (e.g. --junit datasan.xml).")
   var junit: String?
 
-  @Option(help: "List at most this many findings in the JSON report; counts stay complete (e.g. --max-issues 100).")
-  var maxIssues: Int = 1000
+  @Option(help: "github: print a GitHub Actions workflow command per finding (at most 50) after the summary, and append a Markdown job summary to $GITHUB_STEP_SUMMARY when set; none: nothing (e.g. --annotations github).")
+  var annotations: AnnotationsChoice?
+
+  @Option(help: "List at most this many findings in the JSON report; counts stay complete; default 1000 (e.g. --max-issues 100).")
+  var maxIssues: Int?
 
   @Flag(name: [.short, .long], help: "No progress bar on stderr (e.g. --quiet).")
   var quiet = false
+
+  // A new report option: make it optional here, add its key to ConfigKey.all (DatasanConfig)
+  // and a line below, so that datasan.yml can set it too.
+
+  mutating func fill(from c: ConfigFile) {
+    if report == nil { report = c.string("report") }
+    if junit == nil { junit = c.string("junit") }
+    if annotations == nil { annotations = c.string("annotations").flatMap(AnnotationsChoice.init(rawValue:)) }
+    if maxIssues == nil { maxIssues = c.int("max_issues") }
+    if !quiet { quiet = c.bool("quiet") ?? false }
+  }
+}
+
+/// Where the options and the policy may also come from.
+struct ConfigFlags: ParsableArguments {
+  @Option(help: "Read options and the gate policy from this YAML file; default datasan.yml in the working directory when present. Keys are the long options with _ for -; the command line wins (e.g. --config ci/datasan.yml).")
+  var config: String?
+
+  @Flag(help: "Do not read datasan.yml from the working directory (e.g. --no-config).")
+  var noConfig = false
+
+  /// The config file in effect, if any, and how it was found.
+  func load() throws -> (file: ConfigFile, note: String)? {
+    if let config {
+      return (try ConfigFile.load(path: config), "config: \(config)")
+    }
+    if noConfig { return nil }
+    guard ConfigFile.discover() != nil else { return nil }
+    return (try ConfigFile.load(path: ConfigFile.defaultName), "config: \(ConfigFile.defaultName) (from the working directory)")
+  }
 }

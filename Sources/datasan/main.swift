@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasan
+import DatasanConfig
 import Foundation
 
 // The entry point maps every failure to SPEC.md's exit codes: a problem with a file is one
@@ -20,6 +21,8 @@ do {
   fflush(stdout)
   exit(0)
 } catch let error as DatasanError {
+  fail("datasan: \(error)", code: 2)
+} catch let error as ConfigError {
   fail("datasan: \(error)", code: 2)
 } catch let error as ExitCode {
   fflush(stdout)

@@ -27,7 +27,9 @@ import Testing
     _ = FileManager.default.createFile(atPath: path, contents: Data(text))
     #expect(text.count > 20_000_000)
 
-    let reader = try CSVReader(path: path, options: options { $0.batchBytes = 3 * 8 * 1000 })
+    // 1,000 rows a batch: 3 float64 values and the original record (28 bytes on average in the
+    // read-ahead rows, line ending included) each.
+    let reader = try CSVReader(path: path, options: options { $0.batchBytes = (3 * 8 + 28) * 1000 })
     #expect(reader.rowsPerBatch == 1000)
     #expect(reader.info.groupNames == ["id", "x", "y"])
     #expect(reader.layout.textColumns == [1])

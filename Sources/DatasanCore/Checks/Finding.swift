@@ -98,6 +98,9 @@ public struct CheckOptions: Sendable {
   public var expectedShape: [Int]? = nil
   /// `--strict`: dataset warnings become errors.
   public var strict: Bool = false
+  /// Collect a ``StreamingHistogram`` of each feature group over the clean samples
+  /// (`GroupStats.histogram`, for the HTML report). Off by default: it costs a pass over the values.
+  public var histograms: Bool = false
 
   public init() {}
 }

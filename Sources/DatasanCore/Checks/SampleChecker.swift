@@ -27,7 +27,10 @@ public struct CleanSampleStats: Sendable {
   public var groups: [GroupStats]
   public var labels = LabelStats()
 
-  public init(groupNames: [String]) { groups = groupNames.map { GroupStats(name: $0) } }
+  public init(groupNames: [String], histograms: Bool = false) {
+    groups = groupNames.map { GroupStats(name: $0) }
+    if histograms { for g in groups.indices { groups[g].histogram = StreamingHistogram() } }
+  }
 
   public mutating func merge(_ other: CleanSampleStats) {
     for g in 0..<Swift.min(groups.count, other.groups.count) { groups[g].merge(other.groups[g]) }
@@ -75,7 +78,7 @@ public final class SampleChecker: @unchecked Sendable {
     let g = FeatureGroups(sampleShape: shape, channelAxis: options.channelAxis)
     groups = g
     groupNames = g.names(featureName: info.featureName, given: info.groupNames)
-    stats = CleanSampleStats(groupNames: groupNames)
+    stats = CleanSampleStats(groupNames: groupNames, histograms: options.histograms)
   }
 
   /// Checks every sample of `batch`; when `collectStats`, adds the clean ones to the statistics.
@@ -83,7 +86,7 @@ public final class SampleChecker: @unchecked Sendable {
     if referenceShape == nil, let first = (0..<batch.count).first(where: { batch.problems[$0] == nil }) {
       setReference(batch.shape(of: first))
     }
-    var local = CleanSampleStats(groupNames: groupNames)
+    var local = CleanSampleStats(groupNames: groupNames, histograms: options.histograms)
     let verdict = check(batch, collect: collectStats, into: &local)
     stats.merge(local)
     total += batch.count
@@ -101,7 +104,8 @@ public final class SampleChecker: @unchecked Sendable {
       return results
     }
     var verdicts = [BatchVerdict](repeating: BatchVerdict(), count: batches.count)
-    var locals = [CleanSampleStats](repeating: CleanSampleStats(groupNames: groupNames), count: batches.count)
+    var locals = [CleanSampleStats](
+      repeating: CleanSampleStats(groupNames: groupNames, histograms: options.histograms), count: batches.count)
     verdicts.withUnsafeMutableBufferPointer { v in
       locals.withUnsafeMutableBufferPointer { l in
         let (vp, lp) = (v, l)
@@ -128,6 +132,7 @@ public final class SampleChecker: @unchecked Sendable {
     var scratch = [BlockMoments](repeating: BlockMoments(), count: groups?.count ?? 0)
     var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
     let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
+    let histograms = collect && options.histograms
     for i in 0..<batch.count {
       findings.removeAll(keepingCapacity: true)
       let measured = checkSample(i, of: batch, blockMode: blockMode, moments: &scratch, into: &findings)
@@ -139,6 +144,10 @@ public final class SampleChecker: @unchecked Sendable {
       guard collect else { continue }
       if let labels = batch.labels { stats.labels.add(labels[i]) }
       guard let groups, !stats.groups.isEmpty else { continue }
+      if histograms {
+        let start = batch.elementRange(of: i).lowerBound
+        batch.elementType.withType { t in SampleChecker.addHistograms(t, batch, start: start, groups, into: &stats) }
+      }
       if measured {
         for g in 0..<groups.count { stats.groups[g].values.merge(scratch[g].stats) }
         if needsExtremeCount(scratch) {
@@ -160,6 +169,21 @@ public final class SampleChecker: @unchecked Sendable {
       }
     }
     return verdict
+  }
+
+  /// Adds the values of one clean sample to the histograms of its groups.
+  private static func addHistograms<T: FeatureElement>(
+    _: T.Type, _ batch: SampleBatch, start: Int, _ groups: FeatureGroups, into stats: inout CleanSampleStats
+  ) {
+    let base = UnsafePointer(batch.storage.typed(T.self, count: batch.elementCount).baseAddress! + start)
+    let n = groups.valuesPerGroup
+    for g in 0..<Swift.min(groups.count, stats.groups.count) {
+      if groups.interleaved {
+        stats.groups[g].histogram?.add(base + g, count: n, stride: groups.count)
+      } else {
+        stats.groups[g].histogram?.add(base + g * n, count: n)
+      }
+    }
   }
 
   private func needsExtremeCount(_ moments: [BlockMoments]) -> Bool {

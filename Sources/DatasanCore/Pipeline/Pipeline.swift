@@ -91,6 +91,7 @@ public final class Pipeline {
     let stream = BatchStream(reader: reader)
     defer { stream.close() }
     var samples = 0
+    progress?.begin(pass: "scan", inputBytes: Pipeline.inputBytes(of: config.input))
     while true {
       let batches = try stream.next(upTo: Pipeline.parallelBatches)
       if batches.isEmpty { break }
@@ -147,6 +148,7 @@ public final class Pipeline {
       let reader = try backend.openReader(format: config.scan.format, path: config.scan.input, options: config.scan.read)
       let checker = SampleChecker(options: config.scan.checks, info: reader.info)
       var builder = ReportBuilder(info: reader.info, maxIssues: config.scan.maxIssues)
+      progress?.begin(pass: "clean", inputBytes: Pipeline.inputBytes(of: config.scan.input))
       let stream = BatchStream(reader: reader)
       defer { stream.close() }
 

@@ -7,7 +7,8 @@ public enum JSONReport {
   /// The report as a JSON value, with exactly the fields of SPEC.md.
   public static func value(of report: ScanReport, version: String) -> JSONValue {
     var counts: [(String, JSONValue)] = []
-    for kind in FindingKind.allCases where kind.isSampleKind || (report.counts[kind] ?? 0) > 0 {
+    for kind in FindingKind.allCases
+    where !report.policy.ignore.contains(kind) && (kind.isSampleKind || (report.counts[kind] ?? 0) > 0) {
       counts.append((kind.rawValue, .int(report.counts[kind] ?? 0)))
     }
     let issues: [JSONValue] = report.issues.map { f in
@@ -39,7 +40,7 @@ public enum JSONReport {
         ])
       ))
     }
-    return .object([
+    var members: [(String, JSONValue)] = [
       ("schema", .string(schema)),
       ("tool", .object([("name", .string("datasan")), ("version", .string(version))])),
       ("input", .object([("path", .string(report.info.path)), ("format", .string(report.info.format.rawValue))])),
@@ -48,8 +49,21 @@ public enum JSONReport {
       ("issues", .array(issues)),
       ("issues_truncated", .bool(report.issuesTruncated)),
       ("stats", .object(stats)),
-      ("passed", .bool(report.passed)),
-    ])
+    ]
+    // Only when a policy is in effect (datasan.yml / --fail-on / --ignore / --max-flagged-fraction).
+    if !report.policy.isDefault {
+      let p = report.policy
+      members.append((
+        "policy",
+        .object([
+          ("fail_on", .array(p.failOn.sorted().map { .string($0.rawValue) })),
+          ("ignore", .array(p.ignore.sorted().map { .string($0.rawValue) })),
+          ("max_flagged_fraction", .number(p.maxFlaggedFraction)),
+        ])
+      ))
+    }
+    members.append(("passed", .bool(report.passed)))
+    return .object(members)
   }
 }
 
@@ -58,10 +72,10 @@ public enum JUnitReport {
   public static func xml(of report: ScanReport) -> String {
     var cases: [String] = []
     var failures = 0
-    let errorKinds = Set(
-      report.datasetFindings.filter { $0.severity == .error }.map(\.kind)
-        + report.counts.filter { $0.key.isSampleKind && $0.value > 0 }.map(\.key))
-    for kind in FindingKind.allCases {
+    // The kinds that fail the gate under the report's policy; ignored kinds get no test case.
+    let errorKinds = report.failingKinds
+    let tolerated = report.toleratedKinds
+    for kind in FindingKind.allCases where !report.policy.ignore.contains(kind) {
       let n = report.counts[kind] ?? 0
       var body = ""
       if errorKinds.contains(kind) {
@@ -70,6 +84,12 @@ public enum JUnitReport {
           .prefix(5).map { f in (f.key.map { "key \($0): " } ?? "") + f.detail }
         let message = kind.isSampleKind ? "\(n) sample\(n == 1 ? "" : "s") with \(kind.rawValue)" : "\(n) \(kind.rawValue) finding\(n == 1 ? "" : "s")"
         body = "<failure type=\"\(kind.rawValue)\" message=\"\(escape(message))\">\(escape(examples.joined(separator: "\n")))</failure>"
+      } else if tolerated.contains(kind) {
+        let percent = String(format: "%.4g%%", report.flaggedFraction * 100)
+        let line = "\(n) sample\(n == 1 ? "" : "s") with \(kind.rawValue), tolerated: \(report.flagged) flagged "
+          + "(\(percent)) within max_flagged_fraction \(DatasetChecks.num(report.policy.maxFlaggedFraction))"
+        let examples = (report.examples[kind] ?? []).prefix(5).map { f in (f.key.map { "key \($0): " } ?? "") + f.detail }
+        body = "<system-out>\(escape(([line] + examples).joined(separator: "\n")))</system-out>"
       } else if n > 0 {
         let lines = report.datasetFindings.filter { $0.kind == kind }.map(\.detail)
         body = "<system-out>\(escape(lines.joined(separator: "\n")))</system-out>"

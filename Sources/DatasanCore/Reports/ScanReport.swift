@@ -16,8 +16,13 @@ public struct ScanReport: Sendable {
   public var examples: [FindingKind: [Finding]] = [:]
   public var groupStats: [GroupStats] = []
   public var labelStats: LabelStats?
-  /// Whether the scan passes the gate: no finding of severity error.
+  /// Whether the scan passes the gate: no finding of severity error (under ``policy``).
   public var passed = true
+  /// The gate policy this report was evaluated under (``applying(_:)``).
+  public var policy = Policy()
+  /// Flagged samples by the set of their sample kinds, so that a policy that ignores kinds can
+  /// recount the flagged samples exactly.
+  public var flaggedKindSets: [Set<FindingKind>: Int] = [:]
   /// The first flagged samples with their values (one-sample batches, in stream order), when
   /// the scan was asked to keep them (`ScanConfiguration.keepFlaggedSamples`).
   public var flaggedSamples: [SampleBatch] = []
@@ -53,6 +58,7 @@ public struct ReportBuilder {
           report.examples[f.kind, default: []].append(f)
         }
       }
+      report.flaggedKindSets[seen, default: 0] += 1
     }
   }
 
@@ -64,8 +70,11 @@ public struct ReportBuilder {
     }
   }
 
-  /// Completes the report with the statistics and dataset findings of `checker`.
-  public mutating func finish(checker: SampleChecker, datasetFindings: [Finding], bytesRead: Int, seconds: Double) -> ScanReport {
+  /// Completes the report with the statistics and dataset findings of `checker`, evaluated
+  /// under `policy` (``ScanReport/applying(_:)``).
+  public mutating func finish(
+    checker: SampleChecker, datasetFindings: [Finding], bytesRead: Int, seconds: Double, policy: Policy = Policy()
+  ) -> ScanReport {
     report.clean = report.total - report.flagged
     report.groupStats = checker.groupStats
     report.labelStats = report.info.labelName == nil ? nil : checker.labelStats
@@ -79,6 +88,6 @@ public struct ReportBuilder {
     report.passed = report.flagged == 0 && !datasetFindings.contains { $0.severity == .error }
     report.bytesRead = bytesRead
     report.seconds = seconds
-    return report
+    return policy.isDefault ? report : report.applying(policy)
   }
 }

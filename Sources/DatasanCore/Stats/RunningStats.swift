@@ -60,6 +60,8 @@ public struct GroupStats: Sendable, Equatable {
   /// Number of values with magnitude >= `--max-abs`, and the largest of them.
   public var extremeCount: Int = 0
   public var extremeMax: Double = 0
+  /// The distribution of the values, when the scan collects histograms (`CheckOptions.histograms`).
+  public var histogram: StreamingHistogram? = nil
 
   public init(name: String) { self.name = name }
 
@@ -67,6 +69,9 @@ public struct GroupStats: Sendable, Equatable {
     values.merge(other.values)
     extremeCount += other.extremeCount
     extremeMax = Swift.max(extremeMax, other.extremeMax)
+    if let h = other.histogram {
+      if histogram == nil { histogram = h } else { histogram!.merge(h) }
+    }
   }
 }
 

@@ -1,0 +1,219 @@
+import DatasanCore
+import Foundation
+
+/// What the labels of a dataset suggest: the loss and the number of classes (`datasan init`).
+public struct LabelGuess: Sendable, Equatable {
+  public var loss: LossKind
+  public var numClasses: Int?
+  /// Comment lines that explain the guess.
+  public var notes: [String]
+
+  /// - all integers in {0, 1} -> binary
+  /// - all integers >= 0 -> cross-entropy with max + 1 classes
+  /// - integers, a few negative (< 5% of the labels, or only -1 and < 25%) -> cross-entropy as
+  ///   well (the gate flags the negative ones: mistakes, or an ignore_label to declare)
+  /// - anything else (fractions, many negatives, too many distinct values) -> regression
+  public static func guess(_ labels: LabelStats) -> LabelGuess? {
+    let n = labels.values.count
+    guard n > 0 else { return nil }
+    let range = "\(DatasetChecks.num(labels.values.min))..\(DatasetChecks.num(labels.values.max))"
+    if labels.histogramIncomplete || labels.histogram.isEmpty {
+      return LabelGuess(
+        loss: .regression, numClasses: nil,
+        notes: ["labels are not all integers (\(range)): a regression target, so any finite value passes"])
+    }
+    let keys = labels.histogram.keys.sorted()
+    let negatives = labels.histogram.filter { $0.key < 0 }.values.reduce(0, +)
+    if negatives == 0 && keys.allSatisfy({ $0 == 0 || $0 == 1 }) {
+      return LabelGuess(loss: .binary, numClasses: nil, notes: ["labels are 0 and 1 only: a binary target"])
+    }
+    let onlyMinusOne = labels.histogram.keys.allSatisfy { $0 >= -1 }
+    if negatives == 0 || Double(negatives) < 0.05 * Double(n) || (onlyMinusOne && Double(negatives) < 0.25 * Double(n)) {
+      let maxLabel = keys.last!
+      var notes = ["integer labels \(range): class indexes; num_classes = largest label \(maxLabel) + 1"]
+      let nonNegative = labels.histogram.filter { $0.key >= 0 }
+      let absent = (0..<maxLabel).filter { nonNegative[$0] == nil }
+      if !absent.isEmpty {
+        let shown = absent.prefix(8).map(String.init).joined(separator: ", ") + (absent.count > 8 ? ", ..." : "")
+        notes.append("classes \(shown) have no sample: check num_classes (class_missing warns about them)")
+      }
+      let others = nonNegative.filter { $0.key != maxLabel }
+      let average = others.isEmpty ? 0 : Double(others.values.reduce(0, +)) / Double(others.count)
+      if let top = nonNegative[maxLabel], Double(top) < 0.25 * average {
+        notes.append("the largest label \(maxLabel) has only \(top) sample\(top == 1 ? "" : "s"): if it is a mistake, lower num_classes")
+      }
+      if negatives > 0 {
+        let values = labels.histogram.keys.filter { $0 < 0 }.sorted().map(String.init).joined(separator: ", ")
+        notes.append(
+          "\(negatives) sample\(negatives == 1 ? " has" : "s have") a negative label (\(values)): the gate fails on "
+            + "\(negatives == 1 ? "it" : "them"); if a value means 'ignore this sample', set ignore_label")
+      }
+      return LabelGuess(loss: .crossEntropy, numClasses: Int(maxLabel) + 1, notes: notes)
+    }
+    return LabelGuess(
+      loss: .regression, numClasses: nil,
+      notes: ["integer labels \(range) with many negative values: a regression target, so any finite value passes"])
+  }
+}
+
+/// The commented datasan.yml that `datasan init` writes.
+public enum InitTemplate {
+  /// What `datasan init` learned from reading the dataset.
+  public struct Facts: Sendable {
+    public var input: String
+    public var info: DatasetInfo
+    public var read: ReadOptions
+    /// Whether `--header` / `--no-header` was given (else detected).
+    public var header: Bool?
+    public var total: Int
+    public var flagged: Int
+    public var labels: LabelStats?
+    public var groups: [GroupStats]
+
+    public init(
+      input: String, info: DatasetInfo, read: ReadOptions, header: Bool?, total: Int, flagged: Int,
+      labels: LabelStats?, groups: [GroupStats]
+    ) {
+      self.input = input
+      self.info = info
+      self.read = read
+      self.header = header
+      self.total = total
+      self.flagged = flagged
+      self.labels = labels
+      self.groups = groups
+    }
+  }
+
+  public static func render(_ f: Facts) -> (text: String, guess: LabelGuess?) {
+    var out: [String] = []
+    func line(_ s: String = "") { out.append(s) }
+    func key(_ name: String, _ value: String, _ comment: String? = nil) {
+      let text = "\(name): \(value)"
+      if let comment {
+        line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + comment)
+      } else {
+        line(text)
+      }
+    }
+    func commented(_ name: String, _ value: String, _ comment: String) {
+      let text = "# \(name): \(value)"
+      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + comment)
+    }
+
+    line("# datasan.yml: the data gate for \(f.input), written by `datasan init`.")
+    line("#")
+    line("# Run the gate from this folder:   datasan scan")
+    line("#   exit 0 passed, 1 failed (a finding fails the gate), 2 could not run.")
+    line("# Keys are the long options of `datasan scan --help` with _ for -; an option given on the")
+    line("# command line wins over this file. Paths are relative to the working directory.")
+    line("# Seen when this file was written: \(f.total) sample\(f.total == 1 ? "" : "s"), \(f.flagged) with an error finding.")
+    line()
+    line("# The dataset")
+    key("input", yamlString(f.input))
+    key("format", f.info.format.rawValue)
+    switch f.info.format {
+    case .hdf5:
+      key("dataset", yamlString(f.read.dataset), "the feature dataset, axis 0 = samples")
+      if let labels = f.info.labelName {
+        key("labels", yamlString(labels), "the label dataset")
+      } else {
+        commented("labels", "label", "no label dataset found; name it to check labels")
+      }
+    case .csv:
+      var delimiter = f.read.delimiter
+      if delimiter == nil, case .csv(let layout) = f.info.layout, layout.delimiter != UInt8(ascii: ",") {
+        delimiter = layout.delimiter
+      }
+      if let d = delimiter {
+        key("delimiter", d == UInt8(ascii: "\t") ? "tab" : yamlString(String(UnicodeScalar(d))))
+      }
+      if let h = f.header { key("header", h ? "true" : "false") }
+      if f.read.skipRows > 0 { key("skip_rows", String(f.read.skipRows)) }
+      if let labels = f.info.labelName {
+        key("label_column", yamlString(f.read.labelColumn ?? labels), "the label column")
+      } else {
+        commented("label_column", "label", "no column named 'label'; name the label column (or its 0-based index)")
+      }
+      if !f.read.textColumns.isEmpty {
+        key("text_columns", "[" + f.read.textColumns.map(yamlString).joined(separator: ", ") + "]")
+      }
+    case .png:
+      if let list = f.read.listFile { key("list", yamlString(list), "convert_imageset list: path LABEL per line") }
+      if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
+      else { commented("max_pixels", "100000000", "larger images are unreadable (decompression bombs)") }
+    case .lmdb:
+      if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
+    }
+    if f.info.format != .csv, let shape = f.info.sampleShape, !shape.isEmpty {
+      commented("shape", "[" + shape.map(String.init).joined(separator: ", ") + "]", "expected sample shape (default: the first sample's)")
+    }
+    if f.read.channelAxis == .last { key("channel_axis", "last", "N x H x W x C") }
+    line()
+
+    line("# The labels: the loss decides which values are allowed")
+    line("#   cross-entropy: integer >= 0 and < num_classes; log: >= 0; binary: [0, 1]; regression / none: any finite value")
+    var guess: LabelGuess? = nil
+    if f.info.labelName == nil {
+      line("# No labels were found, so no label check runs.")
+      commented("loss", "cross-entropy", "cross-entropy | log | binary | regression | none")
+    } else if let labels = f.labels, let g = LabelGuess.guess(labels) {
+      guess = g
+      for note in g.notes { line("# " + note) }
+      key("loss", g.loss.rawValue, "cross-entropy | log | binary | regression | none")
+      if let k = g.numClasses {
+        key("num_classes", String(k), "labels must be below it; absent classes are reported")
+      }
+      commented("ignore_label", "-1", "a label value always allowed (Caffe's ignore_label)")
+    } else {
+      line("# No readable label was seen; set the loss of your model.")
+      commented("loss", "cross-entropy", "cross-entropy | log | binary | regression | none")
+    }
+    line()
+
+    line("# The gate: error findings (nan_value, inf_value, unreadable, label_out_of_domain,")
+    line("# shape_mismatch) fail it; dataset warnings do not, unless listed in fail_on.")
+    key("fail_on", "[]", "warning kinds that fail the gate, or all, e.g. [constant_feature, class_missing]")
+    key("ignore", "[]", "kinds not reported at all, e.g. [class_imbalance]")
+    key("max_flagged_fraction", "0", "pass while flagged / total <= this, e.g. 0.001")
+    let scaled = f.groups.filter { $0.values.count > 0 && $0.values.maxMagnitude > 10 }
+    if !scaled.isEmpty {
+      line("# Note: \(scaled.count) feature group\(scaled.count == 1 ? "" : "s") exceed\(scaled.count == 1 ? "s" : "") the scale limit (e.g. values up to "
+        + "\(DatasetChecks.num(scaled[0].values.maxMagnitude))): unnormalized_scale warns; `datasan clean` normalizes.")
+    }
+    line()
+    line("# Thresholds of the dataset warnings (the defaults)")
+    commented("scale_limit", "10", "unnormalized_scale above this magnitude")
+    commented("max_abs", "1e6", "extreme_value at or above this magnitude")
+    commented("scale_imbalance_ratio", "1000", "scale_imbalance: largest / smallest std above this")
+    commented("class_imbalance_ratio", "0.01", "class_imbalance: rarest class below this fraction of the most frequent")
+    line()
+    line("# Reports for CI")
+    commented("report", "datasan-report.json", "the JSON report")
+    commented("junit", "datasan-junit.xml", "JUnit XML: one test case per finding kind")
+    commented("annotations", "github", "GitHub Actions annotations and job summary")
+    return (out.joined(separator: "\n") + "\n", guess)
+  }
+
+  /// A YAML scalar for a string: plain when that reads back as the same string, else quoted.
+  public static func yamlString(_ s: String) -> String {
+    let plainSafe = !s.isEmpty && s.unicodeScalars.allSatisfy {
+      CharacterSet.alphanumerics.contains($0) || "/._-+".unicodeScalars.contains($0)
+    }
+    let first = s.unicodeScalars.first.map { CharacterSet.letters.contains($0) || "/._".unicodeScalars.contains($0) } ?? false
+    let reserved = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(s.lowercased())
+    if plainSafe && first && !reserved && !s.hasPrefix("..") && Double(s) == nil { return s }
+    var q = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": q += "\\\""
+      case "\\": q += "\\\\"
+      case "\n": q += "\\n"
+      case "\t": q += "\\t"
+      default:
+        if u.value < 0x20 { q += String(format: "\\x%02X", u.value) } else { q.unicodeScalars.append(u) }
+      }
+    }
+    return q + "\""
+  }
+}
