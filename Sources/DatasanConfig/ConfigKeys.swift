@@ -81,6 +81,7 @@ extension ConfigKey {
     // The reports.
     ConfigKey("report", .string, "write the JSON report to this file"),
     ConfigKey("junit", .string, "write JUnit XML to this file"),
+    ConfigKey("html", .string, "write a self-contained HTML report to this file"),
     ConfigKey("max_issues", .int(min: 0), "findings listed in the JSON report"),
     ConfigKey("quiet", .bool, "no progress bar"),
     ConfigKey("annotations", .choice(["github", "none"]), "github: GitHub Actions workflow commands for the findings"),

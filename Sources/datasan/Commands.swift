@@ -49,6 +49,11 @@ struct Common {
     let maxIssues = reports.maxIssues ?? 1000
     guard maxIssues >= 0 else { throw ValidationError("--max-issues must be >= 0") }
     config.maxIssues = maxIssues
+    if reports.html != nil {
+      // The HTML report draws group histograms and thumbnails of the first flagged samples.
+      config.checks.histograms = true
+      config.keepFlaggedSamples = HTMLReport.Options().maxThumbnails
+    }
     return config
   }
 
@@ -92,12 +97,19 @@ struct Common {
     return Pipeline(backend: Formats(), progress: progress)
   }
 
-  static func writeReports(_ report: ScanReport, _ flags: ReportFlags) throws {
+  static func writeReports(
+    _ report: ScanReport, _ flags: ReportFlags, checks: CheckOptions, range: (Double, Double) = (-1, 1)
+  ) throws {
     if let path = flags.report {
       try write(JSONReport.value(of: report, version: datasanVersion).pretty() + "\n", to: path)
     }
     if let path = flags.junit {
       try write(JUnitReport.xml(of: report), to: path)
+    }
+    if let path = flags.html {
+      var options = HTMLReport.Options(checks: checks)
+      options.range = range
+      try write(HTMLReport.render(report, version: datasanVersion, options: options), to: path)
     }
   }
 
@@ -132,7 +144,7 @@ struct Scan: ParsableCommand {
     let config = try Common.scanConfiguration(input, checks, reports)
     let policy = try checks.policy()
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
-    try Common.writeReports(report, reports)
+    try Common.writeReports(report, reports, checks: config.checks)
     print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
     try Common.annotate(report, reports)
     if !report.passed { throw ExitCode(1) }
@@ -232,7 +244,7 @@ struct Clean: ParsableCommand {
 
     var result = try Common.pipeline(quiet: reports.quiet).clean(config)
     result.report = result.report.applying(policy)
-    try Common.writeReports(result.report, reports)
+    try Common.writeReports(result.report, reports, checks: config.scan.checks, range: config.range)
     print(
       Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote),
       terminator: "")

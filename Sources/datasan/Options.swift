@@ -243,6 +243,9 @@ struct ReportFlags: ParsableArguments {
   @Option(help: "Write a JUnit XML file, one test case per finding kind, for CI (e.g. --junit datasan.xml).")
   var junit: String?
 
+  @Option(help: "Write a self-contained HTML report: verdict, findings, histograms, label distribution, thumbnails of flagged images (e.g. --html report.html).")
+  var html: String?
+
   @Option(help: "github: print a GitHub Actions workflow command per finding (at most 50) after the summary, and append a Markdown job summary to $GITHUB_STEP_SUMMARY when set; none: nothing (e.g. --annotations github).")
   var annotations: AnnotationsChoice?
 
@@ -258,6 +261,7 @@ struct ReportFlags: ParsableArguments {
   mutating func fill(from c: ConfigFile) {
     if report == nil { report = c.string("report") }
     if junit == nil { junit = c.string("junit") }
+    if html == nil { html = c.string("html") }
     if annotations == nil { annotations = c.string("annotations").flatMap(AnnotationsChoice.init(rawValue:)) }
     if maxIssues == nil { maxIssues = c.int("max_issues") }
     if !quiet { quiet = c.bool("quiet") ?? false }

@@ -11,7 +11,7 @@ import Testing
     let options = [
       "--format", "--dataset", "--labels", "--delimiter", "--header", "--skip-rows", "--label-column",
       "--text-columns", "--list", "--max-pixels", "--loss", "--num-classes", "--ignore-label", "--shape", "--channel-axis", "--scale-limit",
-      "--max-abs", "--strict", "--report", "--junit", "--max-issues", "--quiet", "--output", "--output-format",
+      "--max-abs", "--strict", "--report", "--junit", "--html", "--max-issues", "--quiet", "--output", "--output-format",
       "--normalize", "--range", "--stats-out", "--stats-in", "--quarantine", "--caffe-mean", "--force",
     ]
     for option in options { #expect(clean.stdout.contains(option), "clean --help lacks \(option)") }

@@ -79,3 +79,18 @@ import Testing
     #expect(try Report.load(dir + "/b.json").count("unreadable") == 24)
   }
 }
+
+@Suite struct HTMLCLITests {
+  @Test func htmlReportOfAnImageFolder() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["scan", CLI.fixture("png/train"), "--html", dir + "/r.html"])
+    #expect(r.status == 1)
+    let page = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+    #expect(page.hasPrefix("<!DOCTYPE html>") || page.lowercased().hasPrefix("<!doctype html>"))
+    for key in ["cat/cat_07.png", "dog/dog_03.png", "zebra/zebra_05.png"] { #expect(page.contains(key)) }
+    #expect(page.contains("FAIL"))
+    #expect(page.contains("<svg"))
+    #expect(page.contains("data:image/png;base64,"))
+    #expect(!page.contains("http://") && !page.contains("https://") || page.contains("Content-Security-Policy"))
+  }
+}

@@ -92,20 +92,21 @@ import Testing
   }
 
   /// A scan of a CSV that takes well over 0.5 s on this machine, on a terminal.
-  static func longScan(_ extra: [String] = [], columns: UInt16 = 200) throws -> (TerminalRun, String) {
+  static func longScan(_ extra: [String] = [], columns: UInt16 = 200) throws -> TerminalRun {
     let dir = try makeTempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
     var rows = 200_000
     while true {
       let input = try csv(rows: rows, in: dir)
       let run = try runOnTerminal(["scan", input] + extra, columns: columns)
-      if run.seconds > 1.2 || rows >= 6_400_000 { return (run, input) }
+      if run.seconds > 1.2 || rows >= 6_400_000 { return run }
       try? FileManager.default.removeItem(atPath: input)
       rows *= 2
     }
   }
 
   @Test func barIsDrawnAndCleared() throws {
-    let (run, _) = try Self.longScan()
+    let run = try Self.longScan()
     let t = run.terminal
     #expect(run.status == 0, "\(run.stdout)\n\(t)")
     #expect(run.seconds > 0.5)
@@ -127,7 +128,7 @@ import Testing
   }
 
   @Test func barFitsANarrowTerminal() throws {
-    let (narrow, _) = try Self.longScan(columns: 40)
+    let narrow = try Self.longScan(columns: 40)
     #expect(narrow.terminal.contains("scan ["))
     for line in narrow.terminal.components(separatedBy: "\r\u{1B}[K") {
       #expect(line.count < 40, "\(line.debugDescription) is wider than the terminal")
@@ -135,13 +136,14 @@ import Testing
   }
 
   @Test func quietDrawsNothing() throws {
-    let (run, _) = try Self.longScan(["--quiet"])
+    let run = try Self.longScan(["--quiet"])
     #expect(run.status == 0)
     #expect(run.terminal.isEmpty, "\(run.terminal.debugDescription)")
   }
 
   @Test func nothingWhenStderrIsNotATerminal() throws {
     let dir = try makeTempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
     let input = try Self.csv(rows: 400_000, in: dir)
     let result = try CLI.run(["scan", input])
     #expect(result.status == 0)

@@ -14,6 +14,9 @@ struct BrowserTests {
     var dom: String
     var screenshot: DecodedImage
     var screenshotPath: String
+    /// The temporary folder of the page and the screenshot (removed by ``remove()``).
+    var dir: String
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
   }
 
   func render(_ report: ScanReport, _ options: HTMLReport.Options, height: Int = 2000) throws -> Rendered {
@@ -27,9 +30,10 @@ struct BrowserTests {
     let screenshot = try Chromium.run(
       ["--screenshot=" + shot, "--window-size=1280,\(height)"], url: url, profile: dir + "/profile-shot")
     #expect(screenshot.status == 0, "chromium --screenshot exited with \(screenshot.status)")
+    for profile in ["/profile-dom", "/profile-shot"] { try? FileManager.default.removeItem(atPath: dir + profile) }
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: shot)))
     let image = try bytes.withUnsafeBytes { PNGDecoder.decode($0, maxPixels: 1 << 26, channelAxis: .last) }.get()
-    return Rendered(dom: dump.stdout, screenshot: image, screenshotPath: shot)
+    return Rendered(dom: dump.stdout, screenshot: image, screenshotPath: shot, dir: dir)
   }
 
   /// Distinct colours of the screenshot, and how many pixels are close to `rgb`.
@@ -52,12 +56,13 @@ struct BrowserTests {
   @Test func pngFolderReport() throws {
     let (report, options) = try Fixture.scan("png/train")
     let r = try render(report, options)
+    defer { r.remove() }
     let dom = r.dom
     #expect(dom.contains("data-verdict=\"FAIL\""))
     #expect(dom.contains("<div class=\"word\">FAIL</div>"))
     // The findings table, broken keys first, and the script ran (it wrote the row count).
-    for key in ["dog/dog_03.png", "zebra/zebra_05.png", "cat/cat_07.png"] {
-      #expect(dom.contains("data-severity=\"error\" data-kind=") && dom.contains("data-key=\"\(key)\""), "row of \(key)")
+    for (key, kind) in [("dog/dog_03.png", "unreadable"), ("zebra/zebra_05.png", "unreadable"), ("cat/cat_07.png", "shape_mismatch")] {
+      #expect(dom.contains("<tr class=\"error\" data-severity=\"error\" data-kind=\"\(kind)\" data-key=\"\(key)\">"), "row of \(key)")
     }
     let firstError = try #require(dom.range(of: "data-severity=\"error\""))
     let firstWarning = try #require(dom.range(of: "data-severity=\"warning\""))
@@ -78,9 +83,12 @@ struct BrowserTests {
   @Test func hdf5Report() throws {
     let (report, options) = try Fixture.scan("hdf5/dirty.h5")
     let r = try render(report, options)
+    defer { r.remove() }
     let dom = r.dom
     #expect(dom.contains("data-verdict=\"FAIL\""))
-    for key in ["3", "5", "7", "11"] { #expect(dom.contains("data-key=\"\(key)\""), "row of sample \(key)") }
+    for (key, kind) in [("3", "nan_value"), ("5", "label_out_of_domain"), ("7", "inf_value"), ("11", "inf_value")] {
+      #expect(dom.contains("<tr class=\"error\" data-severity=\"error\" data-kind=\"\(kind)\" data-key=\"\(key)\">"), "row of sample \(key)")
+    }
     #expect(occurrences(of: "<svg class=\"hist\"", in: dom) == 3)
     // The NaN / Inf / bad-label samples are 3 x 8 x 8 images: four decoded thumbnails.
     #expect(occurrences(of: "<img src=\"data:image/png;base64,", in: dom) == 4)
@@ -94,6 +102,7 @@ struct BrowserTests {
   @Test func demoReportScreenshot() throws {
     let (report, options) = try Fixture.scan("demo/train.h5", numClasses: 10)
     let r = try render(report, options, height: 2000)
+    defer { r.remove() }
     #expect(occurrences(of: "data-decoded=\"yes\"", in: r.dom) == 7)
     // The 16 samples of the corrupt chunk share one placeholder tile that names each of them.
     #expect(occurrences(of: "class=\"placeholder\"", in: r.dom) == 1)

@@ -49,36 +49,58 @@ public struct StreamingHistogram: Sendable, Equatable {
       if n == 1 { add(p[0].doubleValue) }
       return
     }
-    if T.self == UInt8.self, stride == 1, n >= 1024 {
-      addBytes(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: n)
-      return
+    // One loop per concrete type, so the per-value work is inlined (callers reach here through
+    // an opened existential, where a generic loop would call a witness per value).
+    let raw = UnsafeRawPointer(p)
+    switch T.elementType {
+    case .uint8:
+      if stride == 1 && n >= 1024 {
+        addBytes(raw.assumingMemoryBound(to: UInt8.self), count: n)
+      } else {
+        addLoop(raw.assumingMemoryBound(to: UInt8.self), n, stride) { Float($0) }
+      }
+    case .int8: addLoop(raw.assumingMemoryBound(to: Int8.self), n, stride) { Float($0) }
+    case .uint16: addLoop(raw.assumingMemoryBound(to: UInt16.self), n, stride) { Float($0) }
+    case .int16: addLoop(raw.assumingMemoryBound(to: Int16.self), n, stride) { Float($0) }
+    case .uint32: addLoop(raw.assumingMemoryBound(to: UInt32.self), n, stride) { Float($0) }
+    case .int32: addLoop(raw.assumingMemoryBound(to: Int32.self), n, stride) { Float($0) }
+    case .uint64: addLoop(raw.assumingMemoryBound(to: UInt64.self), n, stride) { Float($0) }
+    case .int64: addLoop(raw.assumingMemoryBound(to: Int64.self), n, stride) { Float($0) }
+    case .float32: addLoop(raw.assumingMemoryBound(to: Float.self), n, stride) { $0 }
+    case .float64: addLoop(raw.assumingMemoryBound(to: Double.self), n, stride) { Float($0) }
     }
+  }
+
+  @inline(__always)
+  private mutating func addLoop<E>(_ p: UnsafePointer<E>, _ n: Int, _ stride: Int, _ float: (E) -> Float) {
     var i = 0
     var nan = 0
     while i < n {
       // Count until a value falls in a page not allocated yet; allocate it and go on.
-      let stop = counts.withUnsafeMutableBufferPointer { c in
-        slots.withUnsafeBufferPointer { s in
+      let (stop, skipped) = counts.withUnsafeMutableBufferPointer { c -> (Int, Int) in
+        slots.withUnsafeBufferPointer { s -> (Int, Int) in
           var j = i
           var e = j &* stride
+          var skipped = 0
           while j < n {
-            let x = Float(p[e].doubleValue)
+            let x = float(p[e])
             if x.isNaN {
-              nan &+= 1
+              skipped &+= 1
             } else {
               let k = StreamingHistogram.key(x)
-              let slot = Int(s[k >> StreamingHistogram.mantissaBits])
-              if slot < 0 { return j }
+              let slot = Int(s[k &>> StreamingHistogram.mantissaBits])
+              if slot < 0 { return (j, skipped) }
               c[slot &* StreamingHistogram.perPage &+ (k & StreamingHistogram.pageMask)] &+= 1
             }
             j &+= 1
             e &+= stride
           }
-          return j
+          return (j, skipped)
         }
       }
+      nan &+= skipped
       if stop < n {
-        let k = StreamingHistogram.key(Float(p[stop * stride].doubleValue))
+        let k = StreamingHistogram.key(float(p[stop * stride]))
         _ = slot(page: k >> StreamingHistogram.mantissaBits)
       }
       i = stop
@@ -88,14 +110,14 @@ public struct StreamingHistogram: Sendable, Equatable {
 
   /// Bytes: a 256-entry table first, then one bin update per distinct value.
   private mutating func addBytes(_ p: UnsafePointer<UInt8>, count n: Int) {
-    var table = [UInt64](repeating: 0, count: 256)
-    table.withUnsafeMutableBufferPointer { t in
-      for j in 0..<n { t[Int(p[j])] &+= 1 }
-    }
-    for v in 0..<256 where table[v] > 0 {
-      let k = StreamingHistogram.key(Float(v))
-      let s = slot(page: k >> StreamingHistogram.mantissaBits)
-      counts[s * StreamingHistogram.perPage + (k & StreamingHistogram.pageMask)] &+= table[v]
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256) { table in
+      table.initialize(repeating: 0)
+      for j in 0..<n { table[Int(p[j])] &+= 1 }
+      for v in 0..<256 where table[v] > 0 {
+        let k = StreamingHistogram.key(Float(v))
+        let s = slot(page: k >> StreamingHistogram.mantissaBits)
+        counts[s &* StreamingHistogram.perPage &+ (k & StreamingHistogram.pageMask)] &+= table[v]
+      }
     }
     total &+= UInt64(n)
   }
