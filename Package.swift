@@ -22,7 +22,7 @@ let package = Package(
     .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
     .target(name: "DatasanCore", dependencies: ["CDatasanKernels"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
-    .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z")]),  // raw HDF5 chunks on every core
+    .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),  // raw HDF5 chunks on every core
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate"]),
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
     .target(name: "CDatasanPNG", dependencies: ["CPNG"]),  // real C: owns libpng's setjmp

@@ -137,8 +137,6 @@ final class HDF5ChunkPipeline {
   /// through `H5Dread` (to compare the two paths).
   static let enabledByEnvironment = ProcessInfo.processInfo.environment["DATASAN_HDF5_DIRECT_CHUNKS"] != "0"
 
-  /// Whether no batch is in flight.
-  var isIdle: Bool { pending.isEmpty }
   /// Whether another batch may be started.
   var hasRoom: Bool { pending.count < window }
 
