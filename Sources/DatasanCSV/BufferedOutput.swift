@@ -40,8 +40,9 @@ final class BufferedOutput {
 
   func append(_ bytes: UnsafeRawBufferPointer) throws {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-    if count + bytes.count > capacity { try flush() }
-    if bytes.count >= capacity {
+    if count + bytes.count > capacity || bytes.count >= capacity / 4 { try flush() }
+    if bytes.count >= capacity / 4 {
+      // Large enough to go out directly, without a copy.
       try writeAll(base, bytes.count)
       return
     }

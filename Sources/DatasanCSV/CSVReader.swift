@@ -37,8 +37,8 @@ public final class CSVReader: SampleReader {
   /// Bytes of the file consumed so far.
   public var bytesRead: Int { file.totalRead - file.available }
 
-  /// Rows per batch: about ``ReadOptions/batchBytes`` of float64 values, and of original records when
-  /// the batches keep them.
+  /// Rows per batch: their float64 values, original records, keys and record ends take about half of
+  /// ``ReadOptions/batchBytes``.
   public let rowsPerBatch: Int
 
   private let path: String
@@ -226,11 +226,13 @@ public final class CSVReader: SampleReader {
       format: .csv, path: path, sampleCount: nil, elementType: .float64, sampleShape: [d],
       featureName: "features", labelName: label.map { names[$0] }, groupNames: features.map { names[$0] },
       layout: .csv(layout))
-    // A batch holds about `batchBytes`: its float64 values, and its original records when it keeps them
-    // (their size estimated from the read-ahead records).
-    let recordBytes =
-      options.keepOriginals ? (pending.bytes.count + pendingLines.count) / Swift.max(1, pendingLines.count) : 0
-    rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, 8 * d + recordBytes)))
+    // A row costs its float64 values, its original record (the read-ahead records' average size) and
+    // 16 bytes of key and record end. `clean` holds a few copies of a batch in flight (the kept rows,
+    // their normalized values), so a batch takes half of `batchBytes`; scans use the same size, so
+    // that the two passes of `clean` reuse each other's buffers.
+    let recordBytes = (pending.bytes.count + pendingLines.count) / Swift.max(1, pendingLines.count)
+    let perRow = 2 * (8 * d + recordBytes + 16)
+    rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, perRow)))
     self.line = line
     self.columnNames = names
     self.featureColumns = features

@@ -35,8 +35,12 @@ public final class CSVWriter: SampleWriter {
   /// For flat output: the number of value columns and whether there is a label column, once the header is out.
   private var flatColumns: (values: Int, label: Bool)? = nil
 
-  /// Rows below which a batch is formatted on the calling thread.
-  static let parallelRows = 2048
+  /// A batch of fewer than twice this many rows is formatted on the calling thread.
+  static let minimumPartRows = 512
+  /// Bytes of text a core formats before the slice is written.
+  static let sliceBytes = 512 << 10
+  /// Bytes of text a row took in the last slice (the size of the next slice); 0 before the first.
+  private var bytesPerRow: Double = 0
 
   /// Opens `path` for writing.
   ///
@@ -86,31 +90,71 @@ public final class CSVWriter: SampleWriter {
       guard batch.elementType == .float32 else {
         throw DatasanError(path: path, "internal: a normalized batch holds \(batch.elementType), not float32")
       }
-      task = .normalized(layout)
+      task = .normalized(layout, suffix: plainSuffix(batch, layout))
     case .flat:
       if flatColumns == nil {
         try writeFlatHeader(values: batch.elementRange(of: 0).count, label: batch.labels != nil)
       }
       let (columns, hasLabel) = flatColumns!
+      // A batch with a sample of another size is refused before any of it is written.
+      for i in 0..<batch.count where batch.elementRange(of: i).count != columns {
+        throw DatasanError(
+          path: path,
+          "sample \(batch.key(of: i)) has \(batch.elementRange(of: i).count) values but the CSV has \(columns) value columns")
+      }
       task = .flat(columns: columns, label: hasLabel)
     }
-    let n = parts.count > 1 && batch.count >= Self.parallelRows ? parts.count : 1
-    if n == 1 {
-      try parts[0].format(batch, rows: 0..<batch.count, task)
-    } else {
-      let parts = self.parts
-      DispatchQueue.concurrentPerform(iterations: n) { k in
-        let rows = (batch.count * k / n)..<(batch.count * (k + 1) / n)
-        do { try parts[k].format(batch, rows: rows, task) } catch { parts[k].failure = error }
+    if bytesPerRow == 0 {
+      // A generous first guess: twice the original records, or 16 bytes a value.
+      if let originals = batch.originals, batch.count > 0, batch.originals?.ends.count == batch.count {
+        bytesPerRow = 2 * Double(originals.bytes.count) / Double(batch.count) + 16
+      } else {
+        bytesPerRow = 16 * Double(batch.elementRange(of: 0).count) + 16
       }
     }
-    // Nothing is written unless every part could be formatted.
-    for k in 0..<n { if let e = parts[k].failure { throw e } }
-    for k in 0..<n {
-      let sink = parts[k].sink
-      try out.append(UnsafeRawBufferPointer(start: sink.base, count: sink.count))
-      parts[k].release()
+    // Slices of about `sliceBytes` of text per core, formatted on all cores, written in order.
+    var row = 0
+    while row < batch.count {
+      let perPart = Swift.max(1, Int(Double(Self.sliceBytes) / bytesPerRow))
+      let n = parts.count > 1 && batch.count - row >= 2 * Self.minimumPartRows ? parts.count : 1
+      let end = Swift.min(batch.count, row + perPart * n)
+      let first = row
+      if n == 1 {
+        try parts[0].format(batch, rows: first..<end, task)
+      } else {
+        let parts = self.parts
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+          let rows = (first + (end - first) * k / n)..<(first + (end - first) * (k + 1) / n)
+          do { try parts[k].format(batch, rows: rows, task) } catch { parts[k].failure = error }
+        }
+      }
+      for k in 0..<n { if let e = parts[k].failure { throw e } }
+      var bytes = 0
+      for k in 0..<n {
+        let sink = parts[k].sink
+        bytes += sink.count
+        try out.append(UnsafeRawBufferPointer(start: sink.base, count: sink.count))
+      }
+      bytesPerRow = Swift.max(1, Double(bytes) / Double(end - first))
+      row = end
     }
+  }
+
+  /// For a normalized batch whose features are the first columns: how many columns follow them, when
+  /// no record of the batch holds a quote and every record has the column count of delimiters (by
+  /// their total); the formatter then copies those last fields in one piece instead of splitting every
+  /// record. nil otherwise.
+  private func plainSuffix(_ batch: SampleBatch, _ layout: CSVLayout) -> Int? {
+    let f = layout.featureColumns.count
+    guard layout.featureColumns == Array(0..<f), let originals = batch.originals,
+      originals.ends.count == batch.count, layout.columnCount >= f
+    else { return nil }
+    let plain = originals.bytes.withUnsafeBytes { all -> Bool in
+      guard let base = all.baseAddress, all.count > 0 else { return true }
+      if memchr(base, 0x22, all.count) != nil { return false }
+      return CSVRowFormatter.count(layout.delimiter, in: base, all.count) == batch.count * (layout.columnCount - 1)
+    }
+    return plain ? layout.columnCount - f : nil
   }
 
   /// Flushes and closes the file (writing the header of an empty flat output first).
@@ -167,16 +211,6 @@ final class ByteSink {
     capacity = newCapacity
   }
 
-  /// Frees a large buffer (keeps up to `keep` bytes of capacity).
-  func shrink(to keep: Int) {
-    count = 0
-    if capacity > keep {
-      base.deallocate()
-      base = .allocate(capacity: keep)
-      capacity = keep
-    }
-  }
-
   @inline(__always) func append(_ byte: UInt8) {
     reserve(1).pointee = byte
     count += 1
@@ -226,8 +260,28 @@ final class ByteSink {
 final class CSVRowFormatter: @unchecked Sendable {
   enum Task {
     case original
-    case normalized(CSVLayout)
+    /// `suffix`: see ``CSVWriter/plainSuffix(_:_:)``.
+    case normalized(CSVLayout, suffix: Int?)
     case flat(columns: Int, label: Bool)
+  }
+
+  /// The number of `byte` bytes in `base[0..<n]` (eight at a time).
+  static func count(_ byte: UInt8, in base: UnsafeRawPointer, _ n: Int) -> Int {
+    let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+    var total = 0
+    var i = 0
+    while i + 8 <= n {
+      let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+      // High bit of each zero byte, exactly (no borrow between bytes).
+      let zero = ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x | 0x7F7F_7F7F_7F7F_7F7F)
+      total &+= zero.nonzeroBitCount
+      i += 8
+    }
+    while i < n {
+      if base.load(fromByteOffset: i, as: UInt8.self) == byte { total += 1 }
+      i += 1
+    }
+    return total
   }
 
   let path: String
@@ -253,16 +307,13 @@ final class CSVRowFormatter: @unchecked Sendable {
 
   deinit { groupOfColumn.deallocate() }
 
-  /// Empties the buffer after it was written (a buffer that grew past 16 MiB is freed).
-  func release() { sink.shrink(to: 16 << 20) }
-
   /// Formats rows `rows` of `batch` into ``sink`` (emptied first).
   func format(_ batch: SampleBatch, rows: Range<Int>, _ task: Task) throws {
     sink.count = 0
     failure = nil
     switch task {
     case .original: try formatOriginal(batch, rows)
-    case .normalized(let layout): try formatNormalized(batch, rows, layout)
+    case .normalized(let layout, let suffix): try formatNormalized(batch, rows, layout, suffix: suffix)
     case .flat(let columns, let label): try formatFlat(batch, rows, columns: columns, label: label)
     }
   }
@@ -289,7 +340,7 @@ final class CSVRowFormatter: @unchecked Sendable {
     }
   }
 
-  private func formatNormalized(_ batch: SampleBatch, _ rows: Range<Int>, _ layout: CSVLayout) throws {
+  private func formatNormalized(_ batch: SampleBatch, _ rows: Range<Int>, _ layout: CSVLayout, suffix: Int?) throws {
     let originals = try originals(of: batch)
     let d = layout.featureColumns.count
     if batch.offsets != nil || batch.shape.reduce(1, *) != d {
@@ -303,7 +354,24 @@ final class CSVRowFormatter: @unchecked Sendable {
       try ending.withUnsafeBufferPointer { e in
         for i in rows {
           let start = i == 0 ? 0 : originals.ends[i - 1]
-          let record = UnsafeRawBufferPointer(start: all.baseAddress.map { UnsafeRawPointer($0) + start }, count: originals.ends[i] - start)
+          let record = UnsafeRawBufferPointer(
+            start: all.baseAddress.map { UnsafeRawPointer($0) + start }, count: originals.ends[i] - start)
+          if let suffix, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self),
+            let from = suffixStart(base, record.count, suffix, delimiter)
+          {
+            // The features, then the last fields as they were.
+            let row = values + i * d
+            for g in 0..<d {
+              if g > 0 { sink.append(delimiter) }
+              sink.append(row[g], float)
+            }
+            if suffix > 0 {
+              if d > 0 { sink.append(delimiter) }
+              sink.append(base + from, record.count - from)
+            }
+            sink.append(e.baseAddress!, e.count)
+            continue
+          }
           if !splitPlain(record, delimiter) { tokenizer.tokenize(record, into: fields) }
           guard fields.count == columnCount, let base = record.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw DatasanError(
@@ -325,6 +393,23 @@ final class CSVRowFormatter: @unchecked Sendable {
         }
       }
     }
+  }
+
+  /// Where the last `fields` fields of a record without quotes start (after the `fields`-th delimiter
+  /// from the end); nil when it has fewer delimiters.
+  @inline(__always)
+  private func suffixStart(_ base: UnsafePointer<UInt8>, _ n: Int, _ fields: Int, _ delimiter: UInt8) -> Int? {
+    if fields == 0 { return n }
+    var found = 0
+    var i = n
+    while i > 0 {
+      i -= 1
+      if base[i] == delimiter {
+        found += 1
+        if found == fields { return i + 1 }
+      }
+    }
+    return nil
   }
 
   /// Splits a record none of whose fields starts with a quote at its delimiters (eight bytes at a

@@ -33,11 +33,9 @@ public struct Float32Text: @unchecked Sendable {
     let bits = value.bitPattern
     let ieeeMantissa = bits & 0x7F_FFFF
     let ieeeExponent = (bits >> 23) & 0xFF
-    var n = 0
-    if bits >> 31 != 0 {
-      out[0] = UInt8(ascii: "-")
-      n = 1
-    }
+    // The sign without a branch: a '-' that the text overwrites when the value is positive.
+    out[0] = UInt8(ascii: "-")
+    let n = Int(truncatingIfNeeded: bits >> 31)
     if ieeeExponent == 0xFF { return Self.special(value, out) }
     if ieeeExponent == 0 && ieeeMantissa == 0 {
       out[n] = UInt8(ascii: "0")
@@ -101,8 +99,9 @@ public struct Float32Text: @unchecked Sendable {
       // 0.000ddd
       out[0] = UInt8(ascii: "0")
       out[1] = UInt8(ascii: ".")
+      // Up to 3 zeros after the point (e >= -4): store 4, the digits overwrite the extra ones.
       let zeros = -e - 1
-      for k in 0..<zeros { out[2 + k] = UInt8(ascii: "0") }
+      UnsafeMutableRawPointer(out + 2).storeBytes(of: 0x3030_3030, as: UInt32.self)
       writeDigits(digits, count, out + 2 + zeros)
       return 2 + zeros + count
     }
@@ -188,7 +187,7 @@ public struct Float32Text: @unchecked Sendable {
 
   @inline(__always) static func multipleOfPowerOf5(_ value: UInt32, _ p: Int) -> Bool { pow5Factor(value) >= p }
   @inline(__always) static func multipleOfPowerOf2(_ value: UInt32, _ p: Int) -> Bool {
-    value & ((1 << UInt32(p)) &- 1) == 0
+    value & ((1 << UInt32(truncatingIfNeeded: p)) &- 1) == 0
   }
 
   @inline(__always) static func mulShift(_ m: UInt32, _ factor: UInt64, _ shift: Int) -> UInt32 {
@@ -197,7 +196,7 @@ public struct Float32Text: @unchecked Sendable {
     let bits0 = UInt64(m) &* factorLo
     let bits1 = UInt64(m) &* factorHi
     let sum = (bits0 >> 32) &+ bits1
-    return UInt32(truncatingIfNeeded: sum >> UInt64(shift - 32))
+    return UInt32(truncatingIfNeeded: sum >> UInt64(truncatingIfNeeded: shift &- 32))
   }
 
   static var pow5InvBitCount: Int { 59 }
@@ -209,10 +208,10 @@ public struct Float32Text: @unchecked Sendable {
     let e2: Int
     let m2: UInt32
     if ieeeExponent == 0 {
-      e2 = 1 - 127 - 23 - 2
+      e2 = 1 &- 127 &- 23 &- 2
       m2 = ieeeMantissa
     } else {
-      e2 = Int(ieeeExponent) - 127 - 23 - 2
+      e2 = Int(ieeeExponent) &- 127 &- 23 &- 2
       m2 = (1 << 23) | ieeeMantissa
     }
     let acceptBounds = m2 & 1 == 0
@@ -231,16 +230,16 @@ public struct Float32Text: @unchecked Sendable {
     if e2 >= 0 {
       let q = Self.log10Pow2(e2)
       e10 = q
-      let k = Self.pow5InvBitCount + Self.pow5bits(q) - 1
-      let i = -e2 + q + k
+      let k = Self.pow5InvBitCount &+ Self.pow5bits(q) &- 1
+      let i = q &+ k &- e2
       let factor = inverse[q]
       vr = Self.mulShift(mv, factor, i)
       vp = Self.mulShift(mp, factor, i)
       vm = Self.mulShift(mm, factor, i)
       if q != 0 && (vp &- 1) / 10 <= vm / 10 {
         // One removed digit is needed even when the loop below does not run.
-        let l = Self.pow5InvBitCount + Self.pow5bits(q - 1) - 1
-        lastRemovedDigit = Self.mulShift(mv, inverse[q - 1], -e2 + q - 1 + l) % 10
+        let l = Self.pow5InvBitCount &+ Self.pow5bits(q &- 1) &- 1
+        lastRemovedDigit = Self.mulShift(mv, inverse[q &- 1], q &- 1 &+ l &- e2) % 10
       }
       if q <= 9 {
         // Only one of mp, mv, mm can be a multiple of 5, if any.
@@ -253,18 +252,18 @@ public struct Float32Text: @unchecked Sendable {
         }
       }
     } else {
-      let q = Self.log10Pow5(-e2)
-      e10 = q + e2
-      let i = -e2 - q
-      let k = Self.pow5bits(i) - Self.pow5BitCount
-      var j = q - k
+      let q = Self.log10Pow5(0 &- e2)
+      e10 = q &+ e2
+      let i = 0 &- e2 &- q
+      let k = Self.pow5bits(i) &- Self.pow5BitCount
+      var j = q &- k
       let factor = powers[i]
       vr = Self.mulShift(mv, factor, j)
       vp = Self.mulShift(mp, factor, j)
       vm = Self.mulShift(mm, factor, j)
       if q != 0 && (vp &- 1) / 10 <= vm / 10 {
-        j = q - 1 - (Self.pow5bits(i + 1) - Self.pow5BitCount)
-        lastRemovedDigit = Self.mulShift(mv, powers[i + 1], j) % 10
+        j = q &- 1 &- (Self.pow5bits(i &+ 1) &- Self.pow5BitCount)
+        lastRemovedDigit = Self.mulShift(mv, powers[i &+ 1], j) % 10
       }
       if q <= 1 {
         // mv = 4 * m2 has at least two trailing zero bits.
@@ -275,7 +274,7 @@ public struct Float32Text: @unchecked Sendable {
           vp &-= 1
         }
       } else if q < 31 {
-        vrIsTrailingZeros = Self.multipleOfPowerOf2(mv, q - 1)
+        vrIsTrailingZeros = Self.multipleOfPowerOf2(mv, q &- 1)
       }
     }
 
@@ -290,7 +289,7 @@ public struct Float32Text: @unchecked Sendable {
         vr /= 10
         vp /= 10
         vm /= 10
-        removed += 1
+        removed &+= 1
       }
       if vmIsTrailingZeros {
         while vm % 10 == 0 {
@@ -299,7 +298,7 @@ public struct Float32Text: @unchecked Sendable {
           vr /= 10
           vp /= 10
           vm /= 10
-          removed += 1
+          removed &+= 1
         }
       }
       if vrIsTrailingZeros && lastRemovedDigit == 5 && vr % 2 == 0 {
@@ -315,11 +314,11 @@ public struct Float32Text: @unchecked Sendable {
         vr /= 10
         vp /= 10
         vm /= 10
-        removed += 1
+        removed &+= 1
       }
       output = vr &+ ((vr == vm || lastRemovedDigit >= 5) ? 1 : 0)
     }
-    return (output, e10 + removed)
+    return (output, e10 &+ removed)
   }
 
   /// floor(2^(bitlength(5^i) - 1 + 59) / 5^i) + 1, for i in 0...30.

@@ -27,9 +27,9 @@ import Testing
     _ = FileManager.default.createFile(atPath: path, contents: Data(text))
     #expect(text.count > 20_000_000)
 
-    // 1,000 rows a batch: 3 float64 values and the original record (28 bytes on average in the
-    // read-ahead rows, line ending included) each.
-    let reader = try CSVReader(path: path, options: options { $0.batchBytes = (3 * 8 + 28) * 1000 })
+    // 1,000 rows a batch: twice 3 float64 values, the original record (22 bytes on average in the
+    // read-ahead rows, one byte for its line ending) and 16 bytes of key and record end, each.
+    let reader = try CSVReader(path: path, options: options { $0.batchBytes = 2 * (3 * 8 + 22 + 16) * 1000 })
     #expect(reader.rowsPerBatch == 1000)
     #expect(reader.info.groupNames == ["id", "x", "y"])
     #expect(reader.layout.textColumns == [1])

@@ -16,6 +16,7 @@ import Testing
     var batchSizes: [Int] = []
     var error: String? = nil
     var bytesRead = 0
+    var rowsPerBatch = 0
   }
 
   func outcome(
@@ -40,6 +41,7 @@ import Testing
         o.batchSizes.append(b.count)
       }
       o.bytesRead = reader.bytesRead
+      o.rowsPerBatch = reader.rowsPerBatch
     } catch let e as DatasanError {
       o.error = e.message
     } catch {
@@ -149,7 +151,8 @@ import Testing
     var options = ReadOptions()
     options.batchBytes = 8 * 3 * 3000
     let o = outcome(path, options, workers: 3, minimumPartBytes: 2048)
-    #expect(o.batchSizes.dropLast().allSatisfy { $0 == 3000 })
+    #expect(o.batchSizes.count > 3)
+    #expect(o.batchSizes.dropLast().allSatisfy { $0 == o.rowsPerBatch })
     #expect(o.bytesRead == (try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int))
   }
 
@@ -209,13 +212,13 @@ import Testing
     let path = dir.appendingPathComponent("in.csv").path
     var text = "id,x,note,y,label\r\n"
     var rng = SplitMix64(seed: 12)
-    let rows = 3 * CSVWriter.parallelRows + 17
+    let rows = 40 * CSVWriter.minimumPartRows + 17
     for i in 0..<rows {
       let note = i % 101 == 0 ? "\"a,\r\nb\"" : "t\(i)"
       text += "\(i),\(Double(rng.next() % 100_000) / 7),\(note),\(-Double(rng.next() % 1000) / 3),\(i % 3)\r\n"
     }
     _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-    let source = try readAll(path, keepBatches: true) { $0.batchBytes = 3 * 8 * rows }
+    let source = try readAll(path, keepBatches: true) { $0.batchBytes = 1 << 30 }
     #expect(source.batches.count == 1)
     let params = NormalizationParameters(
       method: .minmax, range: [-1, 1], channelAxis: .first,
@@ -233,5 +236,58 @@ import Testing
       }
     }
     #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self) == expected)
+  }
+}
+
+/// Normalized output when the features are the first columns: batches without quotes copy the last
+/// fields in one piece, others split each record; both write the same text.
+@Suite struct NormalizedSuffixTests {
+  @Test func featuresFirstThenLabelAndText() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("in.csv").path
+    var text = "x;y;label;note\n"
+    let rows = 3000
+    for i in 0..<rows {
+      // Quotes only in rows 1000..<1100: those batches take the general path.
+      let label = (1000..<1100).contains(i) ? "\"\(i % 4)\"" : " \(i % 4)"
+      let note = (1000..<1100).contains(i) ? "\"n;\(i)\"" : "n\(i)"
+      text += "\(Double(i) / 8);\(-Double(i) * 3);\(label);\(note)\n"
+    }
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    let source = try readAll(path, keepBatches: true) { $0.batchBytes = 40_000 }
+    #expect(source.batches.count > 5)
+    #expect(source.layout.featureColumns == [0, 1])
+    let params = NormalizationParameters(
+      method: .minmax, range: [-1, 1], channelAxis: .first,
+      groups: (0..<2).map { .init(name: "g\($0)", min: 0, max: 1, mean: 0, std: 1, scale: 0.01, offset: -0.5) })
+    let out = dir.appendingPathComponent("out.csv").path
+    let writer = try CSVWriter(path: out, source: source.info, content: .normalized(params), groupNames: nil)
+    var expected = "x;y;label;note\n"
+    for b in source.batches {
+      let normalized = try Normalizer(params).apply(to: b)
+      try writer.append(normalized)
+      normalized.withValues(as: Float.self) { v in
+        for j in 0..<b.count {
+          let i = b.firstIndex + j
+          let label = (1000..<1100).contains(i) ? "\"\(i % 4)\"" : " \(i % 4)"
+          let note = (1000..<1100).contains(i) ? "\"n;\(i)\"" : "n\(i)"
+          expected += "\(v[j * 2]);\(v[j * 2 + 1]);\(label);\(note)\n"
+        }
+      }
+    }
+    try writer.finish()
+    #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self) == expected)
+  }
+
+  @Test func delimiterCount() {
+    let bytes = Array("a,b,,c,\"d,e\",f,,,,,,,,,x".utf8)
+    bytes.withUnsafeBytes { raw in
+      for n in 0...bytes.count {
+        #expect(
+          CSVRowFormatter.count(UInt8(ascii: ","), in: raw.baseAddress!, n)
+            == bytes[0..<n].filter { $0 == UInt8(ascii: ",") }.count)
+      }
+    }
   }
 }
