@@ -88,7 +88,8 @@ def main():
         targets.append((work, measured, need, "yes" if ok else ("no" if ok is not None else "n/a"), how))
 
     def inv(r):
-        return None if r is None else (1 / r[1], 1 / r[2], 1 / r[0])
+        """(min, median, max) of x/y turned into (min, median, max) of y/x."""
+        return None if r is None else (1 / r[2], 1 / r[1], 1 / r[0])
 
     def spread(r):
         return "" if r is None else f" ({r[0]:.2f}-{r[2]:.2f})"
