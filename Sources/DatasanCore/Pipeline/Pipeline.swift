@@ -184,7 +184,8 @@ public final class Pipeline {
       var written = 0
       var quarantined = 0
       var samples = 0
-      let writes = WriteQueue()
+      // One batch of outputs waiting for the writer is enough to overlap; more only costs memory.
+      let writes = WriteQueue(depth: 1)
       while !pending.isEmpty {
         // Subset, normalize and format each batch's outputs on all cores; write them in order
         // on the writer thread while the next batches are read and checked.
