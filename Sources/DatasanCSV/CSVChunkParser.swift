@@ -333,16 +333,11 @@ final class CSVChunkParser: @unchecked Sendable {
   private func plainNumber(_ base: UnsafePointer<UInt8>, _ count: Int, _ j: inout Int) -> Double? {
     let fieldStart = j
     var k = j
-    var negative = false
-    if k < count {
-      let s = base[k]
-      if s == UInt8(ascii: "-") {
-        negative = true
-        k += 1
-      } else if s == UInt8(ascii: "+") {
-        k += 1
-      }
-    }
+    guard k < count else { return nil }
+    // The sign without a branch (it is random in real data).
+    let s = base[k]
+    let negative = s == UInt8(ascii: "-")
+    k &+= (negative || s == UInt8(ascii: "+")) ? 1 : 0
     var mantissa: UInt64 = 0
     var digits = digitRun(base, count, &k, &mantissa)
     var exponent = 0
@@ -372,17 +367,17 @@ final class CSVChunkParser: @unchecked Sendable {
       exponent += expNegative ? -e : e
     }
     j = k
-    if mantissa == 0 { return negative ? -0.0 : 0.0 }
     if mantissa <= (1 << 53) && exponent >= -22 && exponent <= 22 {
-      // Clinger's fast path: one correctly rounded operation on exact operands.
+      // Clinger's fast path: one correctly rounded operation on exact operands (0 included).
       var value = Double(mantissa)
       if exponent < 0 {
         value /= CSVNumberParser.exactPowerOfTen(-exponent)
       } else if exponent > 0 {
         value *= CSVNumberParser.exactPowerOfTen(exponent)
       }
-      return negative ? -value : value
+      return Double(bitPattern: value.bitPattern | (negative ? 1 << 63 : 0))
     }
+    if mantissa == 0 { return negative ? -0.0 : 0.0 }
     return CSVNumberParser.parseNumber(base + fieldStart, k - fieldStart)
   }
 
