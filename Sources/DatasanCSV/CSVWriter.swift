@@ -141,9 +141,11 @@ public final class CSVWriter: SampleWriter {
   }
 
   /// For a normalized batch whose features are the first columns: how many columns follow them, when
-  /// no record of the batch holds a quote and every record has the column count of delimiters (by
-  /// their total); the formatter then copies those last fields in one piece instead of splitting every
-  /// record. nil otherwise.
+  /// no record of the batch holds a quote; the formatter then copies those last fields in one piece
+  /// instead of splitting every record. nil otherwise.
+  ///
+  /// (The records of a normalized batch all have the column count: the reader makes any other record
+  /// `unreadable`, and those go to the quarantine as they were.)
   private func plainSuffix(_ batch: SampleBatch, _ layout: CSVLayout) -> Int? {
     let f = layout.featureColumns.count
     guard layout.featureColumns == Array(0..<f), let originals = batch.originals,
@@ -151,8 +153,7 @@ public final class CSVWriter: SampleWriter {
     else { return nil }
     let plain = originals.bytes.withUnsafeBytes { all -> Bool in
       guard let base = all.baseAddress, all.count > 0 else { return true }
-      if memchr(base, 0x22, all.count) != nil { return false }
-      return CSVRowFormatter.count(layout.delimiter, in: base, all.count) == batch.count * (layout.columnCount - 1)
+      return memchr(base, 0x22, all.count) == nil
     }
     return plain ? layout.columnCount - f : nil
   }
@@ -265,25 +266,6 @@ final class CSVRowFormatter: @unchecked Sendable {
     case flat(columns: Int, label: Bool)
   }
 
-  /// The number of `byte` bytes in `base[0..<n]` (eight at a time).
-  static func count(_ byte: UInt8, in base: UnsafeRawPointer, _ n: Int) -> Int {
-    let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-    var total = 0
-    var i = 0
-    while i + 8 <= n {
-      let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
-      // High bit of each zero byte, exactly (no borrow between bytes).
-      let zero = ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x | 0x7F7F_7F7F_7F7F_7F7F)
-      total &+= zero.nonzeroBitCount
-      i += 8
-    }
-    while i < n {
-      if base.load(fromByteOffset: i, as: UInt8.self) == byte { total += 1 }
-      i += 1
-    }
-    return total
-  }
-
   let path: String
   let sink = ByteSink()
   private let fields = CSVFieldSpans()
@@ -361,9 +343,14 @@ final class CSVRowFormatter: @unchecked Sendable {
           {
             // The features, then the last fields as they were.
             let row = values + i * d
-            for g in 0..<d {
-              if g > 0 { sink.append(delimiter) }
-              sink.append(row[g], float)
+            if d > 0 { sink.append(row[0], float) }
+            var g = 1
+            while g < d {
+              // The delimiter and the value under one capacity check.
+              let p = sink.reserve(Float32Text.maxLength + 1)
+              p.pointee = delimiter
+              sink.count += 1 + float.write(row[g], to: p + 1)
+              g += 1
             }
             if suffix > 0 {
               if d > 0 { sink.append(delimiter) }

@@ -279,15 +279,4 @@ import Testing
     try writer.finish()
     #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self) == expected)
   }
-
-  @Test func delimiterCount() {
-    let bytes = Array("a,b,,c,\"d,e\",f,,,,,,,,,x".utf8)
-    bytes.withUnsafeBytes { raw in
-      for n in 0...bytes.count {
-        #expect(
-          CSVRowFormatter.count(UInt8(ascii: ","), in: raw.baseAddress!, n)
-            == bytes[0..<n].filter { $0 == UInt8(ascii: ",") }.count)
-      }
-    }
-  }
 }
