@@ -109,6 +109,15 @@ import Testing
     #expect(same.status == 2 && same.stderr.contains("input"))
   }
 
+  @Test func existingQuarantineIsRefusedAndNothingIsWritten() throws {
+    let dir = try makeTempDir()
+    try Data("keep me".utf8).write(to: URL(fileURLWithPath: dir + "/out.quarantine.h5"))
+    let r = try CLI.run(["clean", dirty, "-o", dir + "/out.h5"])
+    #expect(r.status == 2 && r.stderr.contains("out.quarantine.h5"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.quarantine.h5"])
+    #expect(try String(contentsOfFile: dir + "/out.quarantine.h5", encoding: .utf8) == "keep me")
+  }
+
   @Test func junitIsWellFormedWithOneCasePerKind() throws {
     let dir = try makeTempDir()
     _ = try CLI.run(["scan", dirty, "--num-classes", "5", "--junit", dir + "/j.xml"])

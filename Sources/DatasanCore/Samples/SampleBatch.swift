@@ -132,7 +132,7 @@ public struct SampleBatch: Sendable {
   public func subset(_ positions: [Int]) -> SampleBatch {
     let size = elementType.size
     let total = positions.reduce(0) { $0 + elementRange(of: $1).count }
-    let out = ByteStorage(byteCount: total * size)
+    let out = ByteStorage(byteCount: total * size, zeroed: false)  // every byte is copied below
     var newOffsets: [Int] = [0]
     newOffsets.reserveCapacity(positions.count + 1)
     var at = 0
@@ -145,24 +145,29 @@ public struct SampleBatch: Sendable {
       at += r.count
       newOffsets.append(at)
     }
-    var newKeys: SampleKeys
+    let contiguous = positions.count > 0 && positions.last! - positions.first! == positions.count - 1
+    let newKeys: SampleKeys
     switch keys {
-    case .index: newKeys = .strings(positions.map { String(firstIndex + $0) })
+    case .index: newKeys = contiguous ? .index : .strings(positions.map { String(firstIndex + $0) })
     case .numbers(let n): newKeys = .numbers(positions.map { n[$0] })
     case .strings(let s): newKeys = .strings(positions.map { s[$0] })
-    }
-    if case .index = keys, positions.count > 0, positions.last! - positions.first! == positions.count - 1 {
-      newKeys = .index
     }
     var newProblems: [Int: ReaderProblem] = [:]
     for (j, p) in positions.enumerated() { if let problem = problems[p] { newProblems[j] = problem } }
     var newOriginals: OriginalRecords? = nil
     if let originals {
+      // One reservation, then each record's bytes copied as a block.
       var o = OriginalRecords()
-      for p in positions { o.append(originals.record(p)) }
+      o.bytes.reserveCapacity(positions.reduce(0) { $0 + originals.range($1).count })
+      o.ends.reserveCapacity(positions.count)
+      originals.bytes.withUnsafeBufferPointer { all in
+        for p in positions {
+          o.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: all[originals.range(p)]))
+          o.ends.append(o.bytes.count)
+        }
+      }
       newOriginals = o
     }
-    let contiguous = positions.count > 0 && positions.last! - positions.first! == positions.count - 1
     return SampleBatch(
       firstIndex: firstIndex + (contiguous ? positions.first! : 0), count: positions.count,
       elementType: elementType, shape: shape,

@@ -105,15 +105,18 @@ public struct Normalizer: Sendable {
     let dst = out.typed(Float.self, count: n)
     let scales = parameters.groups.map { $0.scale }
     let offsets = parameters.groups.map { $0.offset }
-    for i in 0..<batch.count {
-      let groups = FeatureGroups(sampleShape: batch.shape(of: i), channelAxis: parameters.channelAxis)
-      guard groups.count == scales.count else {
-        throw DatasanError(
-          "the normalization parameters have \(scales.count) feature groups, the data has \(groups.count)")
-      }
-      let range = batch.elementRange(of: i)
-      batch.elementType.withType { t in
-        Normalizer.map(t, batch: batch, range: range, groups: groups, scales: scales, offsets: offsets, into: dst)
+    // Uniform batches share one layout: work it out once, not per sample.
+    let shared = batch.shapes == nil ? FeatureGroups(sampleShape: batch.shape, channelAxis: parameters.channelAxis) : nil
+    try batch.elementType.withType { t in
+      for i in 0..<batch.count {
+        let groups = shared ?? FeatureGroups(sampleShape: batch.shape(of: i), channelAxis: parameters.channelAxis)
+        guard groups.count == scales.count else {
+          throw DatasanError(
+            "the normalization parameters have \(scales.count) feature groups, the data has \(groups.count)")
+        }
+        Normalizer.map(
+          t, batch: batch, range: batch.elementRange(of: i), groups: groups, scales: scales, offsets: offsets,
+          into: dst)
       }
     }
     var result = batch
