@@ -184,6 +184,112 @@ __attribute__((noinline)) static int datasan_mdb_guarded_copy(void *destination,
   return 0;
 }
 
+/*
+ * The scan's fast path for raw Datum records: one pass over the value in the map, under the guard.
+ *
+ * Accepts only the canonical message Caffe's tools write for a raw image: fields channels (1), height
+ * (2), width (3), data (4), label (5), encoded (7) = false, each at most once, in any order, with
+ * one-byte tags; channels/height/width equal to the expected ones and data exactly c*h*w bytes. Then
+ * it copies `data` straight into `destination` (c*h*w bytes), stores the label (int32, the low 32
+ * bits of its varint, as protobuf does; 0 when absent) and returns 1.
+ *
+ * Anything else (float_data, an encoded image, other dimensions, an unknown or repeated field, a
+ * malformed message) returns 0 and writes nothing to `destination`: the caller then copies the value
+ * out and decodes it with the full decoder, which alone explains what is wrong. So this function only
+ * has to be right about what it accepts. DATASAN_MDB_FAULT when reading the value faulted.
+ */
+static inline int datasan_datum_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *value) {
+  uint64_t result = 0;
+  for (unsigned shift = 0, i = 0; i < 10; i++, shift += 7) {
+    if (*at >= n) return 0;
+    uint8_t byte = p[(*at)++];
+    if (i == 9 && byte > 1) return 0;
+    result |= (uint64_t)(byte & 0x7F) << shift;
+    if (byte < 0x80) {
+      *value = result;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static inline int datasan_datum_parse_raw(
+    const uint8_t *p, size_t n, uint64_t channels, uint64_t height, uint64_t width, int32_t *label,
+    size_t *data_offset) {
+  size_t at = 0;
+  unsigned seen = 0;
+  uint64_t dims[4] = {0, 0, 0, 0};
+  int32_t lab = 0;
+  size_t data_at = 0, data_length = 0;
+  while (at < n) {
+    uint8_t tag = p[at++];
+    unsigned field = tag >> 3, wire = tag & 7;
+    if (field < 1 || field > 7 || field == 6 || (seen & (1u << field))) return 0;
+    seen |= 1u << field;
+    uint64_t value;
+    if (field == 4) {
+      if (wire != 2 || !datasan_datum_varint(p, n, &at, &value) || value > n - at) return 0;
+      data_at = at;
+      data_length = (size_t)value;
+      at += data_length;
+      continue;
+    }
+    if (wire != 0 || !datasan_datum_varint(p, n, &at, &value)) return 0;
+    if (field <= 3) {
+      dims[field] = value;
+    } else if (field == 5) {
+      lab = (int32_t)(uint32_t)value;
+    } else if (value != 0) { /* encoded = true */
+      return 0;
+    }
+  }
+  if (!(seen & (1u << 4)) || dims[1] != channels || dims[2] != height || dims[3] != width) return 0;
+  if (data_length != channels * height * width) return 0;
+  *label = lab;
+  *data_offset = data_at;
+  return 1;
+}
+
+/* Parses and copies the canonical raw Datums values[start..<count] into `destination` (record i at
+ * i * c*h*w) and their labels into labels[i], under the fault guard, prefetching a few values ahead.
+ * Returns the index of the first record that is not canonical (count when all are), or
+ * DATASAN_MDB_FAULT, with *at the index of the record being read. */
+__attribute__((noinline)) static int datasan_mdb_guarded_raw_datums(
+    const MDB_val *values, size_t start, size_t count, uint64_t channels, uint64_t height, uint64_t width,
+    uint8_t *destination, int32_t *labels, size_t *at) {
+  datasan_mdb_guard guard;
+  const size_t stride = (size_t)(channels * height * width);
+  const int guarded = datasan_mdb_install_guard() == 0;
+  datasan_mdb_guard *volatile *current = datasan_mdb_current();
+  datasan_mdb_guard *saved = *current;
+  if (guarded) {
+    if (sigsetjmp(guard.jump, 0) != 0) {
+      *current = saved;
+      return DATASAN_MDB_FAULT;
+    }
+    guard.armed = 1;
+    *current = &guard;
+  }
+  size_t i = start;
+  for (; i < count; i++) {
+    enum { ahead = 6 };
+    if (i + ahead < count) {
+      __builtin_prefetch(values[i + ahead].mv_data);
+      __builtin_prefetch((const uint8_t *)values[i + ahead].mv_data + 64);
+    }
+    *at = i;
+    const uint8_t *value = (const uint8_t *)values[i].mv_data;
+    size_t offset = 0;
+    if (!datasan_datum_parse_raw(value, values[i].mv_size, channels, height, width, &labels[i], &offset)) break;
+    memcpy(destination + i * stride, value + offset, stride);
+  }
+  if (guarded) {
+    guard.armed = 0;
+    *current = saved;
+  }
+  return (int)i;
+}
+
 /* Test hook: reads one byte at `address` under the guard (0 and the byte, or DATASAN_MDB_FAULT). */
 __attribute__((noinline)) static int datasan_mdb_guarded_probe(const volatile uint8_t *address, uint8_t *byte) {
   return datasan_mdb_guarded_copy(byte, (const void *)address, 1);

@@ -153,6 +153,9 @@ public final class LMDBReader: SampleReader {
       if let first = try probeFirstReadable() {
         info.elementType = first.type
         info.sampleShape = first.shape
+        if first.raw && !options.keepOriginals && options.channelAxis == .first && first.shape.count == 3 {
+          rawShape = (UInt64(first.shape[0]), UInt64(first.shape[1]), UInt64(first.shape[2]))
+        }
       }
     } catch {
       close()
@@ -202,13 +205,20 @@ public final class LMDBReader: SampleReader {
   /// did not fit, on the same one again); nil at the end. Structural problems throw.
   /// The returned values point into the map: valid until the next cursor call.
   private func fetch() throws -> (key: MDB_val, value: MDB_val)? {
+    if carryStart < carried.count {
+      defer {
+        carryStart += 1
+        if carryStart == carried.count { carried.removeAll(keepingCapacity: true); carryStart = 0 }
+      }
+      return carried[carryStart]
+    }
     var key = MDB_val()
     var value = MDB_val()
     let rc = datasan_mdb_guarded_cursor_get(cursor, &key, &value, nextOp)
     nextOp = MDB_NEXT
     if rc == MDB_NOTFOUND {
-      if walked != entries {
-        throw corrupt("the walk found \(walked) records, but the environment declares \(entries)")
+      if fetchedFromCursor != entries {
+        throw corrupt("the walk found \(fetchedFromCursor) records, but the environment declares \(entries)")
       }
       return nil
     }
@@ -223,12 +233,38 @@ public final class LMDBReader: SampleReader {
     }
     try checkInsideFile(key, what: "key")
     try checkInsideFile(value, what: "value")
+    fetchedFromCursor += 1
     return (key, value)
+  }
+
+  /// Records fetched but not consumed, handed out again by ``fetch()`` before the cursor moves on
+  /// (their pointers into the map stay valid for the whole read transaction).
+  private var carried: [(key: MDB_val, value: MDB_val)] = []
+  private var carryStart = 0
+  /// Records the cursor has yielded (each once, whether consumed yet or not).
+  private var fetchedFromCursor = 0
+
+  /// Hands `records` (fetched, not consumed, in order) back to ``fetch()``.
+  private func carry<S: Sequence>(_ records: S) where S.Element == (key: MDB_val, value: MDB_val) {
+    var rest = Array(records)
+    rest.append(contentsOf: carried[carryStart...])
+    carried = rest
+    carryStart = 0
   }
 
   /// Checks the fetched record (count, key order), copies its value to `destination` (at least
   /// `value.mv_size` bytes) and returns its key as users see it.
   private func consume(key: MDB_val, value: MDB_val, into destination: UnsafeMutableRawPointer) throws -> String {
+    let text = try consumeKey(key)
+    if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
+    bytesRead += value.mv_size
+    copied += 1
+    lastGoodKeyText = text
+    return text
+  }
+
+  /// Counts the fetched record, checks its key (not empty, ascending) and returns it as users see it.
+  private func consumeKey(_ key: MDB_val) throws -> String {
     walked += 1
     if walked > entries {
       throw corrupt("the walk finds more records than the \(entries) the environment declares")
@@ -249,11 +285,7 @@ public final class LMDBReader: SampleReader {
     }
     lastKey.removeAll(keepingCapacity: true)
     lastKey.append(contentsOf: keyScratch[0..<key.mv_size])
-    // The value.
-    if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
-    bytesRead += key.mv_size + value.mv_size
-    copied += 1
-    lastGoodKeyText = text
+    bytesRead += key.mv_size
     return text
   }
 
@@ -409,10 +441,11 @@ public final class LMDBReader: SampleReader {
   }
 
   /// Walks from the first record until one is readable; the cursor is then rewound.
-  private func probeFirstReadable() throws -> (type: ElementType, shape: [Int])? {
+  private func probeFirstReadable() throws -> (type: ElementType, shape: [Int], raw: Bool)? {
     defer {
       nextOp = MDB_FIRST
       walked = 0
+      fetchedFromCursor = 0
       lastKey.removeAll()
       lastGoodKeyText = ""
       copied = 0
@@ -442,7 +475,8 @@ public final class LMDBReader: SampleReader {
         }
         if !ok { continue }
       }
-      return (p.type, p.shape)
+      if case .raw = p.content { return (p.type, p.shape, true) }
+      return (p.type, p.shape, false)
     }
   }
 
@@ -450,6 +484,12 @@ public final class LMDBReader: SampleReader {
 
   public func nextBatch() throws -> SampleBatch? {
     guard !finished, cursor != nil else { return nil }
+    if let (c, h, w) = rawShape, !generalNext {
+      if let batch = try nextRawBatch(channels: c, height: h, width: w) { return batch }
+      if finished { return nil }
+      // The next record needs the general path (a float, encoded or other-shaped record).
+    }
+    generalNext = false
     let datasetType = info.elementType
     // Raw values are about as large as their features; one record larger than that gets a buffer of its own.
     var capacity = max(min(options.batchBytes + options.batchBytes / 4, 1 << 30), 1 << 16)
@@ -472,7 +512,7 @@ public final class LMDBReader: SampleReader {
           }
           if value.mv_size > capacity - used {
             // Read it again as the first record of the next batch (or of a larger buffer).
-            nextOp = MDB_GET_CURRENT
+            carry([(key, value)])
             tooLarge = value.mv_size
             break
           }
@@ -517,6 +557,151 @@ public final class LMDBReader: SampleReader {
         firstIndex: delivered, keys: keys, values: options.keepOriginals ? values : staging, ends: ends, plans: plans)
     }
   }
+
+  // MARK: The raw fast path
+
+  /// channels, height, width of a scan of raw uint8 C x H x W records, for ``nextRawBatch``.
+  private var rawShape: (UInt64, UInt64, UInt64)?
+  /// Set when the raw fast path stopped before a record it cannot hold: the next batch is general.
+  private var generalNext = false
+
+  /// A uniform batch of raw C x H x W uint8 samples, for a scan (no originals kept).
+  ///
+  /// Each canonical raw Datum is parsed in the map and its data copied once, straight into the
+  /// batch (`datasan_mdb_guarded_raw_datum`, under the fault guard). Any other record is copied
+  /// out and planned as by the general path: an unreadable one keeps zeros in its slot; a record
+  /// the uniform layout cannot hold (float_data, an encoded image, another shape) ends the batch
+  /// and is read again by the general path. Nil when no record was taken.
+  private func nextRawBatch(channels c: UInt64, height h: UInt64, width w: UInt64) throws -> SampleBatch? {
+    let sampleBytes = Int(c * h * w)
+    let capacity = max(1, min(maxRecordsPerBatch, options.batchBytes / max(sampleBytes, 1)))
+    // 1. Walk: the records' places in the map (the cursor reads leaf pages only, not the values).
+    rawKeys.removeAll(keepingCapacity: true)
+    rawValues.removeAll(keepingCapacity: true)
+    while rawKeys.count < capacity, let (key, value) = try fetch() {
+      rawKeys.append(key)
+      rawValues.append(value)
+    }
+    let n = rawKeys.count
+    if n < capacity && carryStart >= carried.count { finished = true }
+    guard n > 0 else { return nil }
+    prefault(rawValues)
+    // 2. Decode in order: runs of canonical records in C, the others one by one here.
+    let storage = ByteStorage(byteCount: n * sampleBytes, zeroed: false)
+    let base = storage.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    var keys: [String] = []
+    keys.reserveCapacity(n)
+    var labels = [Double](repeating: 0, count: n)
+    var rawLabels = [Int32](repeating: 0, count: n)
+    var problems: [Int: ReaderProblem] = [:]
+    // The batch in segments, decoded on all cores at once (the C decoder stops at the first record
+    // of a segment it does not take; the loop below goes on from there).
+    let segments = n >= 512 ? min(ProcessInfoLite.cores, 4) : 1
+    let bounds = (0...segments).map { $0 * n / segments }
+    var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
+    rawValues.withUnsafeBufferPointer { values in
+      rawLabels.withUnsafeMutableBufferPointer { labels in
+        first.withUnsafeMutableBufferPointer { results in
+          let values = values.baseAddress, labels = labels.baseAddress, results = results.baseAddress!
+          let decode = { (k: Int) in
+            var at = bounds[k]
+            let rc = datasan_mdb_guarded_raw_datums(values, bounds[k], bounds[k + 1], c, h, w, base, labels, &at)
+            // The fault's description lives in thread-local state of the thread that faulted.
+            results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? self.faultDescription() : "")
+          }
+          if segments > 1 { DispatchQueue.concurrentPerform(iterations: segments, execute: decode) } else { decode(0) }
+        }
+      }
+    }
+    var i = 0
+    while i < n {
+      let k = bounds.lastIndex { $0 <= i }!
+      var at = i
+      let rc: Int32
+      var fault = ""
+      if bounds[k] == i {
+        (rc, at, fault) = first[k]
+      } else {
+        rc = rawValues.withUnsafeBufferPointer { values in
+          rawLabels.withUnsafeMutableBufferPointer { labels in
+            datasan_mdb_guarded_raw_datums(values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, &at)
+          }
+        }
+      }
+      let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
+      for r in i..<done {
+        keys.append(try consumeKey(rawKeys[r]))
+        labels[r] = Double(rawLabels[r])
+        bytesRead += rawValues[r].mv_size
+      }
+      copied += done - i
+      if done > i { lastGoodKeyText = keys[done - 1] }
+      if rc == DATASAN_MDB_FAULT { throw corrupt(fault.isEmpty ? faultDescription() : fault) }
+      if done == bounds[k + 1] {
+        i = done
+        continue
+      }
+      // Record `done` is not canonical: copy it out and let the full decoder decide.
+      let value = rawValues[done]
+      if staging.count < value.mv_size { staging = [UInt8](repeating: 0, count: max(value.mv_size, 2 * staging.count)) }
+      let p = try staging.withUnsafeMutableBytes { buffer -> Plan in
+        if datasan_mdb_guarded_copy(buffer.baseAddress, value.mv_data, value.mv_size) != 0 {
+          throw corrupt(faultDescription())
+        }
+        let p = plan(UnsafeRawBufferPointer(rebasing: buffer[0..<value.mv_size]))
+        if case .raw = p.content, p.shape == info.sampleShape {
+          (base + done * sampleBytes).update(from: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + p.datum.data.lowerBound, count: sampleBytes)
+        }
+        return p
+      }
+      switch p.content {
+      case .raw where p.shape == info.sampleShape:
+        break
+      case .unreadable:
+        (base + done * sampleBytes).initialize(repeating: 0, count: sampleBytes)
+        problems[done] = p.problem
+      default:
+        // The uniform layout cannot hold it: this batch ends here, the general path reads the rest.
+        carry(zip(rawKeys[done...], rawValues[done...]).map { (key: $0, value: $1) })
+        finished = false
+        generalNext = true
+        return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems, storage: storage)
+      }
+      let text = try consumeKey(rawKeys[done])
+      keys.append(text)
+      labels[done] = p.label
+      bytesRead += value.mv_size
+      copied += 1
+      lastGoodKeyText = text
+      i = done + 1
+    }
+    return batch(keys: keys, labels: labels, problems: problems, storage: storage)
+
+    func batch(keys: [String], labels: [Double], problems: [Int: ReaderProblem], storage: ByteStorage) -> SampleBatch? {
+      guard !keys.isEmpty else { return nil }
+      defer { delivered += keys.count }
+      return SampleBatch(
+        firstIndex: delivered, count: keys.count, elementType: .uint8, shape: info.sampleShape ?? [0],
+        storage: storage, labels: labels, keys: .strings(keys), problems: problems)
+    }
+  }
+
+  /// Maps the pages of the batch's values in one system call (MADV_POPULATE_READ, Linux 5.14)
+  /// instead of one page fault per few pages; a no-op where the kernel does not support it.
+  private func prefault(_ values: [MDB_val]) {
+    #if os(Linux)
+      guard let first = values.first?.mv_data, let last = values.last else { return }
+      let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
+      let start = UInt(bitPattern: first) & ~(page - 1)
+      let end = UInt(bitPattern: last.mv_data) + UInt(last.mv_size)
+      guard end > start, end - start <= UInt(4 * options.batchBytes) else { return }  // values far apart: let faults do it
+      _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), 22 /* MADV_POPULATE_READ */)
+    #endif
+  }
+
+  /// The places of the records of the raw batch being read.
+  private var rawKeys: [MDB_val] = []
+  private var rawValues: [MDB_val] = []
 
   /// Samples delivered so far (the stream index of the next batch's first sample).
   private var delivered = 0

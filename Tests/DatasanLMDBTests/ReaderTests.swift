@@ -208,6 +208,33 @@ import Testing
     }
   }
 
+  /// A scan (no originals) reads canonical raw records through the single-copy fast path into
+  /// uniform batches, and hands every other record to the general path. Whatever the mix and the
+  /// batch size, it must yield exactly what the general path yields.
+  @Test(arguments: ["raw.lmdb", "defects.lmdb", "many.lmdb", "train.lmdb", "float.lmdb", "encoded.lmdb"])
+  func scanFastPathYieldsWhatTheGeneralPathYields(fixtureName: String) throws {
+    try withTemporaryDirectory { dir in
+      let path = try copyFixture(fixtureName, to: dir)
+      let general = try readAll(path)
+      #expect(!general.samples.isEmpty)
+      for batchBytes in [4 << 20, 700, 100, 1] {
+        let scan = try readAllScan(path) { $0.batchBytes = batchBytes }
+        #expect(scan.info.sampleShape == general.info.sampleShape && scan.info.elementType == general.info.elementType)
+        #expect(scan.keys == general.keys, "\(fixtureName) at \(batchBytes) bytes a batch")
+        #expect(scan.samples.map(\.problem) == general.samples.map(\.problem))
+        #expect(scan.samples.map { $0.label.isNaN ? -999 : $0.label } == general.samples.map { $0.label.isNaN ? -999 : $0.label })
+        for (a, b) in zip(scan.samples, general.samples) where b.problem?.kind != .unreadable {
+          let same = a.values.count == b.values.count && zip(a.values, b.values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+          #expect(a.shape == b.shape && same, "\(fixtureName) \(a.key)")
+        }
+        #expect(scan.bytesRead == general.bytesRead)
+        // Raw uint8 datasets do take the fast path (uniform batches); the others never do.
+        let raw = ["raw.lmdb", "defects.lmdb", "many.lmdb"].contains(fixtureName)
+        #expect((scan.uniformBatches > 0) == raw, "\(fixtureName): \(scan.uniformBatches) uniform batches")
+      }
+    }
+  }
+
   @Test func caffeStyleTrainFixture() throws {
     try withTemporaryDirectory { dir in
       let r = try readAll(try copyFixture("train.lmdb", to: dir))

@@ -54,6 +54,8 @@ struct ReadResult {
   var batchSizes: [Int] = []
   var bytesRead = 0
   var openedWithoutLock = false
+  /// Batches with one shape for all samples (the scan's raw fast path).
+  var uniformBatches = 0
 
   subscript(key: String) -> Sample { samples.first { $0.key == key }! }
   var keys: [String] { samples.map(\.key) }
@@ -93,6 +95,43 @@ func readAll(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ in }
         Sample(
           index: batch.firstIndex + i, key: keys[i], shape: shapes[i], type: batch.elementType, values: values,
           label: labels[i], problem: batch.problems[i], original: Array(originals.record(i))))
+    }
+  }
+  result.bytesRead = reader.bytesRead
+  #expect(try reader.nextBatch() == nil)
+  return result
+}
+
+/// Reads every batch as a scan does (no originals kept: raw records take the single-copy fast
+/// path into uniform batches). Originals are left empty; an unreadable sample's shape and values
+/// are left empty whatever the batch layout.
+func readAllScan(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ in }) throws -> ReadResult {
+  let reader = try LMDBReader(path: path, options: options { o in
+    configure(&o)
+    o.keepOriginals = false
+  })
+  var result = ReadResult(info: reader.info, openedWithoutLock: reader.openedWithoutLock)
+  while let batch = try reader.nextBatch() {
+    #expect(batch.firstIndex == result.samples.count)
+    #expect(batch.count > 0)
+    #expect(batch.originals == nil)
+    let labels = try #require(batch.labels)
+    guard case .strings(let keys) = batch.keys else {
+      Issue.record("LMDB keys must be strings")
+      return result
+    }
+    result.batchSizes.append(batch.count)
+    if batch.shapes == nil { result.uniformBatches += 1 }
+    for i in 0..<batch.count {
+      let range = batch.elementRange(of: i)
+      let readable = batch.problems[i]?.kind != .unreadable
+      #expect(range.count == batch.shape(of: i).reduce(1, *))
+      var values: [Double] = []
+      if readable { batch.elementType.withType { t in values = gather(t, batch, range) } }
+      result.samples.append(
+        Sample(
+          index: batch.firstIndex + i, key: keys[i], shape: readable ? batch.shape(of: i) : [0],
+          type: batch.elementType, values: values, label: labels[i], problem: batch.problems[i], original: []))
     }
   }
   result.bytesRead = reader.bytesRead
