@@ -25,7 +25,9 @@ let package = Package(
     .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),  // raw HDF5 chunks on every core
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate"]),
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
-    .target(name: "CDatasanPNG", dependencies: ["CPNG"]),  // real C: owns libpng's setjmp
+    .target(  // real C: owns libpng's setjmp; decodes common PNGs itself with libdeflate
+      name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
+      linkerSettings: [.linkedLibrary("deflate")]),
     .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.

@@ -85,23 +85,53 @@ def pack_row(row, bit_depth):
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
 
 
-def raw_image_data(pixels, bit_depth, interlace):
-    """Filter-type-0 scanlines of `pixels` (H x W x C), in Adam7 pass order when interlaced."""
+def filter_row(kind, row, previous, bpp):
+    """Applies PNG filter `kind` (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) to one row of bytes."""
+    out = bytearray(len(row))
+    for i, x in enumerate(row):
+        a = row[i - bpp] if i >= bpp else 0
+        b = previous[i]
+        c = previous[i - bpp] if i >= bpp else 0
+        if kind == 0:
+            pred = 0
+        elif kind == 1:
+            pred = a
+        elif kind == 2:
+            pred = b
+        elif kind == 3:
+            pred = (a + b) // 2
+        else:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+        out[i] = (x - pred) % 256
+    return bytes(out)
+
+
+def raw_image_data(pixels, bit_depth, interlace, filters=False):
+    """The scanlines of `pixels` (H x W x C), in Adam7 pass order when interlaced: filter type 0,
+    or with `filters` the five filter types in turn (row y gets type y % 5)."""
     data = bytearray()
     passes = ADAM7 if interlace else [(0, 0, 1, 1)]
+    bpp = max(1, pixels.shape[2] * bit_depth // 8)
     for x0, y0, dx, dy in passes:
         sub = pixels[y0::dy, x0::dx]
         if sub.shape[0] == 0 or sub.shape[1] == 0:
             continue
-        for row in sub:
-            data.append(0)
-            data += pack_row(row, bit_depth)
+        previous = None
+        for y, row in enumerate(sub):
+            packed = pack_row(row, bit_depth)
+            kind = y % 5 if filters else 0
+            data.append(kind)
+            data += filter_row(kind, packed, previous or bytes(len(packed)), bpp)
+            previous = packed
     return bytes(data)
 
 
 def encode_png(pixels, bit_depth, color_type, interlace=False, palette=None, trns=None, before_idat=(),
-               after_idat=(), end=True):
-    """A PNG of `pixels` (H x W x C, or palette indexes H x W x 1) built chunk by chunk."""
+               after_idat=(), end=True, filters=False, idat_parts=1):
+    """A PNG of `pixels` (H x W x C, or palette indexes H x W x 1) built chunk by chunk; the zlib
+    stream split over `idat_parts` IDAT chunks."""
     pixels = np.asarray(pixels)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
@@ -114,7 +144,10 @@ def encode_png(pixels, bit_depth, color_type, interlace=False, palette=None, trn
         out += chunk(b"PLTE", bytes(np.asarray(palette, dtype=np.uint8).reshape(-1)))
     if trns is not None:
         out += chunk(b"tRNS", trns)
-    out += chunk(b"IDAT", zlib.compress(raw_image_data(pixels, bit_depth, interlace), 9))
+    stream = zlib.compress(raw_image_data(pixels, bit_depth, interlace, filters), 9)
+    cuts = [len(stream) * k // idat_parts for k in range(idat_parts + 1)]
+    for k in range(idat_parts):
+        out += chunk(b"IDAT", stream[cuts[k]:cuts[k + 1]])
     for c in after_idat:
         out += c
     if end:
@@ -282,6 +315,17 @@ def kinds():
     text1 = chunk(b"tEXt", b"Comment\x00before the image data")
     text2 = chunk(b"tEXt", b"Comment\x00after the image data")
     add("rgb_text.png", encode_png(small, 8, 2, before_idat=[text1], after_idat=[text2]), small, 8)
+
+    # Every filter type (row y: type y % 5) for 1, 2, 3, 4, 6 and 8 bytes per pixel, the zlib
+    # stream split over several IDAT chunks.
+    y, x = np.mgrid[0:10, 0:11]
+    for name, depth, color, planes in [("gray8_filters.png", 8, 0, 1), ("gray_alpha_filters.png", 8, 4, 2),
+                                       ("rgb_filters.png", 8, 2, 3), ("rgba_filters.png", 8, 6, 4),
+                                       ("rgb16_filters.png", 16, 2, 3), ("rgba16_filters.png", 16, 6, 4)]:
+        top = 256 if depth == 8 else 65536
+        values = np.stack([(x * x * 37 + y * 91 + x * y * 13 + c * 101) % top for c in range(planes)], axis=2)
+        values = values.astype(np.uint8 if depth == 8 else np.uint16)
+        add(name, encode_png(values, depth, color, filters=True, idat_parts=3), values, depth)
 
     # Independent check: Pillow reads every file to the expected values (16-bit RGB(A) Pillow reduces
     # to 8 bits; tRNS it applies as alpha, which datasan does not, so alpha is dropped here).

@@ -5,6 +5,7 @@
 // Swift frame. The callbacks (error, warning, read) only copy text and bytes.
 
 #include "CDatasanPNG.h"
+#include "fast.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -106,12 +107,23 @@ static int datasan_png_precheck(const unsigned char *bytes, size_t size, datasan
 /// The one function that owns the setjmp: reads the header, and when `out` is given, the pixels.
 static int datasan_png_run(
     const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
-    datasan_png_header *header, char *message, size_t message_size) {
+    datasan_png_header *header, char *message, size_t message_size, int fast) {
   datasan_png_clear(message, message_size, header);
   if (header == NULL || (data == NULL && size > 0)) return DATASAN_PNG_FAILURE;
   datasan_png_context context = {(const unsigned char *)data, size, 0, message, message_size, 0, 0};
   int status = datasan_png_precheck(context.data, size, &context);
   if (status != DATASAN_PNG_OK) return status;
+
+  // The common image without libpng (fast.c); libpng decides everything else.
+  if (fast && datasan_png_fast_header(data, size, header) == DATASAN_PNG_OK &&
+      (uint64_t)header->width * header->height <= max_pixels && header->decoded_bytes <= (uint64_t)SIZE_MAX / 2) {
+    if (out == NULL && out_size == 0 && channels_first < 0) return DATASAN_PNG_OK;
+    if (out != NULL && out_size >= header->decoded_bytes &&
+        datasan_png_fast_decode(data, size, channels_first, out, out_size, header) == DATASAN_PNG_OK) {
+      return DATASAN_PNG_OK;
+    }
+  }
+  datasan_png_clear(message, message_size, header);
 
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &context, datasan_png_error_fn,
                                            datasan_png_warning_fn);
@@ -230,12 +242,24 @@ static int datasan_png_run(
 int datasan_png_read_header(
     const void *data, size_t size, uint64_t max_pixels, datasan_png_header *header, char *message,
     size_t message_size) {
-  return datasan_png_run(data, size, max_pixels, -1, NULL, 0, header, message, message_size);
+  return datasan_png_run(data, size, max_pixels, -1, NULL, 0, header, message, message_size, 1);
 }
 
 int datasan_png_decode(
     const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
     datasan_png_header *header, char *message, size_t message_size) {
   return datasan_png_run(data, size, max_pixels, channels_first ? 1 : 0, out, out_size, header, message,
-                         message_size);
+                         message_size, 1);
+}
+
+int datasan_png_decode_libpng(
+    const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
+    datasan_png_header *header, char *message, size_t message_size) {
+  return datasan_png_run(data, size, max_pixels, channels_first ? 1 : 0, out, out_size, header, message,
+                         message_size, 0);
+}
+
+int datasan_png_fast_path_decodes(
+    const void *data, size_t size, int channels_first, void *out, size_t out_size, datasan_png_header *header) {
+  return datasan_png_fast_decode(data, size, channels_first, out, out_size, header) == DATASAN_PNG_OK;
 }

@@ -9,7 +9,8 @@ import Testing
     "gray1.png", "gray2.png", "gray4.png", "gray1_adam7.png", "gray8.png", "gray8_trns.png", "gray16.png",
     "gray_alpha.png", "rgb.png", "rgba.png", "palette.png", "palette_trns.png", "palette1.png", "rgb16.png",
     "rgba16.png", "rgb_9x7.png", "rgb_9x7_adam7.png", "gray16_9x7.png", "gray16_9x7_adam7.png",
-    "rgb_gamma_sbit.png", "rgb_text.png",
+    "rgb_gamma_sbit.png", "rgb_text.png", "gray8_filters.png", "gray_alpha_filters.png", "rgb_filters.png",
+    "rgba_filters.png", "rgb16_filters.png", "rgba16_filters.png",
   ]
 
   @Test func everyFixtureKindIsListed() {

@@ -63,4 +63,15 @@ int datasan_png_decode(
     const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
     datasan_png_header *header, char *message, size_t message_size);
 
+/// datasan_png_decode without the fast path: libpng decodes every image. The tests hold the fast
+/// path to exactly what this returns.
+int datasan_png_decode_libpng(
+    const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
+    datasan_png_header *header, char *message, size_t message_size);
+
+/// The fast path alone (fast.c): 1 when it decoded the image (same bytes and header as
+/// datasan_png_decode), 0 when it declined it (libpng then decides). No size limit is applied.
+int datasan_png_fast_path_decodes(
+    const void *data, size_t size, int channels_first, void *out, size_t out_size, datasan_png_header *header);
+
 #endif

@@ -1,0 +1,20 @@
+#ifndef CDATASAN_PNG_FAST_H
+#define CDATASAN_PNG_FAST_H
+
+// The libpng-free fast path for common PNGs (fast.c). Internal to CDatasanPNG: shim.c tries it
+// first and falls back to libpng whenever it declines.
+
+#include "CDatasanPNG.h"
+
+/// The fast path does not take this image: decode it with libpng.
+#define DATASAN_PNG_FAST_DECLINED (-1)
+
+/// Reads signature and IHDR (CRC checked). DATASAN_PNG_OK and *header filled for an image the fast
+/// path decodes (8/16-bit gray, gray+alpha, RGB, RGBA, not interlaced); else DECLINED.
+int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *header);
+
+/// Decodes the image like datasan_png_decode does, or DECLINED (see fast.c for when).
+int datasan_png_fast_decode(const void *data, size_t size, int channels_first, void *out, size_t out_size,
+                            datasan_png_header *header);
+
+#endif
