@@ -195,3 +195,48 @@ AFFINE(datasan_affine_f32, float)
 AFFINE(datasan_affine_f64, double)
 AFFINE(datasan_affine_u8, uint8_t)
 AFFINE(datasan_affine_u16, uint16_t)
+
+// Columns of a row-major block, in chunks of up to COLUMN_CHUNK columns held in local arrays: the
+// loop over a row's columns vectorizes (each column has its own accumulators, so no sum is
+// reordered: the results equal adding the values one at a time).
+#define COLUMN_CHUNK 32
+#define COLUMN_MOMENTS(NAME, T)                                                                \
+  DATASAN_CLONES                                                                               \
+  void NAME(const T *p, size_t rows, size_t columns, double max_abs, datasan_column_moments *m) { \
+    if (rows == 0) return;                                                                     \
+    for (size_t c0 = 0; c0 < columns; c0 += COLUMN_CHUNK) {                                    \
+      size_t w = columns - c0 < COLUMN_CHUNK ? columns - c0 : COLUMN_CHUNK;                    \
+      double k[COLUMN_CHUNK], s1[COLUMN_CHUNK], s2[COLUMN_CHUNK], lo[COLUMN_CHUNK], hi[COLUMN_CHUNK]; \
+      double emax[COLUMN_CHUNK];                                                               \
+      uint64_t ecount[COLUMN_CHUNK];                                                           \
+      for (size_t j = 0; j < w; j++) {                                                         \
+        datasan_column_moments *c = &m[c0 + j];                                                \
+        if (c->n == 0) c->shift = (double)p[c0 + j];                                           \
+        k[j] = c->shift; s1[j] = c->s1; s2[j] = c->s2; lo[j] = c->min; hi[j] = c->max;         \
+        emax[j] = c->extreme_max; ecount[j] = c->extreme_count;                                \
+      }                                                                                        \
+      for (size_t r = 0; r < rows; r++) {                                                      \
+        const T *row = p + r * columns + c0;                                                   \
+        for (size_t j = 0; j < w; j++) {                                                       \
+          double x = (double)row[j];                                                           \
+          double d = x - k[j];                                                                 \
+          s1[j] += d;                                                                          \
+          s2[j] += d * d;                                                                      \
+          lo[j] = x < lo[j] ? x : lo[j];                                                       \
+          hi[j] = x > hi[j] ? x : hi[j];                                                       \
+          double a = fabs(x);                                                                  \
+          int extreme = a >= max_abs;                                                          \
+          ecount[j] += (uint64_t)extreme;                                                      \
+          emax[j] = extreme && a > emax[j] ? a : emax[j];                                      \
+        }                                                                                      \
+      }                                                                                        \
+      for (size_t j = 0; j < w; j++) {                                                         \
+        datasan_column_moments *c = &m[c0 + j];                                                \
+        c->n += rows; c->s1 = s1[j]; c->s2 = s2[j]; c->min = lo[j]; c->max = hi[j];            \
+        c->extreme_max = emax[j]; c->extreme_count = ecount[j];                                \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+COLUMN_MOMENTS(datasan_column_moments_f32, float)
+COLUMN_MOMENTS(datasan_column_moments_f64, double)

@@ -73,6 +73,49 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
   }
 }
 
+@Suite struct ColumnarStatisticsTests {
+  /// Interleaved values (CSV rows [D], channel-last [H, W, C]) of clean samples go to the columnar
+  /// kernel run by run; flagged samples in between end a run. Statistics, extreme counts and the
+  /// flagged set must equal a value-by-value computation over the clean samples.
+  @Test(arguments: [[7], [3, 5, 4]])
+  func runsOfCleanSamplesMatchValueByValue(shape: [Int]) {
+    var rng = SplitMix(state: 7)
+    let n = shape.reduce(1, *)
+    var options = CheckOptions()
+    options.maxAbs = 900
+    options.channelAxis = shape.count > 1 ? .last : .first
+    let info = makeInfo(shape: shape, labels: false)
+    let checker = SampleChecker(options: options, info: info)
+    let groups = FeatureGroups(sampleShape: shape, channelAxis: shape.count > 1 ? .last : .first)
+    var samples: [[Float]] = []
+    for k in 0..<500 {
+      var s = (0..<n).map { _ in Float.random(in: -1000...1000, using: &rng) }
+      if k % 37 == 5 { s[k % n] = .nan }
+      if k % 53 == 9 { s[(k + 1) % n] = -.infinity }
+      samples.append(s)
+    }
+    var flagged: [Int] = []
+    for start in stride(from: 0, to: samples.count, by: 90) {
+      let part = Array(samples[start..<min(samples.count, start + 90)])
+      let verdict = checker.check(floatBatch(first: start, part, shape: shape, labels: nil))
+      flagged += verdict.flagged.map { $0 + start }
+    }
+    let clean = samples.indices.filter { k in samples[k].allSatisfy(\.isFinite) }
+    #expect(flagged == samples.indices.filter { !clean.contains($0) })
+    for g in 0..<groups.count {
+      let xs = clean.flatMap { k in (0..<groups.valuesPerGroup).map { v in Double(samples[k][v * groups.count + g]) } }
+      let mean = xs.reduce(0, +) / Double(xs.count)
+      let std = (xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)).squareRoot()
+      let s = checker.groupStats[g]
+      #expect(s.values.count == xs.count)
+      #expect(abs(s.values.mean - mean) < 1e-9 && abs(s.values.std - std) < 1e-9)
+      #expect(s.values.min == xs.min()! && s.values.max == xs.max()!)
+      #expect(s.extremeCount == xs.filter { abs($0) >= 900 }.count)
+      #expect(s.extremeMax == xs.map(abs).filter { $0 >= 900 }.max()!)
+    }
+  }
+}
+
 @Suite struct DatasetCheckTests {
   func stats(_ name: String, _ xs: [Double]) -> GroupStats {
     var g = GroupStats(name: name)

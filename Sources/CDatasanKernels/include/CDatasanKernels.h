@@ -35,4 +35,25 @@ void datasan_affine_f64(const double *values, size_t count, double scale, double
 void datasan_affine_u8(const uint8_t *values, size_t count, double scale, double offset, float *out);
 void datasan_affine_u16(const uint16_t *values, size_t count, double scale, double offset, float *out);
 
+/// Running moments of one column of a row-major (interleaved) block: the sums of d = x - shift and
+/// of d*d (shift: the column's first value), min, max, and the values with |x| >= max_abs.
+typedef struct {
+  uint64_t n;
+  double shift;
+  double s1;
+  double s2;
+  double min;
+  double max;
+  uint64_t extreme_count;
+  double extreme_max;
+} datasan_column_moments;
+
+/// Adds `rows` rows of `columns` values (row-major, values[r * columns + c]) to moments[0..<columns],
+/// each column in row order: the same sums as adding the values one by one. Every value must be
+/// finite (the caller has checked the rows).
+void datasan_column_moments_f32(const float *values, size_t rows, size_t columns, double max_abs,
+                                datasan_column_moments *moments);
+void datasan_column_moments_f64(const double *values, size_t rows, size_t columns, double max_abs,
+                                datasan_column_moments *moments);
+
 #endif

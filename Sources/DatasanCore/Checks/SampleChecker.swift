@@ -1,3 +1,4 @@
+import CDatasanKernels
 import Dispatch
 
 /// What the per-sample checks found in one batch.
@@ -133,6 +134,18 @@ public final class SampleChecker: @unchecked Sendable {
     var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
     let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
     let histograms = collect && options.histograms
+    // Interleaved float values of a uniform batch (CSV rows, channel-last images): runs of clean
+    // samples go to the columnar kernel in one call instead of value by value.
+    let columnar =
+      collect && !blockMode && batch.offsets == nil && (batch.elementType == .float32 || batch.elementType == .float64)
+      && groups.map { ($0.interleaved || $0.valuesPerGroup == 1) && $0.count * $0.valuesPerGroup == batch.shape.reduce(1, *) }
+        == true
+    var pending: Range<Int>? = nil
+    func flushPending() {
+      guard let run = pending, let groups else { return }
+      pending = nil
+      batch.elementType.withType { t in SampleChecker.addRun(t, batch, run, groups, options.maxAbs, &scalar) }
+    }
     for i in 0..<batch.count {
       findings.removeAll(keepingCapacity: true)
       let measured = checkSample(i, of: batch, blockMode: blockMode, moments: &scratch, into: &findings)
@@ -156,6 +169,13 @@ public final class SampleChecker: @unchecked Sendable {
             countExtremes(t, batch, start: start, groups: groups, into: &stats)
           }
         }
+      } else if columnar {
+        if let run = pending, run.upperBound == i {
+          pending = run.lowerBound..<(i + 1)
+        } else {
+          flushPending()
+          pending = i..<(i + 1)
+        }
       } else {
         let start = batch.elementRange(of: i).lowerBound
         batch.elementType.withType { t in
@@ -163,12 +183,24 @@ public final class SampleChecker: @unchecked Sendable {
         }
       }
     }
+    flushPending()
     if collect, let groups, !blockMode {
       for g in 0..<groups.count where g < stats.groups.count {
         stats.groups[g].merge(scalar[g].groupStats(name: stats.groups[g].name))
       }
     }
     return verdict
+  }
+
+  /// Adds the clean samples `run` (consecutive, of an interleaved uniform batch) to `acc`.
+  private static func addRun<T: FeatureElement>(
+    _: T.Type, _ batch: SampleBatch, _ run: Range<Int>, _ groups: FeatureGroups, _ maxAbs: Double,
+    _ acc: inout [ShiftedMoments]
+  ) {
+    let perSample = groups.count * groups.valuesPerGroup
+    let base = batch.storage.typed(T.self, count: batch.elementCount).baseAddress! + run.lowerBound * perSample
+    let done = ShiftedMoments.addRows(UnsafePointer(base), rows: run.count * groups.valuesPerGroup, maxAbs: maxAbs, to: &acc)
+    precondition(done, "the columnar path takes float batches only")
   }
 
   /// Adds the values of one clean sample to the histograms of its groups.
@@ -213,7 +245,7 @@ public final class SampleChecker: @unchecked Sendable {
       findings.append(
         Finding(kind: kind, severity: .error, index: index, key: batch.key(of: i), field: field, detail: detail))
     }
-    if let problem = batch.problems[i] {
+    if !batch.problems.isEmpty, let problem = batch.problems[i] {
       add(problem.kind, field: problem.kind == .unreadable ? nil : info.featureName, problem.detail)
       return false
     }
@@ -355,14 +387,62 @@ struct NonFiniteCount {
 /// Moments of one group in one batch around a shift (the first value), so that a
 /// single pass gives an accurate mean and M2: mean = K + S1/n, M2 = S2 - S1²/n.
 struct ShiftedMoments {
-  var n = 0
-  var shift = 0.0
-  var s1 = 0.0
-  var s2 = 0.0
-  var min = Double.infinity
-  var max = -Double.infinity
-  var extremeCount = 0
-  var extremeMax = 0.0
+  /// The state, as the columnar C kernel reads and writes it (an array of ShiftedMoments has the
+  /// layout of an array of datasan_column_moments).
+  var state = datasan_column_moments(
+    n: 0, shift: 0, s1: 0, s2: 0, min: .infinity, max: -.infinity, extreme_count: 0, extreme_max: 0)
+  var n: Int {
+    get { Int(state.n) }
+    set { state.n = UInt64(newValue) }
+  }
+  var shift: Double {
+    get { state.shift }
+    set { state.shift = newValue }
+  }
+  var s1: Double {
+    get { state.s1 }
+    set { state.s1 = newValue }
+  }
+  var s2: Double {
+    get { state.s2 }
+    set { state.s2 = newValue }
+  }
+  var min: Double {
+    get { state.min }
+    set { state.min = newValue }
+  }
+  var max: Double {
+    get { state.max }
+    set { state.max = newValue }
+  }
+  var extremeCount: Int {
+    get { Int(state.extreme_count) }
+    set { state.extreme_count = UInt64(newValue) }
+  }
+  var extremeMax: Double {
+    get { state.extreme_max }
+    set { state.extreme_max = newValue }
+  }
+
+  /// Adds `rows` rows of `moments.count` interleaved values (row-major) at `values`, column by
+  /// column, with the C kernel: the same sums as adding the values one by one.
+  static func addRows<T: FeatureElement>(
+    _ values: UnsafePointer<T>, rows: Int, maxAbs: Double, to moments: inout [ShiftedMoments]
+  ) -> Bool {
+    let columns = moments.count
+    return moments.withUnsafeMutableBufferPointer { m in
+      precondition(MemoryLayout<ShiftedMoments>.stride == MemoryLayout<datasan_column_moments>.stride)
+      let state = UnsafeMutableRawPointer(m.baseAddress!).assumingMemoryBound(to: datasan_column_moments.self)
+      switch T.elementType {
+      case .float32:
+        datasan_column_moments_f32(UnsafeRawPointer(values).assumingMemoryBound(to: Float.self), rows, columns, maxAbs, state)
+      case .float64:
+        datasan_column_moments_f64(UnsafeRawPointer(values).assumingMemoryBound(to: Double.self), rows, columns, maxAbs, state)
+      default: return false
+      }
+      return true
+    }
+  }
 
   @inline(__always) mutating func add(_ x: Double, maxAbs: Double) {
     if n == 0 { shift = x }
