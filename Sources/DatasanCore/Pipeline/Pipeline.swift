@@ -149,7 +149,8 @@ public final class Pipeline {
       let checker = SampleChecker(options: config.scan.checks, info: reader.info)
       var builder = ReportBuilder(info: reader.info, maxIssues: config.scan.maxIssues)
       progress?.begin(pass: "clean", inputBytes: Pipeline.inputBytes(of: config.scan.input))
-      let stream = BatchStream(reader: reader)
+      // The writer is the slow end of a clean: reading further ahead would only hold memory.
+      let stream = BatchStream(reader: reader, depth: 2)
       defer { stream.close() }
 
       // The first batch fixes the reference shape before any output file is created.

@@ -56,11 +56,34 @@ final class StoragePool: @unchecked Sendable {
       }
       lock.unlock()
     }
-    let capacity = byteCount >= StoragePool.minimumPooled ? (byteCount + (1 << 20) - 1) & ~((1 << 20) - 1) : byteCount
-    return (UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64), capacity)
+    guard byteCount >= StoragePool.minimumPooled else {
+      return (UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64), byteCount)
+    }
+    // Large blocks are mapped and unmapped here, not taken from malloc: a freed block then goes
+    // back to the system at once instead of staying in one of malloc's per-thread arenas, so the
+    // resident memory is what is in use plus this pool, however threads hand blocks around.
+    let capacity = (byteCount + (1 << 20) - 1) & ~((1 << 20) - 1)
+    guard let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+      mapped != MAP_FAILED
+    else {
+      return (UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64), -capacity)  // negative: malloc'd
+    }
+    return (mapped, capacity)
+  }
+
+  private static func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+    if capacity >= StoragePool.minimumPooled {
+      munmap(pointer, capacity)
+    } else {
+      pointer.deallocate()
+    }
   }
 
   func give(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+    if capacity < 0 {  // a large block malloc gave when mmap failed
+      pointer.deallocate()
+      return
+    }
     if capacity >= StoragePool.minimumPooled {
       lock.lock()
       if cached.count < StoragePool.maxCached {
@@ -72,14 +95,14 @@ final class StoragePool: @unchecked Sendable {
       if let smallest = cached.indices.min(by: { cached[$0].capacity < cached[$1].capacity }),
         cached[smallest].capacity < capacity
       {
-        let evicted = cached[smallest].pointer
+        let evicted = cached[smallest]
         cached[smallest] = (pointer, capacity)
         lock.unlock()
-        evicted.deallocate()
+        StoragePool.release(evicted.pointer, capacity: evicted.capacity)
         return
       }
       lock.unlock()
     }
-    pointer.deallocate()
+    StoragePool.release(pointer, capacity: capacity)
   }
 }
