@@ -40,7 +40,8 @@ browser:
 	    || echo "warning: could not install chromium; the HTML report's browser test will be skipped"; \
 	fi
 
-test: deps browser
+# The release binary too: the allocation tests count what the optimized build allocates.
+test: deps browser release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 

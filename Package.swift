@@ -6,6 +6,8 @@ let package = Package(
   products: [
     .executable(name: "datasan", targets: ["datasan"]),
     .library(name: "Datasan", targets: ["Datasan"]),
+    // For the tests only: counts the allocations of a process it is preloaded into.
+    .library(name: "DatasanAllocationCounter", type: .dynamic, targets: ["DatasanAllocationCounter"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +41,7 @@ let package = Package(
       name: "datasan",
       dependencies: ["Datasan", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+    .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),

@@ -370,7 +370,7 @@ public final class LMDBReader: SampleReader {
       return unreadable(error.description).withoutLabel()
     }
     let d = p.datum
-    let dims = "channels=\(d.channels), height=\(d.height), width=\(d.width)"
+    var dims: String { "channels=\(d.channels), height=\(d.height), width=\(d.width)" }  // for messages only
     if d.encoded {
       guard !d.data.isEmpty else { return unreadable("encoded Datum with empty data") }
       let image = UnsafeRawBufferPointer(rebasing: value[d.data])
@@ -379,7 +379,10 @@ public final class LMDBReader: SampleReader {
         return unreadable(LMDBReader.imageProblem(e, image))
       case .success(let header):
         p.content = .image(header)
-        p.shape = header.shape(options.channelAxis)
+        p.shape =
+          options.channelAxis == .first
+          ? sharedShape(header.channels, header.height, header.width)
+          : sharedShape(header.height, header.width, header.channels)
         p.elements = header.elementCount
         p.type = header.elementType
         // Caffe leaves channels/height/width at 0 for encoded images; set ones must match the image.
@@ -397,7 +400,8 @@ public final class LMDBReader: SampleReader {
     }
     let shape =
       options.channelAxis == .first
-      ? [Int(d.channels), Int(d.height), Int(d.width)] : [Int(d.height), Int(d.width), Int(d.channels)]
+      ? sharedShape(Int(d.channels), Int(d.height), Int(d.width))
+      : sharedShape(Int(d.height), Int(d.width), Int(d.channels))
     if !d.data.isEmpty {
       guard d.data.count == count else {
         return unreadable("data is \(d.data.count) bytes, channels*height*width = \(count) (\(dims))")
@@ -417,6 +421,14 @@ public final class LMDBReader: SampleReader {
     p.elements = count
     return p
   }
+
+  /// The shape [a, b, c], as the same array as the previous record's when it is the same: records
+  /// of one shape share one array instead of allocating one each.
+  private func sharedShape(_ a: Int, _ b: Int, _ c: Int) -> [Int] {
+    if lastShape.count != 3 || lastShape[0] != a || lastShape[1] != b || lastShape[2] != c { lastShape = [a, b, c] }
+    return lastShape
+  }
+  private var lastShape: [Int] = []
 
   private static func imageProblem(_ error: PNGDecodeError, _ image: UnsafeRawBufferPointer) -> String {
     if image.count >= 3 && image[0] == 0xFF && image[1] == 0xD8 && image[2] == 0xFF {

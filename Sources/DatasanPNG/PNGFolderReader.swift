@@ -181,7 +181,7 @@ public final class PNGFolderReader: SampleReader {
     }
     if let known = entry.problem { return LoadedFile(entry: index, bytes: [], outcome: .problem(known), cost: 64) }
     let bytes: [UInt8]
-    switch RawFileSystem.readFile(RawFileSystem.join(root, entry.path), limit: fileLimit) {
+    switch RawFileSystem.readFile(root, entry.path, limit: fileLimit) {
     case .success(let b): bytes = b
     case .failure(let e): return problem(.unreadable, e.description, cost: 0)
     }
@@ -215,10 +215,16 @@ public final class PNGFolderReader: SampleReader {
     var problems: [Int: ReaderProblem] = [:]
     shapes.reserveCapacity(files.count)
     offsets.reserveCapacity(files.count + 1)
+    var previous: [Int] = []
     for (i, file) in files.enumerated() {
       switch file.outcome {
       case .decode(let header):
-        shapes.append(header.shape(channelAxis))
+        // Files of one shape share one array.
+        let (a, b, c) =
+          channelAxis == .first
+          ? (header.channels, header.height, header.width) : (header.height, header.width, header.channels)
+        if previous.count != 3 || previous[0] != a || previous[1] != b || previous[2] != c { previous = [a, b, c] }
+        shapes.append(previous)
         offsets.append(offsets[offsets.count - 1] + header.elementCount)
       case .problem(let problem):
         shapes.append([0])

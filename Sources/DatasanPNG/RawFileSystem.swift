@@ -29,9 +29,32 @@ enum RawFileSystem {
   }
 
   /// `a/b` from `a` and `b`.
+  /// Calls `body` with the NUL-terminated path `a/b` (or `b` when `a` is empty), built in temporary
+  /// memory (on the stack for paths of usual length): opening a file allocates nothing.
+  static func withCPath<R>(_ a: [UInt8], _ b: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    let length = (a.isEmpty ? 0 : a.count + 1) + b.count
+    return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
+      var at = 0
+      a.withUnsafeBufferPointer { a in
+        for byte in a { buffer[at] = CChar(bitPattern: byte); at += 1 }
+      }
+      if !a.isEmpty { buffer[at] = CChar(bitPattern: UInt8(ascii: "/")); at += 1 }
+      b.withUnsafeBufferPointer { b in
+        for byte in b { buffer[at] = CChar(bitPattern: byte); at += 1 }
+      }
+      buffer[at] = 0
+      return body(UnsafePointer(buffer.baseAddress!))
+    }
+  }
+
   static func join(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
     if a.isEmpty { return b }
-    return a + [UInt8(ascii: "/")] + b
+    var path: [UInt8] = []
+    path.reserveCapacity(a.count + 1 + b.count)
+    path.append(contentsOf: a)
+    path.append(UInt8(ascii: "/"))
+    path.append(contentsOf: b)
+    return path
   }
 
   /// The kind of `path` and its (device, inode), following symbolic links.
@@ -86,7 +109,12 @@ enum RawFileSystem {
   ///
   /// Opened non-blocking so that a FIFO named `.png` cannot hang the reader.
   static func readFile(_ path: [UInt8], limit: Int) -> Result<[UInt8], RawFSError> {
-    let fd = withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    readFile([], path, limit: limit)
+  }
+
+  /// Reads the file `directory/relative` whole (one allocation: its bytes).
+  static func readFile(_ directory: [UInt8], _ relative: [UInt8], limit: Int) -> Result<[UInt8], RawFSError> {
+    let fd = withCPath(directory, relative) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
     if fd < 0 { return .failure(RawFSError("cannot open: \(errorText())")) }
     defer { close(fd) }
     var st = stat()

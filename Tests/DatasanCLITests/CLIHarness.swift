@@ -29,8 +29,10 @@ struct CLI {
     return root.appendingPathComponent(".build/debug/datasan").path
   }()
 
-  static func run(_ arguments: [String], cwd: String? = nil) throws -> Result {
-    let process = try start(arguments, cwd: cwd)
+  static func run(
+    _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary
+  ) throws -> Result {
+    let process = try start(arguments, cwd: cwd, environment: environment, binary: binary)
     let out = process.standardOutput as! Pipe
     let err = process.standardError as! Pipe
     // Read both pipes to the end before waiting, so a chatty child never blocks.
@@ -50,10 +52,15 @@ struct CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
-  static func start(_ arguments: [String], cwd: String? = nil) throws -> Process {
+  static func start(
+    _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary
+  ) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     process.standardOutput = Pipe()
     process.standardError = Pipe()
