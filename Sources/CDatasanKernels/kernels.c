@@ -156,8 +156,48 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
     out->m2 = m2 > 0 ? m2 : 0;                                                             \
   }
 
-SMALL_INT_MOMENTS(datasan_moments_u8, uint8_t, int32_t, uint32_t)
-SMALL_INT_MOMENTS(datasan_moments_i8, int8_t, int32_t, uint32_t)
+// 8-bit values: 32-bit sums over runs of 65536 values (65536 * 255^2 < 2^32), which the compiler
+// vectorizes as integer reductions (exact in any order); about 25% faster than the lane form above.
+#define BYTE_MOMENTS(NAME, T, SUM)                                                               \
+  DATASAN_CLONES                                                                               \
+  void NAME(const T *p, size_t n, datasan_moments *out) {                                      \
+    out->finite = 1;                                                                           \
+    out->min = INFINITY;                                                                       \
+    out->max = -INFINITY;                                                                      \
+    out->mean = 0;                                                                             \
+    out->m2 = 0;                                                                               \
+    if (n == 0) return;                                                                        \
+    int64_t sum = 0;                                                                           \
+    uint64_t squares = 0;                                                                      \
+    T lo = p[0], hi = p[0];                                                                    \
+    size_t i = 0;                                                                              \
+    while (i < n) {                                                                            \
+      size_t end = n - i > 65536 ? i + 65536 : n;                                              \
+      SUM s = 0;                                                                               \
+      uint32_t q = 0;                                                                          \
+      T l = lo, h = hi;                                                                        \
+      for (; i < end; i++) {                                                                   \
+        SUM x = p[i];                                                                          \
+        s += x;                                                                                \
+        q += (uint32_t)(x * x);                                                                \
+        l = p[i] < l ? p[i] : l;                                                               \
+        h = p[i] > h ? p[i] : h;                                                               \
+      }                                                                                        \
+      sum += s;                                                                                \
+      squares += q;                                                                            \
+      lo = l;                                                                                  \
+      hi = h;                                                                                  \
+    }                                                                                          \
+    double s = (double)sum;                                                                    \
+    double m2 = (double)squares - s * s / (double)n;                                           \
+    out->min = lo;                                                                             \
+    out->max = hi;                                                                             \
+    out->mean = s / (double)n;                                                                 \
+    out->m2 = m2 > 0 ? m2 : 0;                                                                 \
+  }
+
+BYTE_MOMENTS(datasan_moments_u8, uint8_t, uint32_t)
+BYTE_MOMENTS(datasan_moments_i8, int8_t, int32_t)
 SMALL_INT_MOMENTS(datasan_moments_u16, uint16_t, int64_t, uint64_t)
 SMALL_INT_MOMENTS(datasan_moments_i16, int16_t, int64_t, uint64_t)
 

@@ -31,7 +31,14 @@ public enum LMDBKey {
 
   /// The key as users see it.
   public static func display(_ key: UnsafeRawBufferPointer) -> String {
-    if let text = String(validating: key, as: UTF8.self), !looksLikeHex(key) { return text }
+    // The usual key is ASCII: then it is valid UTF-8 without the general validation.
+    var ascii: UInt8 = 0
+    for b in key { ascii |= b }
+    if ascii < 0x80 {
+      if !looksLikeHex(key) { return String(decoding: key, as: UTF8.self) }
+    } else if let text = String(validating: key, as: UTF8.self), !looksLikeHex(key) {
+      return text
+    }
     var out = [UInt8](repeating: 0, count: 2 + 2 * key.count)
     out[0] = UInt8(ascii: "0")
     out[1] = UInt8(ascii: "x")

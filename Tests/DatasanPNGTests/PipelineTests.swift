@@ -47,7 +47,7 @@ struct PNGOnlyBackend: FormatBackend {
       outputFormat: .png, quarantine: out.path + "/clean.quarantine")
     config.normalize = .none
     let result = try Pipeline(backend: PNGOnlyBackend()).clean(config)
-    #expect(result.written == 21 && result.quarantined == 3)
+    #expect(result.written == 21 && result.quarantined == 3, "\(result.written) \(result.quarantined)")
     let fm = FileManager.default
     let quarantined = try fm.subpathsOfDirectory(atPath: out.path + "/clean.quarantine").filter { $0.hasSuffix(".png") }
     #expect(quarantined.sorted() == ["cat/cat_07.png", "dog/dog_03.png", "zebra/zebra_05.png"])

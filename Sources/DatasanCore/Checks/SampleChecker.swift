@@ -65,7 +65,11 @@ public final class SampleChecker: @unchecked Sendable {
   /// Per-group statistics over the clean samples (empty until the reference shape is known).
   public var groupStats: [GroupStats] { stats.groups }
   /// Label statistics over the clean samples.
-  public var labelStats: LabelStats { stats.labels }
+  public var labelStats: LabelStats {
+    var labels = stats.labels
+    labels.settle()  // `histogram` is then read as stored, not folded on every access
+    return labels
+  }
 
   public init(options: CheckOptions, info: DatasetInfo) {
     self.options = options

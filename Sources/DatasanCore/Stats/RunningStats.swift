@@ -82,7 +82,20 @@ public struct LabelStats: Sendable, Equatable {
 
   public var values = RunningStats()
   /// Count per integer label value; stops growing after ``histogramLimit`` distinct values.
-  public var histogram: [Int64: Int] = [:]
+  public var histogram: [Int64: Int] {
+    get {
+      if dense.isEmpty { return counted }
+      var settled = self
+      settled.settle()
+      return settled.counted
+    }
+    set {
+      dense = []
+      counted = newValue
+    }
+  }
+  /// The counts not in `dense`.
+  private var counted: [Int64: Int] = [:]
   /// Whether some label was not an integer or the histogram hit its limit.
   public var histogramIncomplete = false
 
@@ -92,10 +105,16 @@ public struct LabelStats: Sendable, Equatable {
     values.add(label)
     if label == label.rounded(), Swift.abs(label) < 9.0e15 {
       let k = Int64(label)
-      if let c = histogram[k] {
-        histogram[k] = c + 1
-      } else if histogram.count < LabelStats.histogramLimit {
-        histogram[k] = 1
+      if k >= 0 && k < LabelStats.denseCount {
+        // Class indexes: counted in an array, folded into `histogram` by `settle()`.
+        if dense.isEmpty { dense = [Int](repeating: 0, count: LabelStats.denseCount) }
+        dense[Int(k)] += 1
+        return
+      }
+      if let c = counted[k] {
+        counted[k] = c + 1
+      } else if counted.count < LabelStats.histogramLimit {
+        counted[k] = 1
       } else {
         histogramIncomplete = true
       }
@@ -104,13 +123,44 @@ public struct LabelStats: Sendable, Equatable {
     }
   }
 
+  /// Equal when they count the same labels, however the counts are split between `dense` and
+  /// `histogram`.
+  public static func == (a: LabelStats, b: LabelStats) -> Bool {
+    var a = a, b = b
+    a.settle()
+    b.settle()
+    return a.values == b.values && a.counted == b.counted && a.histogramIncomplete == b.histogramIncomplete
+  }
+
+  /// Labels 0 ..< denseCount are counted in `dense` first (no hashing per sample).
+  static let denseCount = 1024
+  private var dense: [Int] = []
+
+  /// Folds the counts of `dense` into `histogram`; `histogram` is complete afterwards.
+  public mutating func settle() {
+    guard !dense.isEmpty else { return }
+    for (k, c) in dense.enumerated() where c > 0 {
+      if let mine = counted[Int64(k)] {
+        counted[Int64(k)] = mine + c
+      } else if counted.count < LabelStats.histogramLimit {
+        counted[Int64(k)] = c
+      } else {
+        histogramIncomplete = true
+      }
+    }
+    dense = []
+  }
+
   public mutating func merge(_ other: LabelStats) {
+    var other = other
+    other.settle()
+    settle()
     values.merge(other.values)
-    for (k, c) in other.histogram {
-      if let mine = histogram[k] {
-        histogram[k] = mine + c
-      } else if histogram.count < LabelStats.histogramLimit {
-        histogram[k] = c
+    for (k, c) in other.counted {
+      if let mine = counted[k] {
+        counted[k] = mine + c
+      } else if counted.count < LabelStats.histogramLimit {
+        counted[k] = c
       } else {
         histogramIncomplete = true
       }
