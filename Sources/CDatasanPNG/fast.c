@@ -17,6 +17,7 @@
 #include "fast.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,22 +114,50 @@ typedef struct datasan_fast_scratch {
   size_t capacity;
 } datasan_fast_scratch;
 
-static _Thread_local datasan_fast_scratch datasan_scratch;
+/// Each thread's scratch lives behind a pthread key, so that it is freed when the thread ends
+/// (dispatch creates and retires worker threads over a long run).
+static pthread_key_t datasan_scratch_key;
+static pthread_once_t datasan_scratch_once = PTHREAD_ONCE_INIT;
+
+static void datasan_scratch_free(void *pointer) {
+  datasan_fast_scratch *scratch = (datasan_fast_scratch *)pointer;
+  if (scratch == NULL) return;
+  if (scratch->decompressor != NULL) libdeflate_free_decompressor(scratch->decompressor);
+  free(scratch->buffer);
+  free(scratch);
+}
+
+static void datasan_scratch_make_key(void) { (void)pthread_key_create(&datasan_scratch_key, datasan_scratch_free); }
+
+/// This thread's scratch (created on first use), or NULL when out of memory.
+static datasan_fast_scratch *datasan_fast_scratch_get(void) {
+  pthread_once(&datasan_scratch_once, datasan_scratch_make_key);
+  datasan_fast_scratch *scratch = (datasan_fast_scratch *)pthread_getspecific(datasan_scratch_key);
+  if (scratch != NULL) return scratch;
+  scratch = (datasan_fast_scratch *)calloc(1, sizeof(*scratch));
+  if (scratch == NULL) return NULL;
+  scratch->decompressor = libdeflate_alloc_decompressor();
+  if (scratch->decompressor == NULL || pthread_setspecific(datasan_scratch_key, scratch) != 0) {
+    datasan_scratch_free(scratch);
+    return NULL;
+  }
+  return scratch;
+}
 
 /// Kept up to this size between images; larger images get (and free) a buffer of their own.
 #define DATASAN_FAST_KEEP (8u << 20)
 
-static unsigned char *datasan_fast_buffer(size_t size, int *owned) {
+static unsigned char *datasan_fast_buffer(datasan_fast_scratch *scratch, size_t size, int *owned) {
   *owned = 0;
-  if (size <= datasan_scratch.capacity) return datasan_scratch.buffer;
+  if (size <= scratch->capacity) return scratch->buffer;
   if (size > DATASAN_FAST_KEEP) {
     *owned = 1;
     return (unsigned char *)malloc(size);
   }
-  unsigned char *grown = (unsigned char *)realloc(datasan_scratch.buffer, size);
+  unsigned char *grown = (unsigned char *)realloc(scratch->buffer, size);
   if (grown == NULL) return NULL;
-  datasan_scratch.buffer = grown;
-  datasan_scratch.capacity = size;
+  scratch->buffer = grown;
+  scratch->capacity = size;
   return grown;
 }
 
@@ -227,9 +256,11 @@ int datasan_png_fast_decode(const void *data, size_t size, int channels_first, v
   const size_t idat_chunks = chunks.idat_chunks, idat_size = chunks.idat_size;
   const unsigned char *idat = p + chunks.idat_first + 8;  // the data of the first IDAT chunk
 
+  datasan_fast_scratch *scratch = datasan_fast_scratch_get();
+  if (scratch == NULL) return DATASAN_PNG_FAST_DECLINED;
   int owned = 0;
   size_t need = filtered_bytes + (idat_chunks > 1 ? idat_size : 0);
-  unsigned char *buffer = datasan_fast_buffer(need, &owned);
+  unsigned char *buffer = datasan_fast_buffer(scratch, need, &owned);
   if (buffer == NULL) return DATASAN_PNG_FAST_DECLINED;
   int status = DATASAN_PNG_FAST_DECLINED;
   if (idat_chunks > 1) {  // gather the compressed data of all IDAT chunks
@@ -243,10 +274,8 @@ int datasan_png_fast_decode(const void *data, size_t size, int channels_first, v
     }
     idat = gathered;
   }
-  if (datasan_scratch.decompressor == NULL) datasan_scratch.decompressor = libdeflate_alloc_decompressor();
   size_t in_used = 0, out_made = 0;
-  if (datasan_scratch.decompressor != NULL &&
-      libdeflate_zlib_decompress_ex(datasan_scratch.decompressor, idat, idat_size, buffer, filtered_bytes, &in_used,
+  if (libdeflate_zlib_decompress_ex(scratch->decompressor, idat, idat_size, buffer, filtered_bytes, &in_used,
                                     &out_made) == LIBDEFLATE_SUCCESS &&
       in_used == idat_size && out_made == filtered_bytes) {
     status = DATASAN_PNG_OK;
