@@ -597,7 +597,6 @@ public final class LMDBReader: SampleReader {
     let n = rawKeys.count
     if n < capacity && carryStart >= carried.count { finished = true }
     guard n > 0 else { return nil }
-    prefault(rawValues)
     // 2. Decode in order: runs of canonical records in C, the others one by one here.
     let storage = ByteStorage(byteCount: n * sampleBytes, zeroed: false)
     let base = storage.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -696,19 +695,6 @@ public final class LMDBReader: SampleReader {
         firstIndex: delivered, count: keys.count, elementType: .uint8, shape: info.sampleShape ?? [0],
         storage: storage, labels: labels, keys: .strings(keys), problems: problems)
     }
-  }
-
-  /// Maps the pages of the batch's values in one system call (MADV_POPULATE_READ, Linux 5.14)
-  /// instead of one page fault per few pages; a no-op where the kernel does not support it.
-  private func prefault(_ values: [MDB_val]) {
-    #if os(Linux)
-      guard let first = values.first?.mv_data, let last = values.last else { return }
-      let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
-      let start = UInt(bitPattern: first) & ~(page - 1)
-      let end = UInt(bitPattern: last.mv_data) + UInt(last.mv_size)
-      guard end > start, end - start <= UInt(4 * options.batchBytes) else { return }  // values far apart: let faults do it
-      _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), 22 /* MADV_POPULATE_READ */)
-    #endif
   }
 
   /// The places of the records of the raw batch being read.
