@@ -9,6 +9,26 @@
 #define DATASAN_CLONES
 #endif
 
+/// The moments of no values (also the start of every kernel): finite, min +Inf, max -Inf.
+static inline void datasan_moments_clear(datasan_moments *out) {
+  out->min = INFINITY;
+  out->max = -INFINITY;
+  out->mean = 0;
+  out->m2 = 0;
+  out->finite = 1;
+}
+
+/// The moments of n integers from their exact sum and sum of squares: M2 = sum(x^2) - sum(x)^2 / n.
+static inline void datasan_moments_from_sums(datasan_moments *out, double min, double max, int64_t sum,
+                                             uint64_t squares, size_t n) {
+  double s = (double)sum;
+  double m2 = (double)squares - s * s / (double)n;
+  out->min = min;
+  out->max = max;
+  out->mean = s / (double)n;
+  out->m2 = m2 > 0 ? m2 : 0;
+}
+
 #define LANES 16
 // Values summed in float lanes before the partial sums go to double (keeps float rounding small).
 #define FLOAT_RUN 4096
@@ -18,11 +38,7 @@
 // runs of FLOAT_RUN values, then in double. mean = K + S1/n, M2 = S2 - S1^2/n.
 DATASAN_CLONES
 void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
-  out->min = INFINITY;
-  out->max = -INFINITY;
-  out->mean = 0;
-  out->m2 = 0;
-  out->finite = 1;
+  datasan_moments_clear(out);
   if (n == 0) return;
   const float k = isfinite(p[0]) ? p[0] : 0.0f;
   float lo[LANES], hi[LANES];
@@ -69,11 +85,7 @@ void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
 
 DATASAN_CLONES
 void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
-  out->min = INFINITY;
-  out->max = -INFINITY;
-  out->mean = 0;
-  out->m2 = 0;
-  out->finite = 1;
+  datasan_moments_clear(out);
   if (n == 0) return;
   const double k = isfinite(p[0]) ? p[0] : 0.0;
   double lo[DLANES], hi[DLANES], a[DLANES] = {0}, b[DLANES] = {0};
@@ -113,11 +125,7 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
 #define SMALL_INT_MOMENTS(NAME, T, ACC, SQ)                                                    \
   DATASAN_CLONES                                                                           \
   void NAME(const T *p, size_t n, datasan_moments *out) {                                  \
-    out->finite = 1;                                                                       \
-    out->min = INFINITY;                                                                   \
-    out->max = -INFINITY;                                                                  \
-    out->mean = 0;                                                                         \
-    out->m2 = 0;                                                                           \
+    datasan_moments_clear(out);                                                                \
     if (n == 0) return;                                                                    \
     T lo[LANES], hi[LANES];                                                                \
     for (int j = 0; j < LANES; j++) { lo[j] = p[0]; hi[j] = p[0]; }                        \
@@ -148,12 +156,7 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
     }                                                                                      \
     T mn = lo[0], mx = hi[0];                                                              \
     for (int j = 1; j < LANES; j++) { mn = lo[j] < mn ? lo[j] : mn; mx = hi[j] > mx ? hi[j] : mx; } \
-    double s = (double)sum;                                                                \
-    double m2 = (double)squares - s * s / (double)n;                                       \
-    out->min = mn;                                                                         \
-    out->max = mx;                                                                         \
-    out->mean = s / (double)n;                                                             \
-    out->m2 = m2 > 0 ? m2 : 0;                                                             \
+    datasan_moments_from_sums(out, mn, mx, sum, squares, n);                               \
   }
 
 // 8-bit values: 32-bit sums over runs of 65536 values (65536 * 255^2 < 2^32), which the compiler
@@ -161,11 +164,7 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
 #define BYTE_MOMENTS(NAME, T, SUM)                                                               \
   DATASAN_CLONES                                                                               \
   void NAME(const T *p, size_t n, datasan_moments *out) {                                      \
-    out->finite = 1;                                                                           \
-    out->min = INFINITY;                                                                       \
-    out->max = -INFINITY;                                                                      \
-    out->mean = 0;                                                                             \
-    out->m2 = 0;                                                                               \
+    datasan_moments_clear(out);                                                                \
     if (n == 0) return;                                                                        \
     int64_t sum = 0;                                                                           \
     uint64_t squares = 0;                                                                      \
@@ -188,12 +187,7 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
       lo = l;                                                                                  \
       hi = h;                                                                                  \
     }                                                                                          \
-    double s = (double)sum;                                                                    \
-    double m2 = (double)squares - s * s / (double)n;                                           \
-    out->min = lo;                                                                             \
-    out->max = hi;                                                                             \
-    out->mean = s / (double)n;                                                                 \
-    out->m2 = m2 > 0 ? m2 : 0;                                                                 \
+    datasan_moments_from_sums(out, lo, hi, sum, squares, n);                                   \
   }
 
 BYTE_MOMENTS(datasan_moments_u8, uint8_t, uint32_t)

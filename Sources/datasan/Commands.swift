@@ -124,6 +124,7 @@ struct Common {
 
 struct Scan: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "scan",  // given, not derived from the type name at every start
     abstract: "Validate a dataset and report; the exit code gates CI (0 passed, 1 failed, 2 could not run).",
     discussion: """
       Examples:
@@ -153,6 +154,7 @@ struct Scan: ParsableCommand {
 
 struct Clean: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "clean",  // given, not derived from the type name at every start
     abstract: "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine.",
     discussion: """
       The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
@@ -312,6 +314,7 @@ struct Clean: ParsableCommand {
 
 struct Init: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "init",  // given, not derived from the type name at every start
     abstract: "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate.",
     discussion: """
       Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \

@@ -388,45 +388,14 @@ struct NonFiniteCount {
   }
 }
 
-/// Moments of one group in one batch around a shift (the first value), so that a
-/// single pass gives an accurate mean and M2: mean = K + S1/n, M2 = S2 - S1²/n.
-struct ShiftedMoments {
-  /// The state, as the columnar C kernel reads and writes it (an array of ShiftedMoments has the
-  /// layout of an array of datasan_column_moments).
-  var state = datasan_column_moments(
-    n: 0, shift: 0, s1: 0, s2: 0, min: .infinity, max: -.infinity, extreme_count: 0, extreme_max: 0)
-  var n: Int {
-    get { Int(state.n) }
-    set { state.n = UInt64(newValue) }
-  }
-  var shift: Double {
-    get { state.shift }
-    set { state.shift = newValue }
-  }
-  var s1: Double {
-    get { state.s1 }
-    set { state.s1 = newValue }
-  }
-  var s2: Double {
-    get { state.s2 }
-    set { state.s2 = newValue }
-  }
-  var min: Double {
-    get { state.min }
-    set { state.min = newValue }
-  }
-  var max: Double {
-    get { state.max }
-    set { state.max = newValue }
-  }
-  var extremeCount: Int {
-    get { Int(state.extreme_count) }
-    set { state.extreme_count = UInt64(newValue) }
-  }
-  var extremeMax: Double {
-    get { state.extreme_max }
-    set { state.extreme_max = newValue }
-  }
+/// Running moments of one feature group: sums of d = x - shift and d*d (shift = the group's first
+/// value, which keeps the sum of squares accurate when the mean is large against the spread), min,
+/// max and the values beyond --max-abs. The C struct itself, so that the columnar kernel
+/// (`datasan_column_moments_f32/f64`) works on an array of them in place.
+typealias ShiftedMoments = datasan_column_moments
+
+extension datasan_column_moments {
+  init() { self.init(n: 0, shift: 0, s1: 0, s2: 0, min: .infinity, max: -.infinity, extreme_count: 0, extreme_max: 0) }
 
   /// Adds `rows` rows of `moments.count` interleaved values (row-major) at `values`, column by
   /// column, with the C kernel: the same sums as adding the values one by one.
@@ -435,13 +404,10 @@ struct ShiftedMoments {
   ) -> Bool {
     let columns = moments.count
     return moments.withUnsafeMutableBufferPointer { m in
-      precondition(MemoryLayout<ShiftedMoments>.stride == MemoryLayout<datasan_column_moments>.stride)
-      let state = UnsafeMutableRawPointer(m.baseAddress!).assumingMemoryBound(to: datasan_column_moments.self)
+      let raw = UnsafeRawPointer(values)
       switch T.elementType {
-      case .float32:
-        datasan_column_moments_f32(UnsafeRawPointer(values).assumingMemoryBound(to: Float.self), rows, columns, maxAbs, state)
-      case .float64:
-        datasan_column_moments_f64(UnsafeRawPointer(values).assumingMemoryBound(to: Double.self), rows, columns, maxAbs, state)
+      case .float32: datasan_column_moments_f32(raw.assumingMemoryBound(to: Float.self), rows, columns, maxAbs, m.baseAddress)
+      case .float64: datasan_column_moments_f64(raw.assumingMemoryBound(to: Double.self), rows, columns, maxAbs, m.baseAddress)
       default: return false
       }
       return true
@@ -457,8 +423,8 @@ struct ShiftedMoments {
     if x < min { min = x }
     if x > max { max = x }
     if Swift.abs(x) >= maxAbs {
-      extremeCount += 1
-      extremeMax = Swift.max(extremeMax, Swift.abs(x))
+      extreme_count += 1
+      extreme_max = Swift.max(extreme_max, Swift.abs(x))
     }
   }
 
@@ -468,7 +434,7 @@ struct ShiftedMoments {
     let k = shift
     var a1 = 0.0, a2 = 0.0
     var lo = min, hi = max
-    var extreme = 0
+    var extreme: UInt64 = 0
     for v in values {
       let x = v.doubleValue
       let d = x - k
@@ -478,15 +444,15 @@ struct ShiftedMoments {
       hi = x > hi ? x : hi
       extreme &+= Swift.abs(x) >= maxAbs ? 1 : 0
     }
-    n += values.count
+    n += UInt64(values.count)
     s1 += a1
     s2 += a2
     min = lo
     max = hi
     if extreme > 0 {
-      extremeCount += extreme
+      extreme_count += extreme
       for v in values where Swift.abs(v.doubleValue) >= maxAbs {
-        extremeMax = Swift.max(extremeMax, Swift.abs(v.doubleValue))
+        extreme_max = Swift.max(extreme_max, Swift.abs(v.doubleValue))
       }
     }
   }
@@ -494,11 +460,11 @@ struct ShiftedMoments {
   func groupStats(name: String) -> GroupStats {
     var g = GroupStats(name: name)
     if n > 0 {
-      let mean = shift + s1 / Double(n)
-      g.values = RunningStats(count: n, min: min, max: max, mean: mean, m2: s2 - s1 * s1 / Double(n))
+      let count = Double(n)
+      g.values = RunningStats(count: Int(n), min: min, max: max, mean: shift + s1 / count, m2: s2 - s1 * s1 / count)
     }
-    g.extremeCount = extremeCount
-    g.extremeMax = extremeMax
+    g.extremeCount = Int(extreme_count)
+    g.extremeMax = extreme_max
     return g
   }
 }
