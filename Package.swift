@@ -42,14 +42,15 @@ let package = Package(
       dependencies: ["Datasan", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
-    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanCore"]),
+    .target(name: "DatasanTestSupport", path: "Tests/TestSupport"),  // what several test targets share
+    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
-    .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanCSV"]),
+    .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
-    .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanLMDB", "CLMDB"]),
+    .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
     .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
-    .testTarget(name: "DatasanReportTests", dependencies: ["Datasan", "DatasanPNG"]),
+    .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanPNG"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -45,13 +45,14 @@ typedef struct datasan_fast_chunks {
   size_t idat_size;    // their data bytes together
 } datasan_fast_chunks;
 
-/// Walks the chunks after IHDR, checking each one's CRC: up to the first IDAT (`header_only`, what
-/// libpng reads for the header), or through the run of IDAT chunks to IEND. False, to decline,
+/// Walks the chunks from offset `at`, checking each one's CRC: up to the first IDAT (`header_only`,
+/// what libpng reads for the header; idat_first is then where it starts), or through the run of
+/// IDAT chunks to IEND. False, to decline,
 /// for a truncated file, a bad CRC or chunk name, a critical chunk other than IDAT / IEND (PLTE,
 /// a second IHDR, ...), an ancillary chunk over 64 KiB, IDAT chunks not in one run, a non-empty
 /// IEND: libpng decides those.
-static int datasan_fast_walk(const unsigned char *p, size_t size, int header_only, datasan_fast_chunks *chunks) {
-  size_t at = 8 + 8 + 13 + 4;
+static int datasan_fast_walk(const unsigned char *p, size_t size, size_t at, int header_only,
+                             datasan_fast_chunks *chunks) {
   memset(chunks, 0, sizeof(*chunks));
   int idat_done = 0;
   for (;;) {
@@ -65,9 +66,9 @@ static int datasan_fast_walk(const unsigned char *p, size_t size, int header_onl
     }
     if ((uint32_t)libdeflate_crc32(0, type, 4 + (size_t)length) != datasan_be32(type + 4 + length)) return 0;
     if (memcmp(type, "IDAT", 4) == 0) {
+      if (chunks->idat_chunks == 0) chunks->idat_first = at;
       if (header_only) return 1;
       if (idat_done) return 0;
-      if (chunks->idat_chunks == 0) chunks->idat_first = at;
       chunks->idat_chunks++;
       chunks->idat_size += length;
     } else {
@@ -79,7 +80,7 @@ static int datasan_fast_walk(const unsigned char *p, size_t size, int header_onl
   }
 }
 
-int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *header) {
+int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *header, size_t *image_data_at) {
   const unsigned char *p = (const unsigned char *)data;
   // Signature, then IHDR: length 13, type, 13 bytes, CRC.
   if (size < 8 + 8 + 13 + 4 || memcmp(p, datasan_png_signature, 8) != 0) return DATASAN_PNG_FAST_DECLINED;
@@ -93,7 +94,8 @@ int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *h
   if ((depth != 8 && depth != 16) || datasan_fast_channels(color) == 0) return DATASAN_PNG_FAST_DECLINED;
   if (ihdr[10] != 0 || ihdr[11] != 0 || ihdr[12] != 0) return DATASAN_PNG_FAST_DECLINED;  // deflate, filter 0, no interlace
   datasan_fast_chunks chunks;
-  if (!datasan_fast_walk(p, size, 1, &chunks)) return DATASAN_PNG_FAST_DECLINED;
+  if (!datasan_fast_walk(p, size, 8 + 8 + 13 + 4, 1, &chunks)) return DATASAN_PNG_FAST_DECLINED;
+  *image_data_at = chunks.idat_first;
   int channels = datasan_fast_channels(color);
   memset(header, 0, sizeof(*header));
   header->width = width;
@@ -239,9 +241,8 @@ static void datasan_fast_store(const unsigned char *row, unsigned char *out, siz
   }
 }
 
-int datasan_png_fast_decode(const void *data, size_t size, int channels_first, void *out, size_t out_size,
-                            datasan_png_header *header) {
-  if (datasan_png_fast_header(data, size, header) != DATASAN_PNG_OK) return DATASAN_PNG_FAST_DECLINED;
+int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_header *header, size_t image_data_at,
+                            int channels_first, void *out, size_t out_size) {
   if (out == NULL || out_size < header->decoded_bytes) return DATASAN_PNG_FAST_DECLINED;
   const unsigned char *p = (const unsigned char *)data;
   const size_t width = header->width, height = header->height, channels = (size_t)header->channels;
@@ -252,7 +253,7 @@ int datasan_png_fast_decode(const void *data, size_t size, int channels_first, v
   if (__builtin_mul_overflow(row_bytes + 1, height, &filtered_bytes)) return DATASAN_PNG_FAST_DECLINED;
 
   datasan_fast_chunks chunks;
-  if (!datasan_fast_walk(p, size, 0, &chunks)) return DATASAN_PNG_FAST_DECLINED;
+  if (!datasan_fast_walk(p, size, image_data_at, 0, &chunks)) return DATASAN_PNG_FAST_DECLINED;
   const size_t idat_chunks = chunks.idat_chunks, idat_size = chunks.idat_size;
   const unsigned char *idat = p + chunks.idat_first + 8;  // the data of the first IDAT chunk
 

@@ -9,12 +9,15 @@
 /// The fast path does not take this image: decode it with libpng.
 #define DATASAN_PNG_FAST_DECLINED (-1)
 
-/// Reads signature and IHDR (CRC checked). DATASAN_PNG_OK and *header filled for an image the fast
-/// path decodes (8/16-bit gray, gray+alpha, RGB, RGBA, not interlaced); else DECLINED.
-int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *header);
+/// Reads signature and IHDR (CRC checked), and the chunks up to the first IDAT (CRCs checked), as
+/// libpng does for the header. DATASAN_PNG_OK, *header filled and *image_data_at the offset of the
+/// first IDAT chunk, for an image the fast path decodes (8/16-bit gray, gray+alpha, RGB, RGBA, not
+/// interlaced); else DECLINED.
+int datasan_png_fast_header(const void *data, size_t size, datasan_png_header *header, size_t *image_data_at);
 
-/// Decodes the image like datasan_png_decode does, or DECLINED (see fast.c for when).
-int datasan_png_fast_decode(const void *data, size_t size, int channels_first, void *out, size_t out_size,
-                            datasan_png_header *header);
+/// Decodes the image whose header datasan_png_fast_header read, from its first IDAT chunk on, like
+/// datasan_png_decode does; or DECLINED (see fast.c for when).
+int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_header *header, size_t image_data_at,
+                            int channels_first, void *out, size_t out_size);
 
 #endif

@@ -115,11 +115,11 @@ static int datasan_png_run(
   if (status != DATASAN_PNG_OK) return status;
 
   // The common image without libpng (fast.c); libpng decides everything else.
-  if (fast && datasan_png_fast_header(data, size, header) == DATASAN_PNG_OK &&
+  size_t image_data_at = 0;
+  if (fast && datasan_png_fast_header(data, size, header, &image_data_at) == DATASAN_PNG_OK &&
       (uint64_t)header->width * header->height <= max_pixels && header->decoded_bytes <= (uint64_t)SIZE_MAX / 2) {
     if (out == NULL && out_size == 0 && channels_first < 0) return DATASAN_PNG_OK;
-    if (out != NULL && out_size >= header->decoded_bytes &&
-        datasan_png_fast_decode(data, size, channels_first, out, out_size, header) == DATASAN_PNG_OK) {
+    if (datasan_png_fast_decode(data, size, header, image_data_at, channels_first, out, out_size) == DATASAN_PNG_OK) {
       return DATASAN_PNG_OK;
     }
   }
@@ -261,5 +261,7 @@ int datasan_png_decode_libpng(
 
 int datasan_png_fast_path_decodes(
     const void *data, size_t size, int channels_first, void *out, size_t out_size, datasan_png_header *header) {
-  return datasan_png_fast_decode(data, size, channels_first, out, out_size, header) == DATASAN_PNG_OK;
+  size_t image_data_at = 0;
+  return datasan_png_fast_header(data, size, header, &image_data_at) == DATASAN_PNG_OK &&
+         datasan_png_fast_decode(data, size, header, image_data_at, channels_first, out, out_size) == DATASAN_PNG_OK;
 }

@@ -257,10 +257,15 @@ public final class LMDBReader: SampleReader {
   private func consume(key: MDB_val, value: MDB_val, into destination: UnsafeMutableRawPointer) throws -> String {
     let text = try consumeKey(key)
     if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
-    bytesRead += value.mv_size
-    copied += 1
-    lastGoodKeyText = text
+    recordCopied(text, valueSize: value.mv_size)
     return text
+  }
+
+  /// Counts a record whose value is completely out of the map (for `bytesRead` and error messages).
+  private func recordCopied(_ key: String, valueSize: Int) {
+    bytesRead += valueSize
+    copied += 1
+    lastGoodKeyText = key
   }
 
   /// Counts the fetched record, checks its key (not empty, ascending) and returns it as users see it.
@@ -595,7 +600,7 @@ public final class LMDBReader: SampleReader {
       rawValues.append(value)
     }
     let n = rawKeys.count
-    if n < capacity && carryStart >= carried.count { finished = true }
+    if n < capacity { finished = true }  // fetch() found the end (and nothing carried is left)
     guard n > 0 else { return nil }
     // 2. Decode in order: runs of canonical records in C, the others one by one here.
     let storage = ByteStorage(byteCount: n * sampleBytes, zeroed: false)
@@ -641,12 +646,11 @@ public final class LMDBReader: SampleReader {
       }
       let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
       for r in i..<done {
-        keys.append(try consumeKey(rawKeys[r]))
+        let text = try consumeKey(rawKeys[r])
+        recordCopied(text, valueSize: rawValues[r].mv_size)
+        keys.append(text)
         labels[r] = Double(rawLabels[r])
-        bytesRead += rawValues[r].mv_size
       }
-      copied += done - i
-      if done > i { lastGoodKeyText = keys[done - 1] }
       if rc == DATASAN_MDB_FAULT { throw corrupt(fault.isEmpty ? faultDescription() : fault) }
       if done == bounds[k + 1] {
         i = done
@@ -679,11 +683,9 @@ public final class LMDBReader: SampleReader {
         return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems, storage: storage)
       }
       let text = try consumeKey(rawKeys[done])
+      recordCopied(text, valueSize: value.mv_size)
       keys.append(text)
       labels[done] = p.label
-      bytesRead += value.mv_size
-      copied += 1
-      lastGoodKeyText = text
       i = done + 1
     }
     return batch(keys: keys, labels: labels, problems: problems, storage: storage)

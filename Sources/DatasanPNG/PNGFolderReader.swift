@@ -80,7 +80,7 @@ public final class PNGFolderReader: SampleReader {
     let fileLimit = Self.fileLimit(maxPixels: maxPixels)
     var first: PNGImageHeader? = nil
     for entry in scan.entries where entry.problem == nil {
-      guard case .success(let bytes) = RawFileSystem.readFile(RawFileSystem.join(root, entry.path), limit: fileLimit)
+      guard case .success(let bytes) = RawFileSystem.readFile(root, entry.path, limit: fileLimit)
       else { continue }
       if case .success(let header) = Self.trialDecode(bytes, maxPixels: maxPixels, channelAxis: options.channelAxis) {
         first = header

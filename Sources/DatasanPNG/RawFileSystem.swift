@@ -21,14 +21,9 @@ enum RawFileSystem {
 
   /// Calls `body` with `path` as a NUL-terminated C string.
   static func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
-    var bytes = path
-    bytes.append(0)
-    return bytes.withUnsafeBufferPointer { buffer in
-      buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
-    }
+    withCPath([], path, body)
   }
 
-  /// `a/b` from `a` and `b`.
   /// Calls `body` with the NUL-terminated path `a/b` (or `b` when `a` is empty), built in temporary
   /// memory (on the stack for paths of usual length): opening a file allocates nothing.
   static func withCPath<R>(_ a: [UInt8], _ b: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
@@ -47,6 +42,7 @@ enum RawFileSystem {
     }
   }
 
+  /// `a/b` from `a` and `b` (`b` when `a` is empty).
   static func join(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
     if a.isEmpty { return b }
     var path: [UInt8] = []

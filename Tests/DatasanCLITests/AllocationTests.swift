@@ -42,13 +42,11 @@ import Testing
 
   static func csv(_ count: Int, _ dir: String) throws -> String {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    var text = "f0,f1,f2,f3,f4,f5,f6,f7,label\n"
-    for row in 0..<count {
-      let v = Double(row % 997) * 0.25
-      text += "\(v),\(v + 1),\(v * 2),\(-v),\(v * 0.5),\(row % 7),\(v + 0.125),\(v * 3),\(row % 10)\n"
-    }
     let path = dir + "/data.csv"
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try writeCSV(path, header: "f0,f1,f2,f3,f4,f5,f6,f7,label\n", rows: count) { row in
+      let v = Double(row % 997) * 0.25
+      return "\(v),\(v + 1),\(v * 2),\(-v),\(v * 0.5),\(row % 7),\(v + 0.125),\(v * 3),\(row % 10)\n"
+    }
     return path
   }
 

@@ -69,6 +69,24 @@ struct CLI {
   }
 }
 
+/// Writes a CSV file: `header`, then `row(n)` for n in 0..<rows (each ending in a newline),
+/// streamed in pieces of about 1 MiB.
+func writeCSV(_ path: String, header: String, rows: Int, _ row: (Int) -> String) throws {
+  _ = FileManager.default.createFile(atPath: path, contents: nil)
+  let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+  var text = header
+  text.reserveCapacity(1 << 20)
+  for n in 0..<rows {
+    text += row(n)
+    if text.utf8.count > 1 << 20 {
+      try handle.write(contentsOf: Data(text.utf8))
+      text.removeAll(keepingCapacity: true)
+    }
+  }
+  try handle.write(contentsOf: Data(text.utf8))
+  try handle.close()
+}
+
 /// A fresh temporary folder per test.
 func makeTempDir() throws -> String {
   let dir = NSTemporaryDirectory() + "datasan-cli-\(UUID().uuidString)"

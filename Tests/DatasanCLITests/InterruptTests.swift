@@ -6,20 +6,10 @@ import Testing
   /// A CSV big enough that cleaning it takes a while (~25 MB).
   static func bigCSV(in dir: String) throws -> String {
     let path = dir + "/big.csv"
-    var text = "a,b,c,d,e,f,g,h,label\n"
-    text.reserveCapacity(1 << 20)
-    FileManager.default.createFile(atPath: path, contents: nil)
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    for row in 0..<400_000 {
+    try writeCSV(path, header: "a,b,c,d,e,f,g,h,label\n", rows: 400_000) { row in
       let v = Double(row % 977)
-      text += "\(v),\(v * 0.5),\(v + 1),\(v * 3.25),\(row % 13),\(v - 7),\(v * 1e-3),\(v * 2),\(row % 10)\n"
-      if text.utf8.count > 1 << 20 {
-        try handle.write(contentsOf: Data(text.utf8))
-        text.removeAll(keepingCapacity: true)
-      }
+      return "\(v),\(v * 0.5),\(v + 1),\(v * 3.25),\(row % 13),\(v - 7),\(v * 1e-3),\(v * 2),\(row % 10)\n"
     }
-    try handle.write(contentsOf: Data(text.utf8))
-    try handle.close()
     return path
   }
 

@@ -74,6 +74,29 @@ import Testing
     #expect(label.dims == [35] && label.values.allSatisfy { $0 >= 0 && $0 <= 3 })
   }
 
+  /// A scan reads raw Datums through its single-copy path, `clean` through the general one: on
+  /// Fixtures/lmdb/defects.lmdb (one good record, then one planted defect per record) both must flag
+  /// the same records, and clean + quarantine must hold every input record.
+  @Test func rawScanAndCleanFlagTheSameRecords() throws {
+    let dir = try makeTempDir()
+    let defects = CLI.fixture("lmdb/defects.lmdb")
+    let scan = try CLI.run(["scan", defects, "--report", dir + "/r.json"])
+    #expect(scan.status == 1, "\(scan.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    let input = try #require(LMDBReadBack.records(defects))
+    #expect(report.samples.total == input.count && report.samples.flagged == 10)
+    let flaggedKeys = Set(report.issues.filter { $0.severity == "error" }.compactMap(\.key))
+    #expect(flaggedKeys.count == 10 && !flaggedKeys.contains("d00_good") && !flaggedKeys.contains("d09_unknown"))
+    let out = dir + "/clean.lmdb"
+    let clean = try CLI.run(["clean", defects, "-o", out])
+    #expect(clean.status == 0, "\(clean.stderr)")
+    let kept = try #require(LMDBReadBack.records(out)).map(\.key)
+    let quarantined = try #require(LMDBReadBack.records(dir + "/clean.quarantine.lmdb")).map(\.key)
+    #expect(Set(quarantined) == flaggedKeys)
+    #expect(kept == ["d00_good", "d09_unknown"])
+    #expect((kept + quarantined).sorted() == input.map(\.key))
+  }
+
   @Test func damagedEnvironmentsExit2WithOneLine() throws {
     for name in ["truncated.lmdb", "garbage_page.lmdb", "not_lmdb.lmdb"] {
       let r = try CLI.run(["scan", CLI.fixture("lmdb/" + name)])

@@ -75,19 +75,10 @@ import Testing
   /// A CSV of `rows` rows of 6 features and a label.
   static func csv(rows: Int, in dir: String) throws -> String {
     let path = dir + "/progress-\(rows).csv"
-    _ = FileManager.default.createFile(atPath: path, contents: nil)
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    var text = "a,b,c,d,e,f,label\n"
-    for row in 0..<rows {
+    try writeCSV(path, header: "a,b,c,d,e,f,label\n", rows: rows) { row in
       let v = Double(row % 991) * 0.25
-      text += "\(v),\(v + 1),\(v * 0.5),\(row % 17),\(v - 3),\(v * 0.125),\(row % 10)\n"
-      if text.utf8.count > 1 << 20 {
-        try handle.write(contentsOf: Data(text.utf8))
-        text.removeAll(keepingCapacity: true)
-      }
+      return "\(v),\(v + 1),\(v * 0.5),\(row % 17),\(v - 3),\(v * 0.125),\(row % 10)\n"
     }
-    try handle.write(contentsOf: Data(text.utf8))
-    try handle.close()
     return path
   }
 

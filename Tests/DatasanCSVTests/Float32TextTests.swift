@@ -1,5 +1,6 @@
 import DatasanCore
 import Foundation
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCSV
@@ -24,7 +25,7 @@ import Testing
   }
 
   @Test func randomBitPatternsMatchDescription() {
-    var rng = SplitMix64(seed: 0xF10A7)
+    var rng = SplitMix(seed: 0xF10A7)
     var mismatches = 0
     for _ in 0..<1_000_000 {
       let x = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
@@ -37,7 +38,7 @@ import Testing
   }
 
   @Test func normalizedRangeRoundTrips() {
-    var rng = SplitMix64(seed: 77)
+    var rng = SplitMix(seed: 77)
     for _ in 0..<1_000_000 {
       let x = Float(Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1)
       let t = text(x)

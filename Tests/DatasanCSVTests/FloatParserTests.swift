@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCSV
@@ -78,7 +79,7 @@ import Testing
   }
 
   @Test func randomDecimalStringsMatchSwift() {
-    var rng = SplitMix64(seed: 0xDA7A5A4)
+    var rng = SplitMix(seed: 0xDA7A5A4)
     var checked = 0
     for _ in 0..<30_000 {
       var s = ""
@@ -108,7 +109,7 @@ import Testing
   }
 
   @Test func longMantissasAcrossExponents() {
-    var rng = SplitMix64(seed: 7)
+    var rng = SplitMix(seed: 7)
     for _ in 0..<40_000 {
       let digits = 15 + Int(rng.next() % 6)  // 15 to 20 digits: both sides of 2^53 and of 19 digits
       var s = String(1 + rng.next() % 9)
@@ -122,7 +123,7 @@ import Testing
   }
 
   @Test func randomDoublesRoundTrip() {
-    var rng = SplitMix64(seed: 42)
+    var rng = SplitMix(seed: 42)
     for k in 0..<20_000 {
       let v: Double
       switch k % 3 {
@@ -146,15 +147,3 @@ import Testing
   }
 }
 
-/// A small deterministic generator for tests.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}

@@ -1,5 +1,6 @@
 import DatasanCore
 import Foundation
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCSV
@@ -75,7 +76,7 @@ import Testing
   /// line endings and doubled quotes, stray quotes in unquoted fields (quote parity goes wrong), blank
   /// and whitespace lines, NA tokens, invalid values, wrong field counts, CRLF and lone CR endings.
   func hostileFile(_ dir: URL, rows: Int, seed: UInt64, ending: String) throws -> String {
-    var rng = SplitMix64(seed: seed)
+    var rng = SplitMix(seed: seed)
     var text = "id,note,x,y,label" + ending
     for i in 0..<rows {
       switch rng.next() % 40 {
@@ -160,7 +161,7 @@ import Testing
   @Test func plainNumbersMatchTheParser() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    var rng = SplitMix64(seed: 31)
+    var rng = SplitMix(seed: 31)
     var fields: [String] = [
       "0", "-0", "+0", "0.0", "00012", "1.", ".5", "-.5", "1e5", "1E-5", "1e+5", "-1e-22", "1e22", "1e23", "9e-23",
       "123456789012345678", "1234567890123456789", "12345678901234567890", "0.0000000000000000001",
@@ -194,7 +195,7 @@ import Testing
 
   /// Quote parity: odd and even counts over every length around the 64-byte steps.
   @Test func quoteParity() {
-    var rng = SplitMix64(seed: 5)
+    var rng = SplitMix(seed: 5)
     for n in [0, 1, 63, 64, 65, 127, 128, 129, 64 * 255, 64 * 255 + 1, 64 * 256 + 3, 100_000] {
       var bytes = (0..<n).map { _ in rng.next() % 5 == 0 ? UInt8(0x22) : UInt8(0x61) }
       if n > 0 && rng.next() % 2 == 0 { bytes[0] = 0x22 }
@@ -211,7 +212,7 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("in.csv").path
     var text = "id,x,note,y,label\r\n"
-    var rng = SplitMix64(seed: 12)
+    var rng = SplitMix(seed: 12)
     let rows = 40 * CSVWriter.minimumPartRows + 17
     for i in 0..<rows {
       let note = i % 101 == 0 ? "\"a,\r\nb\"" : "t\(i)"

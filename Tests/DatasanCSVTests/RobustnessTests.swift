@@ -1,5 +1,6 @@
 import DatasanCore
 import Foundation
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCSV
@@ -60,7 +61,7 @@ import Testing
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let alphabet: [UInt8] = Array(",,,;\t\"\"\n\n\r a1.e-5x".utf8) + [0xFF, 0xEF, 0xBB, 0xBF, 0x00]
-    var rng = SplitMix64(seed: 99)
+    var rng = SplitMix(seed: 99)
     var readable = 0
     for k in 0..<300 {
       let n = Int(rng.next() % 120)

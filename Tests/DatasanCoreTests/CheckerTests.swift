@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Testing
 @testable import DatasanCore
 

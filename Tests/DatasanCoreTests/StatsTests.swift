@@ -1,17 +1,6 @@
+import DatasanTestSupport
 import Testing
 @testable import DatasanCore
-
-/// A small deterministic generator so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 @Suite struct RunningStatsTests {
   @Test func welfordMatchesTwoPass() {
@@ -49,6 +38,30 @@ struct SplitMix: RandomNumberGenerator {
     #expect(!l.histogramIncomplete)
     l.add(0.5)
     #expect(l.histogramIncomplete)
+  }
+
+  /// Class indexes (0 ..< 1024) are counted in an array, other integers in the dictionary: the
+  /// histogram, merges and equality see one count per label whichever way it was counted.
+  @Test func labelHistogramAcrossDenseAndSparseLabels() {
+    let labels: [Double] = [0, 3, 3, 1023, 1024, -1, -1, 5000, 0, 1023, 2e9]
+    var whole = LabelStats()
+    labels.forEach { whole.add($0) }
+    var expected: [Int64: Int] = [:]
+    for l in labels { expected[Int64(l), default: 0] += 1 }
+    #expect(whole.histogram == expected)
+    #expect(!whole.histogramIncomplete)
+    var a = LabelStats(), b = LabelStats()
+    labels.prefix(4).forEach { a.add($0) }
+    labels.dropFirst(4).forEach { b.add($0) }
+    a.merge(b)
+    #expect(a.histogram == expected)
+    #expect(a == whole)
+    var settled = whole
+    settled.settle()
+    #expect(settled == whole && settled.histogram == expected)
+    var other = LabelStats()
+    labels.dropLast().forEach { other.add($0) }
+    #expect(other != whole)
   }
 }
 

@@ -1,5 +1,6 @@
 import DatasanCore
 import Foundation
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanLMDB

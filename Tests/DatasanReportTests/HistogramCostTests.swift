@@ -1,4 +1,5 @@
 import Foundation
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCore

@@ -1,4 +1,5 @@
 import DatasanPNG
+import DatasanTestSupport
 import Testing
 
 @testable import DatasanCore

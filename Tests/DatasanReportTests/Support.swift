@@ -49,17 +49,6 @@ func makeTempDir() throws -> String {
 /// Occurrences of `needle` in `s`.
 func occurrences(of needle: String, in s: String) -> Int { s.components(separatedBy: needle).count - 1 }
 
-/// A small deterministic generator so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// Headless Chromium, when installed (`make browser` installs Debian's `chromium`).
 enum Chromium {

@@ -63,11 +63,10 @@ final class StoragePool: @unchecked Sendable {
     // back to the system at once instead of staying in one of malloc's per-thread arenas, so the
     // resident memory is what is in use plus this pool, however threads hand blocks around.
     let capacity = (byteCount + (1 << 20) - 1) & ~((1 << 20) - 1)
+    // Out of address space, like a failed allocation, ends the process (with a message, not a fault).
     guard let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
       mapped != MAP_FAILED
-    else {
-      return (UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64), -capacity)  // negative: malloc'd
-    }
+    else { fatalError("out of memory: cannot map \(capacity) bytes for a batch") }
     return (mapped, capacity)
   }
 
@@ -80,10 +79,6 @@ final class StoragePool: @unchecked Sendable {
   }
 
   func give(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
-    if capacity < 0 {  // a large block malloc gave when mmap failed
-      pointer.deallocate()
-      return
-    }
     if capacity >= StoragePool.minimumPooled {
       lock.lock()
       if cached.count < StoragePool.maxCached {
