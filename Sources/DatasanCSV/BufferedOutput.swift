@@ -8,36 +8,16 @@ import DatasanCore
   import Darwin
 #endif
 
-/// sync_file_range(2) where the C library has it (Linux; the Swift overlay does not export it).
-private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-
 /// close(2), outside the class whose `close()` would shadow it.
 private func closeDescriptor(_ fd: Int32) -> Int32 { close(fd) }
 
 /// A file opened for writing (created or truncated) behind a 1 MiB buffer, written with write(2).
-///
-/// On Linux the write-out of every 32 MiB written is started as it goes (sync_file_range, without
-/// waiting): the pipeline renames the finished file over an existing output, and ext4 then flushes
-/// the whole file at the rename, at the very end of the run; started early, that work overlaps the
-/// rest of the run.
 final class BufferedOutput {
   let path: String
   private var fd: Int32
   private let buffer: UnsafeMutablePointer<UInt8>
   private let capacity: Int
   private var count = 0
-  /// Bytes written to the file, and the end of the range whose write-out was started.
-  private var written = 0
-  private var flushedTo = 0
-  private static let writeOutStep = 8 << 20
-  private static let startWriteOut: SyncFileRange? = {
-    #if os(Linux)
-      guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-      return unsafeBitCast(symbol, to: SyncFileRange.self)
-    #else
-      return nil
-    #endif
-  }()
 
   init(path: String, capacity: Int = 1 << 20) throws {
     self.path = path
@@ -113,12 +93,6 @@ final class BufferedOutput {
         throw DatasanError(path: path, "write error: \(String(cString: strerror(errno)))")
       }
       done += w
-    }
-    written += n
-    if written - flushedTo >= Self.writeOutStep, let startWriteOut = Self.startWriteOut {
-      // Advisory: an error here changes nothing about the data written.
-      _ = startWriteOut(fd, Int64(flushedTo), Int64(written - flushedTo), 2 /* SYNC_FILE_RANGE_WRITE */)
-      flushedTo = written
     }
   }
 

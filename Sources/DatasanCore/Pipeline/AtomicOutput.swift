@@ -38,6 +38,11 @@ public final class OutputTransaction: @unchecked Sendable {
       var isDir: ObjCBool = false
       if fm.fileExists(atPath: e.finalPath, isDirectory: &isDir) {
         guard replace else { throw DatasanError(path: e.finalPath, "exists; use --force to replace it") }
+        if OutputTransaction.exchange(e.tempPath, e.finalPath) {
+          // The old output now sits at the temporary path.
+          OutputTransaction.remove(e.tempPath)
+          continue
+        }
         if isDir.boolValue { try? fm.removeItem(atPath: e.finalPath) }
       }
       if rename(e.tempPath, e.finalPath) != 0 {
@@ -57,6 +62,32 @@ public final class OutputTransaction: @unchecked Sendable {
     for e in entries { OutputTransaction.remove(e.tempPath) }
     done = true
     InterruptGuard.shared.unregister(self)
+  }
+
+  /// renameat2(2) with RENAME_EXCHANGE where the C library has it (Linux; the Swift overlay
+  /// does not export it).
+  private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+  private static let renameAt2: RenameAt2? = {
+    #if os(Linux)
+      guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+      return unsafeBitCast(symbol, to: RenameAt2.self)
+    #else
+      return nil
+    #endif
+  }()
+
+  /// Swaps `temp` and an existing `final` in one atomic step; false where the system or the file
+  /// system cannot (the caller then removes `final` and renames).
+  ///
+  /// A plain rename over an existing file makes ext4 write the whole new file out before the
+  /// rename returns (its `auto_da_alloc` heuristic for programs that skip fsync): 0.4-0.7 s of a
+  /// 1 GB clean on this machine, and the reason an overwrite (`--force`) cost more than writing
+  /// to a new path. The exchange is as atomic and leaves the write-out to the kernel's flusher,
+  /// as for a new path; and a folder output (PNG, LMDB) is replaced atomically too.
+  static func exchange(_ temp: String, _ final: String) -> Bool {
+    guard let renameAt2 else { return false }
+    let renameExchange: UInt32 = 1 << 1
+    return renameAt2(AT_FDCWD, temp, AT_FDCWD, final, renameExchange) == 0
   }
 
   static func remove(_ path: String) {
