@@ -171,3 +171,67 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     #expect(JSONValue.number(255).serialized() == "255")
   }
 }
+
+/// A reader's measured block moments stand in for the checker's own pass, with the same results;
+/// a table that does not describe the batch's groups is ignored.
+@Suite struct MeasuredBlocksTests {
+  func byteBatch(_ rng: inout SplitMix, count: Int, shape: [Int]) -> SampleBatch {
+    let b = SampleBatch.uniform(
+      firstIndex: 0, count: count, elementType: .uint8, shape: shape, labels: (0..<count).map { Double($0 % 3) })
+    let values = b.storage.typed(UInt8.self, count: b.elementCount)
+    for i in 0..<values.count { values[i] = UInt8(truncatingIfNeeded: rng.next()) }
+    return b
+  }
+
+  func info(_ shape: [Int]) -> DatasetInfo {
+    DatasetInfo(
+      format: .lmdb, path: "mem", sampleCount: nil, elementType: .uint8, sampleShape: shape, featureName: "data",
+      labelName: "label")
+  }
+
+  func checked(_ batch: SampleBatch, _ shape: [Int]) -> SampleChecker {
+    let checker = SampleChecker(options: CheckOptions(), info: info(shape))
+    _ = checker.check(batch)
+    return checker
+  }
+
+  @Test func measuredMomentsGiveTheSameStatistics() {
+    var rng = SplitMix(state: 7)
+    let shape = [3, 8, 8]
+    let plain = byteBatch(&rng, count: 50, shape: shape)
+    var measured = plain
+    let table = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
+    table.measure(UnsafePointer(plain.storage.typed(UInt8.self, count: plain.elementCount).baseAddress!), samples: 0..<50)
+    measured.measuredBlocks = table
+    measured.problems[4] = ReaderProblem(.unreadable, "bad record")  // skipped either way
+    var withProblem = plain
+    withProblem.problems[4] = ReaderProblem(.unreadable, "bad record")
+
+    let a = SampleChecker(options: CheckOptions(), info: info(shape))
+    let b = SampleChecker(options: CheckOptions(), info: info(shape))
+    #expect(a.check(withProblem).flagged == [4])
+    #expect(b.check(measured).flagged == [4])
+    #expect(a.groupStats == b.groupStats)
+    #expect(a.groupStats.map(\.values.count) == [49 * 64, 49 * 64, 49 * 64])
+
+    // The checker does take them: moments measured on other values change its statistics.
+    var other = plain
+    let foreign = byteBatch(&rng, count: 50, shape: shape)
+    let elsewhere = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
+    elsewhere.measure(UnsafePointer(foreign.storage.typed(UInt8.self, count: foreign.elementCount).baseAddress!), samples: 0..<50)
+    other.measuredBlocks = elsewhere
+    let e = SampleChecker(options: CheckOptions(), info: info(shape))
+    _ = e.check(other)
+    #expect(e.groupStats != checked(plain, shape).groupStats)
+
+    // Blocks that are not the groups (here: whole samples) are not used.
+    var mismatched = plain
+    let whole = MeasuredBlocks(samples: 50, blocksPerSample: 1, blockLength: 192)
+    mismatched.measuredBlocks = whole  // never measured: garbage if it were read
+    let c = SampleChecker(options: CheckOptions(), info: info(shape))
+    _ = c.check(mismatched)
+    let d = SampleChecker(options: CheckOptions(), info: info(shape))
+    _ = d.check(plain)
+    #expect(c.groupStats == d.groupStats)
+  }
+}

@@ -231,6 +231,8 @@ import Testing
         // Raw uint8 datasets do take the fast path (uniform batches); the others never do.
         let raw = ["raw.lmdb", "defects.lmdb", "many.lmdb"].contains(fixtureName)
         #expect((scan.uniformBatches > 0) == raw, "\(fixtureName): \(scan.uniformBatches) uniform batches")
+        // ... and the reader measures the channels' moments of each of those batches.
+        #expect(scan.measuredBatches == scan.uniformBatches)
       }
     }
   }

@@ -56,6 +56,8 @@ struct ReadResult {
   var openedWithoutLock = false
   /// Batches with one shape for all samples (the scan's raw fast path).
   var uniformBatches = 0
+  /// Batches whose per-channel moments the reader measured (each checked against the values).
+  var measuredBatches = 0
 
   subscript(key: String) -> Sample { samples.first { $0.key == key }! }
   var keys: [String] { samples.map(\.key) }
@@ -122,6 +124,10 @@ func readAllScan(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ 
     }
     result.batchSizes.append(batch.count)
     if batch.shapes == nil { result.uniformBatches += 1 }
+    if let measured = batch.measuredBlocks {
+      result.measuredBatches += 1
+      expectMeasured(measured, batch)
+    }
     for i in 0..<batch.count {
       let range = batch.elementRange(of: i)
       let readable = batch.problems[i]?.kind != .unreadable
@@ -137,6 +143,25 @@ func readAllScan(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ 
   result.bytesRead = reader.bytesRead
   #expect(try reader.nextBatch() == nil)
   return result
+}
+
+/// The moments the reader measured are those of the values it delivered (readable samples).
+private func expectMeasured(_ measured: MeasuredBlocks, _ batch: SampleBatch) {
+  let values = batch.storage.typed(UInt8.self, count: batch.elementCount)
+  #expect(batch.elementType == .uint8 && measured.samples >= batch.count)
+  #expect(measured.blocksPerSample * measured.blockLength == batch.shape.reduce(1, *))
+  for i in 0..<batch.count where batch.problems[i] == nil {
+    for b in 0..<measured.blocksPerSample {
+      var direct = RunningStats()
+      let start = batch.elementRange(of: i).lowerBound + b * measured.blockLength
+      for v in values[start..<(start + measured.blockLength)] { direct.add(Double(v)) }
+      let got = measured.stats(sample: i, block: b)
+      let close = { (x: Double, y: Double) in abs(x - y) <= 1e-9 * max(1, abs(y)) }
+      #expect(
+        got.count == direct.count && got.min == direct.min && got.max == direct.max && close(got.mean, direct.mean)
+          && close(got.m2, direct.m2), "sample \(batch.firstIndex + i) block \(b)")
+    }
+  }
 }
 
 private func gather<T: FeatureElement>(_: T.Type, _ batch: SampleBatch, _ range: Range<Int>) -> [Double] {

@@ -137,6 +137,9 @@ public final class SampleChecker: @unchecked Sendable {
     var scratch = [BlockMoments](repeating: BlockMoments(), count: groups?.count ?? 0)
     var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
     let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
+    let measuredBlocks = groups.flatMap { g in
+      batch.measuredBlocks.flatMap { $0.describes(g, elementType: batch.elementType) ? $0 : nil }
+    }
     let histograms = collect && options.histograms
     // Interleaved float values of a uniform batch (CSV rows, channel-last images): runs of clean
     // samples go to the columnar kernel in one call instead of value by value.
@@ -152,7 +155,8 @@ public final class SampleChecker: @unchecked Sendable {
     }
     for i in 0..<batch.count {
       findings.removeAll(keepingCapacity: true)
-      let measured = checkSample(i, of: batch, blockMode: blockMode, moments: &scratch, into: &findings)
+      let measured = checkSample(
+        i, of: batch, blockMode: blockMode, measuredBlocks: measuredBlocks, moments: &scratch, into: &findings)
       if !findings.isEmpty {
         verdict.flagged.append(i)
         verdict.findings.append(findings)
@@ -239,10 +243,12 @@ public final class SampleChecker: @unchecked Sendable {
     }
   }
 
-  /// Runs the checks of sample `i`. Returns true when it computed the sample's per-group
-  /// moments into `moments` (block mode, readable sample of the reference shape).
+  /// Runs the checks of sample `i`. Returns true when it put the sample's per-group moments into
+  /// `moments` (block mode, readable sample of the reference shape): from `measuredBlocks` when the
+  /// reader measured them, else computed here.
   private func checkSample(
-    _ i: Int, of batch: SampleBatch, blockMode: Bool, moments: inout [BlockMoments], into findings: inout [Finding]
+    _ i: Int, of batch: SampleBatch, blockMode: Bool, measuredBlocks: MeasuredBlocks?, moments: inout [BlockMoments],
+    into findings: inout [Finding]
   ) -> Bool {
     let index = batch.firstIndex + i
     func add(_ kind: FindingKind, field: String?, _ detail: String) {
@@ -262,8 +268,12 @@ public final class SampleChecker: @unchecked Sendable {
     let range = batch.elementRange(of: i)
     if blockMode, let groups {
       var finite = true
-      batch.elementType.withType { t in
-        finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
+      if let measuredBlocks {
+        for g in 0..<groups.count { moments[g] = measuredBlocks.moments(sample: i, block: g) }  // integers: finite
+      } else {
+        batch.elementType.withType { t in
+          finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
+        }
       }
       measured = finite
       if !finite { checkNonFinite(batch, range: range, shape: shape, add: add) }

@@ -63,11 +63,35 @@ final class StoragePool: @unchecked Sendable {
     // back to the system at once instead of staying in one of malloc's per-thread arenas, so the
     // resident memory is what is in use plus this pool, however threads hand blocks around.
     let capacity = (byteCount + (1 << 20) - 1) & ~((1 << 20) - 1)
+    return (StoragePool.map(capacity), capacity)
+  }
+
+  /// Transparent huge pages: a batch buffer of 2 MiB and more is aligned to 2 MiB and marked
+  /// MADV_HUGEPAGE, so that its first touch costs one fault per 2 MiB instead of one per 4 KiB
+  /// (where the system leaves huge pages to madvise, as Debian does).
+  static let hugePage = 2 << 20
+
+  /// `capacity` bytes of fresh anonymous memory.
+  private static func map(_ capacity: Int) -> UnsafeMutableRawPointer {
+    let huge = capacity >= hugePage
+    let length = huge ? capacity + hugePage : capacity
     // Out of address space, like a failed allocation, ends the process (with a message, not a fault).
-    guard let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+    guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
       mapped != MAP_FAILED
     else { fatalError("out of memory: cannot map \(capacity) bytes for a batch") }
-    return (mapped, capacity)
+    guard huge else { return mapped }
+    // Keep the 2 MiB-aligned part; give back the head and the tail around it.
+    let address = Int(bitPattern: mapped)
+    let aligned = (address + hugePage - 1) & ~(hugePage - 1)
+    let head = aligned - address
+    if head > 0 { munmap(mapped, head) }
+    let tail = length - head - capacity
+    if tail > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + capacity), tail) }
+    let base = UnsafeMutableRawPointer(bitPattern: aligned)!
+    #if os(Linux)
+      _ = madvise(base, capacity, MADV_HUGEPAGE)  // advisory
+    #endif
+    return base
   }
 
   private static func release(_ pointer: UnsafeMutableRawPointer, capacity: Int) {

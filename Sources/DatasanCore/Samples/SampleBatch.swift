@@ -75,6 +75,9 @@ public struct SampleBatch: Sendable {
   public var problems: [Int: ReaderProblem]
   /// The original bytes of each sample, when the format has them.
   public var originals: OriginalRecords?
+  /// Moments the reader measured as it wrote the values (see ``MeasuredBlocks``); not carried
+  /// into a ``subset(_:)``.
+  public var measuredBlocks: MeasuredBlocks?
 
   public init(
     firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], shapes: [[Int]]? = nil,

@@ -90,3 +90,50 @@ func extremeValues<T: FeatureElement>(_ p: UnsafePointer<T>, count n: Int, limit
   }
   return (count, largest)
 }
+
+/// The per-block moments of the 8-bit samples of one batch, measured by the reader right after it
+/// copied each run of samples, while their bytes are still in cache: the checker then takes them
+/// instead of reading the whole batch from memory once more.
+///
+/// Sample `i`'s block `b` is its values `b * blockLength ..< (b + 1) * blockLength`. The table
+/// describes the values as the reader wrote them; code that changes a batch's values drops it.
+public final class MeasuredBlocks: @unchecked Sendable {
+  public let samples: Int
+  public let blocksPerSample: Int
+  public let blockLength: Int
+  private let table: UnsafeMutablePointer<datasan_moments>
+
+  public init(samples: Int, blocksPerSample: Int, blockLength: Int) {
+    self.samples = samples
+    self.blocksPerSample = blocksPerSample
+    self.blockLength = blockLength
+    table = .allocate(capacity: Swift.max(1, samples * blocksPerSample))
+  }
+
+  deinit { table.deallocate() }
+
+  /// Measures the samples `range` of the batch whose values start at `base`. Disjoint ranges may
+  /// be measured from several threads at once.
+  public func measure(_ base: UnsafePointer<UInt8>, samples range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= samples, "samples outside the table")
+    for i in range {
+      for b in 0..<blocksPerSample {
+        let block = i * blocksPerSample + b
+        datasan_moments_u8(base + block * blockLength, blockLength, table + block)
+      }
+    }
+  }
+
+  /// True when the blocks are the contiguous feature groups `groups` of 8-bit samples.
+  func describes(_ groups: FeatureGroups, elementType: ElementType) -> Bool {
+    elementType == .uint8 && !groups.interleaved && groups.count == blocksPerSample
+      && groups.valuesPerGroup == blockLength
+  }
+
+  func moments(sample i: Int, block b: Int) -> BlockMoments {
+    BlockMoments(table[i * blocksPerSample + b], count: blockLength)
+  }
+
+  /// Sample `i`'s block `b` as running statistics.
+  public func stats(sample i: Int, block b: Int) -> RunningStats { moments(sample: i, block: b).stats }
+}
