@@ -1,31 +1,29 @@
-import ArgumentParser
 import Datasan
 import DatasanConfig
 import Foundation
 
 let datasanVersion = "0.1.0"
 
-struct DatasanCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "datasan",
-    abstract: "Find the data behind NaN losses: scan a dataset, or write a clean, normalized copy.",
-    discussion: """
-      Formats: HDF5 (.h5), LMDB of Caffe Datum records, PNG folders, CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
-      2 could not run (bad arguments, unreadable input, output exists without --force).
+/// The top level: `datasan <subcommand>`, `datasan help [<subcommand>]`, `--help`, `--version`.
+let datasanProgram = Program(
+  name: "datasan",
+  abstract: "Find the data behind NaN losses: scan a dataset, or write a clean, normalized copy.",
+  discussion: """
+    Formats: HDF5 (.h5), LMDB of Caffe Datum records, PNG folders, CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
+    2 could not run (bad arguments, unreadable input, output exists without --force).
 
-      Options and the gate policy can also come from a YAML file: --config FILE, or datasan.yml in the \
-      working directory (keys = long option names with _ for -; the command line wins). \
-      `datasan init INPUT` writes one.
+    Options and the gate policy can also come from a YAML file: --config FILE, or datasan.yml in the \
+    working directory (keys = long option names with _ for -; the command line wins). \
+    `datasan init INPUT` writes one.
 
-      Examples:
-        datasan scan train.h5 --num-classes 10
-        datasan scan train.csv --label-column target --report report.json --junit datasan.xml
-        datasan clean train.h5 -o train.clean.h5 --normalize zscore --stats-out stats.json
-        datasan init train.h5 && datasan scan
-      """,
-    version: datasanVersion,
-    subcommands: [Scan.self, Clean.self, Init.self])
-}
+    Examples:
+      datasan scan train.h5 --num-classes 10
+      datasan scan train.csv --label-column target --report report.json --junit datasan.xml
+      datasan clean train.h5 -o train.clean.h5 --normalize zscore --stats-out stats.json
+      datasan init train.h5 && datasan scan
+    """,
+  version: datasanVersion,
+  subcommands: [Subcommand(Scan.self), Subcommand(Clean.self), Subcommand(Init.self)])
 
 /// Shared by scan and clean: resolves the configuration and writes the reports.
 struct Common {
@@ -47,7 +45,7 @@ struct Common {
       input: path, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
     config.read.channelAxis = config.checks.channelAxis
     let maxIssues = reports.maxIssues ?? 1000
-    guard maxIssues >= 0 else { throw ValidationError("--max-issues must be >= 0") }
+    guard maxIssues >= 0 else { throw UsageError("--max-issues must be >= 0") }
     config.maxIssues = maxIssues
     if reports.html != nil {
       // The HTML report draws group histograms and thumbnails of the first flagged samples.
@@ -122,22 +120,27 @@ struct Common {
   }
 }
 
-struct Scan: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "scan",  // given, not derived from the type name at every start
-    abstract: "Validate a dataset and report; the exit code gates CI (0 passed, 1 failed, 2 could not run).",
-    discussion: """
-      Examples:
-        datasan scan train.h5 --dataset /train/images --labels /train/labels --num-classes 10
-        datasan scan train.csv --loss binary --junit datasan.xml
-      """)
+struct Scan: Command {
+  static let name = "scan"
+  static let abstract = "Validate a dataset and report; the exit code gates CI (0 passed, 1 failed, 2 could not run)."
+  static let discussion = """
+    Examples:
+      datasan scan train.h5 --dataset /train/images --labels /train/labels --num-classes 10
+      datasan scan train.csv --loss binary --junit datasan.xml
+    """
+  static let sections: [Section<Scan>] = [
+    Section(InputOptions.options.lifted { scan, store in store(&scan.input) }),
+    Section("Checks and gate policy", CheckFlags.options.lifted { scan, store in store(&scan.checks) }),
+    Section("Reports", ReportFlags.options.lifted { scan, store in store(&scan.reports) }),
+    Section("Config file", ConfigFlags.options.lifted { scan, store in store(&scan.configFlags) }),
+  ]
 
-  @OptionGroup var input: InputOptions
-  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
-  @OptionGroup(title: "Reports") var reports: ReportFlags
-  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
+  var input = InputOptions()
+  var checks = CheckFlags()
+  var reports = ReportFlags()
+  var configFlags = ConfigFlags()
 
-  func run() throws {
+  func run() throws -> Int32 {
     var input = self.input
     var checks = self.checks
     var reports = self.reports
@@ -148,59 +151,65 @@ struct Scan: ParsableCommand {
     try Common.writeReports(report, reports, checks: config.checks)
     print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
     try Common.annotate(report, reports)
-    if !report.passed { throw ExitCode(1) }
+    return report.passed ? 0 : 1
   }
 }
 
-struct Clean: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "clean",  // given, not derived from the type name at every start
-    abstract: "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine.",
-    discussion: """
-      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
-      input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
-      and its .reasons.jsonl appear only when the whole run succeeded.
+struct Clean: Command {
+  static let name = "clean"
+  static let abstract = "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine."
+  static let discussion = """
+    The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
+    input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
+    and its .reasons.jsonl appear only when the whole run succeeded.
 
-      Examples:
-        datasan clean train.h5 -o train.clean.h5
-        datasan clean train.csv -o train.clean.csv --normalize zscore --stats-out stats.json
-        datasan clean val.csv -o val.clean.csv --stats-in stats.json
-      """)
+    Examples:
+      datasan clean train.h5 -o train.clean.h5
+      datasan clean train.csv -o train.clean.csv --normalize zscore --stats-out stats.json
+      datasan clean val.csv -o val.clean.csv --stats-in stats.json
+    """
+  static let options: [Opt<Clean>] = [
+    .value("output", short: "o", { $0.output = $1 },
+      help: "Where to write the clean copy (e.g. -o train.clean.h5)."),
+    .value("output-format", { $0.outputFormat = $1 },
+      help: "Output format when OUTPUT's extension does not tell (e.g. --output-format hdf5)."),
+    .value("normalize", { $0.normalize = $1 },
+      help: "minmax (default) maps each feature group onto --range, zscore to (x - mean) / std, none copies values (e.g. --normalize zscore)."),
+    .value("range", { $0.range = $1 },
+      help: "Target range of minmax, LO,HI; default -1,1 (e.g. --range 0,1 or --range -1,1)."),
+    .value("stats-out", { $0.statsOut = $1 },
+      help: "Write the normalization parameters as JSON (e.g. --stats-out stats.json)."),
+    .value("stats-in", { $0.statsIn = $1 },
+      help: "Apply saved parameters instead of computing them, e.g. the training set's on a validation set (e.g. --stats-in stats.json)."),
+    .value("quarantine", { $0.quarantine = $1 },
+      help: "Where the rejected samples go; default OUTPUT without extension + .quarantine + the input's extension (e.g. --quarantine rejected.h5)."),
+    .value("caffe-mean", { $0.caffeMean = $1 },
+      help: "Write the mean image of the clean samples as a Caffe BlobProto, like compute_image_mean, for a mean_file (e.g. --caffe-mean mean.binaryproto)."),
+    .flag("force", { $0.force = $1 },
+      help: "Replace existing outputs (e.g. --force)."),
+  ]
+  static let sections: [Section<Clean>] = [
+    Section(InputOptions.options.lifted { clean, store in store(&clean.input) } + options),
+    Section("Checks and gate policy", CheckFlags.options.lifted { clean, store in store(&clean.checks) }),
+    Section("Reports", ReportFlags.options.lifted { clean, store in store(&clean.reports) }),
+    Section("Config file", ConfigFlags.options.lifted { clean, store in store(&clean.configFlags) }),
+  ]
 
-  @OptionGroup var input: InputOptions
-
-  @Option(name: [.short, .long], help: "Where to write the clean copy (e.g. -o train.clean.h5).")
+  var input = InputOptions()
   var output: String?
-
-  @Option(help: "Output format when OUTPUT's extension does not tell (e.g. --output-format hdf5).")
   var outputFormat: DataFormat?
-
-  @Option(help: "minmax (default) maps each feature group onto --range, zscore to (x - mean) / std, none copies values (e.g. --normalize zscore).")
   var normalize: NormalizationMethod?
-
-  @Option(parsing: .unconditional, help: "Target range of minmax, LO,HI; default -1,1 (e.g. --range 0,1 or --range -1,1).")
   var range: String?
-
-  @Option(help: "Write the normalization parameters as JSON (e.g. --stats-out stats.json).")
   var statsOut: String?
-
-  @Option(help: "Apply saved parameters instead of computing them, e.g. the training set's on a validation set (e.g. --stats-in stats.json).")
   var statsIn: String?
-
-  @Option(help: "Where the rejected samples go; default OUTPUT without extension + .quarantine + the input's extension (e.g. --quarantine rejected.h5).")
   var quarantine: String?
-
-  @Option(help: "Write the mean image of the clean samples as a Caffe BlobProto, like compute_image_mean, for a mean_file (e.g. --caffe-mean mean.binaryproto).")
   var caffeMean: String?
-
-  @Flag(help: "Replace existing outputs (e.g. --force).")
   var force = false
+  var checks = CheckFlags()
+  var reports = ReportFlags()
+  var configFlags = ConfigFlags()
 
-  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
-  @OptionGroup(title: "Reports") var reports: ReportFlags
-  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
-
-  func run() throws {
+  func run() throws -> Int32 {
     var options = self
     var input = self.input
     var checks = self.checks
@@ -211,6 +220,7 @@ struct Clean: ParsableCommand {
     options.reports = reports
     if let file = loaded?.file { options.fill(from: file) }
     try options.clean(configNote: loaded?.note)
+    return 0
   }
 
   /// Fills the clean-only options the command line left unset from the config file.
@@ -228,7 +238,7 @@ struct Clean: ParsableCommand {
 
   func clean(configNote: String?) throws {
     guard let output, !output.isEmpty else {
-      throw ValidationError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
+      throw UsageError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
     }
     let scan = try Common.scanConfiguration(input, checks, reports)
     let policy = try checks.policy()
@@ -256,7 +266,7 @@ struct Clean: ParsableCommand {
   func parseRange() throws -> (Double, Double) {
     let parts = (range ?? "-1,1").split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
     guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else {
-      throw ValidationError("--range must be LO,HI with LO < HI, e.g. -1,1")
+      throw UsageError("--range must be LO,HI with LO < HI, e.g. -1,1")
     }
     return (lo, hi)
   }
@@ -312,43 +322,47 @@ struct Clean: ParsableCommand {
   }
 }
 
-struct Init: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "init",  // given, not derived from the type name at every start
-    abstract: "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate.",
-    discussion: """
-      Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \
-      guessed from the label values (integers in {0, 1}: binary; integers >= 0: cross-entropy with \
-      num_classes = largest label + 1; other values: regression). Review the file, commit it, and run \
-      `datasan scan` in CI. An existing file is kept unless --force.
+struct Init: Command {
+  static let name = "init"
+  static let abstract = "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate."
+  static let discussion = """
+    Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \
+    guessed from the label values (integers in {0, 1}: binary; integers >= 0: cross-entropy with \
+    num_classes = largest label + 1; other values: regression). Review the file, commit it, and run \
+    `datasan scan` in CI. An existing file is kept unless --force.
 
-      Examples:
-        datasan init train.h5 && datasan scan
-        datasan init train.csv --label-column target
-        datasan init images/ -o ci/datasan.yml && datasan scan --config ci/datasan.yml
-      """)
+    Examples:
+      datasan init train.h5 && datasan scan
+      datasan init train.csv --label-column target
+      datasan init images/ -o ci/datasan.yml && datasan scan --config ci/datasan.yml
+    """
+  static let options: [Opt<Init>] = [
+    .value("output", short: "o", { $0.output = $1 }, default: ConfigFile.defaultName,
+      help: "Where to write the config file (e.g. -o datasan.yml)."),
+    .flag("force", { $0.force = $1 },
+      help: "Replace an existing config file (e.g. --force)."),
+    .flag("quiet", short: "q", { $0.quiet = $1 },
+      help: "No progress bar on stderr (e.g. --quiet)."),
+  ]
+  static let sections: [Section<Init>] = [
+    Section(InputOptions.options.lifted { command, store in store(&command.input) } + options)
+  ]
 
-  @OptionGroup var input: InputOptions
-
-  @Option(name: [.short, .long], help: "Where to write the config file (e.g. -o datasan.yml).")
+  var input = InputOptions()
   var output: String = ConfigFile.defaultName
-
-  @Flag(help: "Replace an existing config file (e.g. --force).")
   var force = false
-
-  @Flag(name: [.short, .long], help: "No progress bar on stderr (e.g. --quiet).")
   var quiet = false
 
-  func run() throws {
+  func run() throws -> Int32 {
     if FileManager.default.fileExists(atPath: output) && !force {
       throw DatasanError(path: output, "already exists; use --force to replace it")
     }
     guard let path = input.input, !path.isEmpty else {
-      throw ValidationError("Missing expected argument '<input>': the dataset to write \(output) for")
+      throw UsageError("Missing expected argument '<input>': the dataset to write \(output) for")
     }
-    var checks = try CheckFlags.parse([])
+    var checks = CheckFlags()
     checks.loss = LossKind.none  // learn the labels, judge none of them
-    let config = try Common.scanConfiguration(input, checks, try ReportFlags.parse([]))
+    let config = try Common.scanConfiguration(input, checks, ReportFlags())
     let report = try Common.pipeline(quiet: quiet).scan(config)
     let facts = InitTemplate.Facts(
       input: path, info: report.info, read: config.read, header: input.header, total: report.total,
@@ -368,5 +382,6 @@ struct Init: ParsableCommand {
     for note in guess?.notes ?? [] { print("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
     print("review it, then run the gate: \(gate)")
+    return 0
   }
 }

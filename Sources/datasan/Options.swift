@@ -1,62 +1,65 @@
 import Foundation
-import ArgumentParser
 import Datasan
 import DatasanConfig
 
-extension DataFormat: ExpressibleByArgument {}
-extension LossKind: ExpressibleByArgument {}
-extension ChannelAxis: ExpressibleByArgument {}
-extension NormalizationMethod: ExpressibleByArgument {}
+extension DataFormat: ChoiceArgument {}
+extension LossKind: ChoiceArgument {}
+extension ChannelAxis: ChoiceArgument {}
+extension NormalizationMethod: ChoiceArgument {}
 
 // Every option is optional here: nil means "not on the command line", so that a value of the
 // config file (datasan.yml / --config) can fill it; the defaults apply after that. The command
 // line wins over the file, the file over the defaults. Each option's config key is its long name
-// with _ for - (ConfigKey.all in DatasanConfig); `fill(from:)` reads them.
+// with _ for - (ConfigKey.all in DatasanConfig); `fill(from:)` reads them. Each struct's
+// `options` table declares its command-line options and their help (Arguments.swift parses them).
 
 /// `--format`: a format, or `auto`.
-enum FormatChoice: String, ExpressibleByArgument, CaseIterable {
+enum FormatChoice: String, ChoiceArgument {
   case auto, hdf5, lmdb, png, csv
 }
 
 /// `--annotations`: where findings become CI annotations.
-enum AnnotationsChoice: String, ExpressibleByArgument, CaseIterable {
+enum AnnotationsChoice: String, ChoiceArgument {
   case github, none
 }
 
 /// Options that say what the input is and how to read it.
-struct InputOptions: ParsableArguments {
-  @Argument(
-    help: "The dataset: an HDF5 file, an LMDB environment, a PNG folder or a CSV file; default the config's input (e.g. train.h5).")
+struct InputOptions {
+  static let options: [Opt<InputOptions>] = [
+    .argument("input", { $0.input = $1 },
+      help: "The dataset: an HDF5 file, an LMDB environment, a PNG folder or a CSV file; default the config's input (e.g. train.h5)."),
+    .value("format", { $0.format = $1 },
+      help: "Input format, default auto: by magic bytes, then extension (e.g. --format csv)."),
+    .value("dataset", { $0.dataset = $1 },
+      help: "HDF5: the feature dataset, axis 0 = samples; default data (e.g. --dataset /train/images)."),
+    .value("labels", { $0.labels = $1 },
+      help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present (e.g. --labels y)."),
+    .value("delimiter", { $0.delimiter = $1 },
+      help: "CSV: field delimiter, detected among , ; tab when not given (e.g. --delimiter ';' or --delimiter tab)."),
+    .invertible("header", { $0.header = $1 },
+      help: "CSV: the first row is (--header) or is not (--no-header) a header; detected when not given."),
+    .value("skip-rows", { $0.skipRows = $1 },
+      help: "CSV: skip this many leading lines; default 0 (e.g. --skip-rows 2)."),
+    .value("label-column", { $0.labelColumn = $1 },
+      help: "CSV: the label column, a header name or a 0-based index; default the column named 'label' (e.g. --label-column target)."),
+    .value("text-columns", { $0.textColumns = $1 },
+      help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment)."),
+    .value("list", { $0.list = $1 },
+      help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt)."),
+    .value("max-pixels", { $0.maxPixels = $1 },
+      help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000)."),
+  ]
+
   var input: String?
-
-  @Option(help: "Input format, default auto: by magic bytes, then extension (e.g. --format csv).")
   var format: FormatChoice?
-
-  @Option(help: "HDF5: the feature dataset, axis 0 = samples; default data (e.g. --dataset /train/images).")
   var dataset: String?
-
-  @Option(help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present (e.g. --labels y).")
   var labels: String?
-
-  @Option(help: "CSV: field delimiter, detected among , ; tab when not given (e.g. --delimiter ';' or --delimiter tab).")
   var delimiter: String?
-
-  @Flag(inversion: .prefixedNo, help: "CSV: the first row is (--header) or is not (--no-header) a header; detected when not given.")
   var header: Bool?
-
-  @Option(help: "CSV: skip this many leading lines; default 0 (e.g. --skip-rows 2).")
   var skipRows: Int?
-
-  @Option(help: "CSV: the label column, a header name or a 0-based index; default the column named 'label' (e.g. --label-column target).")
   var labelColumn: String?
-
-  @Option(help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment).")
   var textColumns: String?
-
-  @Option(help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt).")
   var list: String?
-
-  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
   var maxPixels: Int?
 
   /// Fills what the command line left unset from the config file.
@@ -77,7 +80,7 @@ struct InputOptions: ParsableArguments {
   /// The input path, from the command line or the config file.
   func inputPath() throws -> String {
     guard let input, !input.isEmpty else {
-      throw ValidationError(
+      throw UsageError(
         "Missing expected argument '<input>': name the dataset, or set `input:` in \(ConfigFile.defaultName)")
     }
     return input
@@ -91,16 +94,16 @@ struct InputOptions: ParsableArguments {
       switch delimiter {
       case "tab", "\\t", "\t": r.delimiter = UInt8(ascii: "\t")
       case _ where delimiter.utf8.count == 1: r.delimiter = delimiter.utf8.first
-      default: throw ValidationError("--delimiter must be one character or 'tab', not '\(delimiter)'")
+      default: throw UsageError("--delimiter must be one character or 'tab', not '\(delimiter)'")
       }
     }
     r.header = header
     r.listFile = list
     let maxPixels = self.maxPixels ?? 100_000_000
-    guard maxPixels > 0 else { throw ValidationError("--max-pixels must be > 0") }
+    guard maxPixels > 0 else { throw UsageError("--max-pixels must be > 0") }
     r.maxPixels = maxPixels
     let skipRows = self.skipRows ?? 0
-    guard skipRows >= 0 else { throw ValidationError("--skip-rows must be >= 0") }
+    guard skipRows >= 0 else { throw UsageError("--skip-rows must be >= 0") }
     r.skipRows = skipRows
     r.labelColumn = labelColumn
     r.textColumns = textColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
@@ -109,44 +112,48 @@ struct InputOptions: ParsableArguments {
 }
 
 /// Options of the checks and the gate policy.
-struct CheckFlags: ParsableArguments {
-  @Option(help: "The loss the labels feed: cross-entropy (default; integer >= 0, < --num-classes), log (>= 0), binary ([0, 1]), regression or none (any finite value) (e.g. --loss binary).")
+struct CheckFlags {
+  static let options: [Opt<CheckFlags>] = [
+    .value("loss", { $0.loss = $1 },
+      help: "The loss the labels feed: cross-entropy (default; integer >= 0, < --num-classes), log (>= 0), binary ([0, 1]), regression or none (any finite value) (e.g. --loss binary)."),
+    .value("num-classes", { $0.numClasses = $1 },
+      help: "Number of classes: labels must be below it, and absent classes are reported (e.g. --num-classes 10)."),
+    .value("ignore-label", { $0.ignoreLabel = $1 },
+      help: "A label value always allowed, like Caffe's ignore_label (e.g. --ignore-label -1)."),
+    .value("shape", { $0.shape = $1 },
+      help: "Expected sample shape; default the first readable sample's (e.g. --shape 3,32,32)."),
+    .value("channel-axis", { $0.channelAxis = $1 },
+      help: "Which axis holds the feature groups: first (default; N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last)."),
+    .value("scale-limit", { $0.scaleLimit = $1 },
+      help: "unnormalized_scale when a feature group's largest magnitude exceeds this; default 10 (e.g. --scale-limit 10)."),
+    .value("max-abs", { $0.maxAbs = $1 },
+      help: "extreme_value for values with magnitude at or above this; default 1e6 (e.g. --max-abs 1e6)."),
+    .value("scale-imbalance-ratio", { $0.scaleImbalanceRatio = $1 },
+      help: "scale_imbalance when the largest / smallest std of the feature groups exceeds this; default 1000 (e.g. --scale-imbalance-ratio 1000)."),
+    .value("class-imbalance-ratio", { $0.classImbalanceRatio = $1 },
+      help: "class_imbalance when the rarest class has fewer than this fraction of the most frequent class's samples; default 0.01 (e.g. --class-imbalance-ratio 0.05)."),
+    .invertible("strict", { $0.strict = $1 },
+      help: "Every dataset warning counts as an error and fails the scan; --no-strict overrides a config's strict: true (e.g. --strict)."),
+    .value("fail-on", { $0.failOn = $1 },
+      help: "Warning kinds that fail the gate, comma-separated, or all, or none; a sample kind listed here fails even within --max-flagged-fraction (e.g. --fail-on constant_feature,class_missing)."),
+    .value("ignore", { $0.ignore = $1 },
+      help: "Kinds not reported at all (not counted, not listed, failing nothing), comma-separated, or none (e.g. --ignore class_imbalance)."),
+    .value("max-flagged-fraction", { $0.maxFlaggedFraction = $1 },
+      help: "The gate passes while flagged / total samples stays at or under this fraction; default 0 (e.g. --max-flagged-fraction 0.001)."),
+  ]
+
   var loss: LossKind?
-
-  @Option(help: "Number of classes: labels must be below it, and absent classes are reported (e.g. --num-classes 10).")
   var numClasses: Int?
-
-  @Option(parsing: .unconditional, help: "A label value always allowed, like Caffe's ignore_label (e.g. --ignore-label -1).")
   var ignoreLabel: Double?
-
-  @Option(help: "Expected sample shape; default the first readable sample's (e.g. --shape 3,32,32).")
   var shape: String?
-
-  @Option(help: "Which axis holds the feature groups: first (default; N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last).")
   var channelAxis: ChannelAxis?
-
-  @Option(help: "unnormalized_scale when a feature group's largest magnitude exceeds this; default 10 (e.g. --scale-limit 10).")
   var scaleLimit: Double?
-
-  @Option(help: "extreme_value for values with magnitude at or above this; default 1e6 (e.g. --max-abs 1e6).")
   var maxAbs: Double?
-
-  @Option(help: "scale_imbalance when the largest / smallest std of the feature groups exceeds this; default 1000 (e.g. --scale-imbalance-ratio 1000).")
   var scaleImbalanceRatio: Double?
-
-  @Option(help: "class_imbalance when the rarest class has fewer than this fraction of the most frequent class's samples; default 0.01 (e.g. --class-imbalance-ratio 0.05).")
   var classImbalanceRatio: Double?
-
-  @Flag(inversion: .prefixedNo, help: "Every dataset warning counts as an error and fails the scan; --no-strict overrides a config's strict: true (e.g. --strict).")
   var strict: Bool?
-
-  @Option(help: "Warning kinds that fail the gate, comma-separated, or all, or none; a sample kind listed here fails even within --max-flagged-fraction (e.g. --fail-on constant_feature,class_missing).")
   var failOn: String?
-
-  @Option(help: "Kinds not reported at all (not counted, not listed, failing nothing), comma-separated, or none (e.g. --ignore class_imbalance).")
   var ignore: String?
-
-  @Option(help: "The gate passes while flagged / total samples stays at or under this fraction; default 0 (e.g. --max-flagged-fraction 0.001).")
   var maxFlaggedFraction: Double?
 
   mutating func fill(from c: ConfigFile) {
@@ -168,34 +175,34 @@ struct CheckFlags: ParsableArguments {
   func checkOptions() throws -> CheckOptions {
     var c = CheckOptions()
     c.loss = loss ?? .crossEntropy
-    if let numClasses, numClasses < 1 { throw ValidationError("--num-classes must be at least 1") }
+    if let numClasses, numClasses < 1 { throw UsageError("--num-classes must be at least 1") }
     c.numClasses = numClasses
     c.ignoreLabel = ignoreLabel
     if let shape {
       let dims = shape.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard !dims.isEmpty, dims.allSatisfy({ $0 != nil && $0! > 0 }) else {
-        throw ValidationError("--shape must be positive integers separated by commas, e.g. 3,32,32")
+        throw UsageError("--shape must be positive integers separated by commas, e.g. 3,32,32")
       }
       c.expectedShape = dims.map { $0! }
     }
     c.channelAxis = channelAxis ?? .first
     if let scaleLimit {
-      guard scaleLimit > 0 else { throw ValidationError("--scale-limit must be > 0") }
+      guard scaleLimit > 0 else { throw UsageError("--scale-limit must be > 0") }
       c.scaleLimit = scaleLimit
     }
     if let maxAbs {
-      guard maxAbs > 0 else { throw ValidationError("--max-abs must be > 0") }
+      guard maxAbs > 0 else { throw UsageError("--max-abs must be > 0") }
       c.maxAbs = maxAbs
     }
     if let scaleImbalanceRatio {
       guard scaleImbalanceRatio >= 1, scaleImbalanceRatio.isFinite else {
-        throw ValidationError("--scale-imbalance-ratio must be >= 1 (largest std / smallest std)")
+        throw UsageError("--scale-imbalance-ratio must be >= 1 (largest std / smallest std)")
       }
       c.scaleImbalanceRatio = scaleImbalanceRatio
     }
     if let classImbalanceRatio {
       guard classImbalanceRatio > 0, classImbalanceRatio <= 1 else {
-        throw ValidationError(
+        throw UsageError(
           "--class-imbalance-ratio must be in (0, 1]: 0.01 flags a rarest class with fewer than 1% of the most frequent class's samples")
       }
       c.classImbalanceRatio = classImbalanceRatio
@@ -210,12 +217,12 @@ struct CheckFlags: ParsableArguments {
     do {
       p.failOn = try Policy.kinds(failOn.map(CheckFlags.split) ?? [], allowAll: true)
     } catch let e as PolicyError {
-      throw ValidationError("--fail-on: \(e.message)")
+      throw UsageError("--fail-on: \(e.message)")
     }
     do {
       p.ignore = try Policy.kinds(ignore.map(CheckFlags.split) ?? [], allowAll: false)
     } catch let e as PolicyError {
-      throw ValidationError("--ignore: \(e.message)")
+      throw UsageError("--ignore: \(e.message)")
     }
     let both = p.failOn.intersection(p.ignore)
     if !both.isEmpty {
@@ -223,7 +230,7 @@ struct CheckFlags: ParsableArguments {
     }
     if let maxFlaggedFraction {
       guard maxFlaggedFraction >= 0, maxFlaggedFraction <= 1 else {
-        throw ValidationError("--max-flagged-fraction must be in [0, 1] (0.01 tolerates 1% flagged samples)")
+        throw UsageError("--max-flagged-fraction must be in [0, 1] (0.01 tolerates 1% flagged samples)")
       }
       p.maxFlaggedFraction = maxFlaggedFraction
     }
@@ -236,27 +243,31 @@ struct CheckFlags: ParsableArguments {
 }
 
 /// Options of the reports.
-struct ReportFlags: ParsableArguments {
-  @Option(help: "Write the JSON report (schema datasan-report/1) to this file (e.g. --report report.json).")
+struct ReportFlags {
+  static let options: [Opt<ReportFlags>] = [
+    .value("report", { $0.report = $1 },
+      help: "Write the JSON report (schema datasan-report/1) to this file (e.g. --report report.json)."),
+    .value("junit", { $0.junit = $1 },
+      help: "Write a JUnit XML file, one test case per finding kind, for CI (e.g. --junit datasan.xml)."),
+    .value("html", { $0.html = $1 },
+      help: "Write a self-contained HTML report: verdict, findings, histograms, label distribution, thumbnails of flagged images (e.g. --html report.html)."),
+    .value("annotations", { $0.annotations = $1 },
+      help: "github: print a GitHub Actions workflow command per finding (at most 50) after the summary, and append a Markdown job summary to $GITHUB_STEP_SUMMARY when set; none: nothing (e.g. --annotations github)."),
+    .value("max-issues", { $0.maxIssues = $1 },
+      help: "List at most this many findings in the JSON report; counts stay complete; default 1000 (e.g. --max-issues 100)."),
+    .flag("quiet", short: "q", { $0.quiet = $1 },
+      help: "No progress bar on stderr (e.g. --quiet)."),
+  ]
+
   var report: String?
-
-  @Option(help: "Write a JUnit XML file, one test case per finding kind, for CI (e.g. --junit datasan.xml).")
   var junit: String?
-
-  @Option(help: "Write a self-contained HTML report: verdict, findings, histograms, label distribution, thumbnails of flagged images (e.g. --html report.html).")
   var html: String?
-
-  @Option(help: "github: print a GitHub Actions workflow command per finding (at most 50) after the summary, and append a Markdown job summary to $GITHUB_STEP_SUMMARY when set; none: nothing (e.g. --annotations github).")
   var annotations: AnnotationsChoice?
-
-  @Option(help: "List at most this many findings in the JSON report; counts stay complete; default 1000 (e.g. --max-issues 100).")
   var maxIssues: Int?
-
-  @Flag(name: [.short, .long], help: "No progress bar on stderr (e.g. --quiet).")
   var quiet = false
 
-  // A new report option: make it optional here, add its key to ConfigKey.all (DatasanConfig)
-  // and a line below, so that datasan.yml can set it too.
+  // A new report option: make it optional here, give it a line in `options`, add its key to
+  // ConfigKey.all (DatasanConfig) and a line below, so that datasan.yml can set it too.
 
   mutating func fill(from c: ConfigFile) {
     if report == nil { report = c.string("report") }
@@ -269,11 +280,15 @@ struct ReportFlags: ParsableArguments {
 }
 
 /// Where the options and the policy may also come from.
-struct ConfigFlags: ParsableArguments {
-  @Option(help: "Read options and the gate policy from this YAML file; default datasan.yml in the working directory when present. Keys are the long options with _ for -; the command line wins (e.g. --config ci/datasan.yml).")
-  var config: String?
+struct ConfigFlags {
+  static let options: [Opt<ConfigFlags>] = [
+    .value("config", { $0.config = $1 },
+      help: "Read options and the gate policy from this YAML file; default datasan.yml in the working directory when present. Keys are the long options with _ for -; the command line wins (e.g. --config ci/datasan.yml)."),
+    .flag("no-config", { $0.noConfig = $1 },
+      help: "Do not read datasan.yml from the working directory (e.g. --no-config)."),
+  ]
 
-  @Flag(help: "Do not read datasan.yml from the working directory (e.g. --no-config).")
+  var config: String?
   var noConfig = false
 
   /// The config file in effect, if any, and how it was found.

@@ -1,39 +1,32 @@
-import ArgumentParser
 import Datasan
 import DatasanConfig
 import Foundation
 
 // The entry point maps every failure to SPEC.md's exit codes: a problem with a file is one
-// line on stderr and exit 2; usage errors print the usage and exit 2 (not 64).
+// line on stderr and exit 2; usage errors print the usage and exit 2 (not 64); a scan that
+// failed exits 1.
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
 signal(SIGPIPE, SIG_IGN)
 InterruptGuard.shared.install()
 
 func fail(_ message: String, code: Int32) -> Never {
   fflush(stdout)
-  FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+  fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)  // (Data(message.utf8) cost 0.15 ms)
   exit(code)
 }
 
 do {
-  var command = try DatasanCommand.parseAsRoot()
-  try command.run()
+  let code = try datasanProgram.run(Array(CommandLine.arguments.dropFirst()))
   fflush(stdout)
-  exit(0)
+  exit(code)
+} catch let error as UsageError {
+  fail(error.fullText, code: 2)
 } catch let error as DatasanError {
   fail("datasan: \(error)", code: 2)
 } catch let error as ConfigError {
   fail("datasan: \(error)", code: 2)
-} catch let error as ExitCode {
-  fflush(stdout)
-  exit(error.rawValue)
+} catch let error as CustomStringConvertible {
+  fail("Error: \(error.description)", code: 2)
 } catch {
-  let code = DatasanCommand.exitCode(for: error)
-  let message = DatasanCommand.fullMessage(for: error)
-  if code == .success {
-    print(message)
-    fflush(stdout)
-    exit(0)
-  }
-  fail(message, code: 2)
+  fail("Error: \(error.localizedDescription)", code: 2)
 }
