@@ -244,7 +244,7 @@ public final class CSVReader: SampleReader {
     self.streamDone = streamDone
     keepOriginals = options.keepOriginals
     self.minimumPartBytes = Swift.max(1, minimumPartBytes)
-    let cores = workerCount ?? Swift.min(8, ProcessInfo.processInfo.activeProcessorCount)
+    let cores = workerCount ?? Swift.min(8, Machine.cores)
     workers = (0..<Swift.max(1, cores)).map { _ in
       CSVChunkParser(
         delimiter: delimiter, columnCount: columnCount, featureColumns: features, labelColumn: label,

@@ -65,7 +65,7 @@ public final class CSVWriter: SampleWriter {
     } else {
       mode = .flat
     }
-    let cores = Swift.max(1, Swift.min(8, ProcessInfo.processInfo.activeProcessorCount))
+    let cores = Swift.max(1, Swift.min(8, Machine.cores))
     parts = (0..<cores).map { _ in CSVRowFormatter(path: path, layout: layout, groupOfColumn: groupOfColumn) }
     out = try BufferedOutput(path: path)
     switch mode {

@@ -131,11 +131,11 @@ final class HDF5ChunkPipeline {
 
   /// One batch per core plus one queued, so that both cores stay busy while the reader
   /// thread copies chunks; capped so that memory stays a few batches.
-  static let defaultWindow = Swift.min(ProcessInfo.processInfo.activeProcessorCount + 1, 8)
+  static let defaultWindow = Swift.min(Machine.cores + 1, 8)
 
   /// False when `DATASAN_HDF5_DIRECT_CHUNKS=0` is in the environment: every chunk then goes
   /// through `H5Dread` (to compare the two paths).
-  static let enabledByEnvironment = ProcessInfo.processInfo.environment["DATASAN_HDF5_DIRECT_CHUNKS"] != "0"
+  static let enabledByEnvironment = Machine.environment("DATASAN_HDF5_DIRECT_CHUNKS") != "0"
 
   /// Whether another batch may be started.
   var hasRoom: Bool { pending.count < window }

@@ -612,7 +612,7 @@ public final class LMDBReader: SampleReader {
     var problems: [Int: ReaderProblem] = [:]
     // The batch in segments, decoded on all cores at once (the C decoder stops at the first record
     // of a segment it does not take; the loop below goes on from there).
-    let segments = n >= 512 ? min(ProcessInfoLite.cores, 4) : 1
+    let segments = n >= 512 ? min(Machine.cores, 4) : 1
     let bounds = (0...segments).map { $0 * n / segments }
     var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
     // The checker's per-channel moments, measured run by run as the values arrive in cache.
@@ -807,7 +807,7 @@ public final class LMDBReader: SampleReader {
           }
         }
       }
-      if images.count > 1 && ProcessInfoLite.cores > 1 {
+      if images.count > 1 && Machine.cores > 1 {
         DispatchQueue.concurrentPerform(iterations: images.count, execute: decodeOne)
       } else {
         for n in 0..<images.count { decodeOne(n) }
@@ -906,9 +906,4 @@ enum MappedFile {
     }
     return result
   }
-}
-
-/// The number of cores, without Foundation.
-enum ProcessInfoLite {
-  static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -68,7 +68,7 @@ public struct CleanResult: Sendable {
 /// second pass that normalizes and writes the clean samples and the quarantine.
 public final class Pipeline {
   /// Batches checked at once, one per core.
-  static let parallelBatches = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+  static let parallelBatches = Swift.max(1, Machine.cores)
 
   public let backend: FormatBackend
   public var progress: ProgressObserver?

@@ -130,7 +130,7 @@ public final class TerminalProgress: ProgressObserver {
   private func terminalWidth() -> Int? {
     var size = winsize()
     if ioctl(output, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-    if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+    if let columns = Machine.environment("COLUMNS").flatMap(Int.init), columns > 0 { return columns }
     return nil
   }
 
