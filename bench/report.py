@@ -175,6 +175,10 @@ def main():
             w4, w1 = paired["A wall s"][1], paired["B wall s"][1]
             m4, m1 = paired["A peak MiB"][1], paired["B peak MiB"][1]
             ratio, how = paired["A/B wall"][1], "paired, 4x / 1x"
+            limit = timing(os.path.join(res, f"scaling.{fmt}.limit.time")).get("A/B wall")
+            if limit:
+                name = "hdf5_read" if fmt == "hdf5" else "csv_parse_fast"
+                how += f"; the native limit ({name}) on the same files: {limit[1]:.2f}x ({limit[0]:.2f}-{limit[2]:.2f})"
         else:  # datasan alone (no ../shared): separate runs
             one = timing(os.path.join(res, f"scaling.{fmt}.1x.time"))
             four = timing(os.path.join(res, f"scaling.{fmt}.4x.time"))

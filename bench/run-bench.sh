@@ -71,13 +71,17 @@ if [ "${SKIP_SCALING:-0}" != 1 ] && [ -f "$DATA/hdf5/train.h5" ] && [ -f "$DATA/
         if [ -d "$SHARED" ]; then
             $TIMER -n "$RUNS" --warmup 1 --vs "$DATASAN scan $DATA/$f --quiet" -- \
                 "$DATASAN" scan "$X4/$f" --quiet > "$RES/scaling.$fmt.time" 2>&1
+            # The native limit on the same two files: how the machine itself scales from 1x to 4x.
+            case $fmt in hdf5) limit=hdf5_read;; csv) limit=csv_parse_fast;; esac
+            $TIMER -n "$RUNS" --warmup 1 --vs "$BIN/$limit $DATA/$f" -- \
+                "$BIN/$limit" "$X4/$f" > "$RES/scaling.$fmt.limit.time" 2>&1
         else
             for scale in 1x 4x; do
                 d=$DATA; [ $scale = 4x ] && d=$X4
                 $TIMER -n "$RUNS" --warmup 1 -- "$DATASAN" scan "$d/$f" --quiet > "$RES/scaling.$fmt.$scale.time" 2>&1
             done
         fi
-        grep -E "wall s|peak MiB|A/B wall" "$RES/scaling.$fmt"*.time | sed 's/^/     /' >&2
+        grep -E "wall s|peak MiB|A/B wall" "$RES/scaling.$fmt".*time | sed 's/^/     /' >&2
     done
 fi
 
