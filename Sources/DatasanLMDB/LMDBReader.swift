@@ -39,7 +39,8 @@ import Dispatch
 /// `shape_mismatch` ("float_data record in a uint8 dataset") with no values.
 public final class LMDBReader: SampleReader {
   public private(set) var info: DatasetInfo
-  public private(set) var bytesRead = 0
+  /// Bytes of keys and values copied out of the map so far.
+  public var bytesRead: Int { keyWalk.bytesRead }
 
   /// Whether the environment had to be opened without its lock file (MDB_NOLOCK).
   public let openedWithoutLock: Bool
@@ -58,12 +59,8 @@ public final class LMDBReader: SampleReader {
   private let dataFileSize: Int
   private var nextOp = MDB_FIRST
   private var finished = false
-  private var walked = 0
-  private var lastKey: [UInt8] = []
-  /// The key of the last record copied out completely, and how many were, for error messages.
-  private var lastGoodKeyText = ""
-  private var copied = 0
-  private var keyScratch: [UInt8] = []
+  /// The records consumed so far: their keys checked and counted.
+  private var keyWalk: KeyWalk
   private let maxRecordsPerBatch = 65_536
 
   /// Opens the LMDB environment at `path` (a directory holding data.mdb, or the data file itself).
@@ -119,6 +116,7 @@ public final class LMDBReader: SampleReader {
     entries = Int(dbStat.ms_entries)
     checksKeyOrder = flagsOfDB & UInt32(MDB_REVERSEKEY | MDB_INTEGERKEY) == 0
     allowsEqualKeys = flagsOfDB & UInt32(MDB_DUPSORT) != 0
+    keyWalk = KeyWalk(entries: entries, checksOrder: checksKeyOrder, allowsEqual: allowsEqualKeys)
     // Values must lie in the part of the map that the data file backs.
     var fd: Int32 = -1
     var fileSize = location.fileSize
@@ -229,7 +227,7 @@ public final class LMDBReader: SampleReader {
       }
       throw DatasanError(
         path: location.path,
-        "cannot read the LMDB environment after key '\(LMDBReader.abbreviated(lastGoodKeyText))': \(MDBError(rc))")
+        "cannot read the LMDB environment after key '\(LMDBReader.abbreviated(keyWalk.lastGoodKeyText))': \(MDBError(rc))")
     }
     try checkInsideFile(key, what: "key")
     try checkInsideFile(value, what: "value")
@@ -257,41 +255,36 @@ public final class LMDBReader: SampleReader {
   private func consume(key: MDB_val, value: MDB_val, into destination: UnsafeMutableRawPointer) throws -> String {
     let text = try consumeKey(key)
     if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
-    recordCopied(text, valueSize: value.mv_size)
+    keyWalk.copied(text, valueSize: value.mv_size)
     return text
-  }
-
-  /// Counts a record whose value is completely out of the map (for `bytesRead` and error messages).
-  private func recordCopied(_ key: String, valueSize: Int) {
-    bytesRead += valueSize
-    copied += 1
-    lastGoodKeyText = key
   }
 
   /// Counts the fetched record, checks its key (not empty, ascending) and returns it as users see it.
   private func consumeKey(_ key: MDB_val) throws -> String {
-    walked += 1
-    if walked > entries {
-      throw corrupt("the walk finds more records than the \(entries) the environment declares")
+    do {
+      return try keyWalk.consume(key)
+    } catch let failure as KeyWalk.Failure {
+      throw corrupt(failure.reason(faultDescription))
     }
-    if key.mv_size == 0 { throw corrupt("a record has an empty key") }
-    // The key: copied, checked for order, shown.
-    if keyScratch.count < key.mv_size { keyScratch = [UInt8](repeating: 0, count: max(key.mv_size, 2 * keyScratch.count)) }
-    let keyCopy = keyScratch.withUnsafeMutableBytes { datasan_mdb_guarded_copy($0.baseAddress, key.mv_data, key.mv_size) }
-    if keyCopy != 0 { throw corrupt(faultDescription()) }
-    let text: String = keyScratch.withUnsafeBytes { all in LMDBKey.display(UnsafeRawBufferPointer(rebasing: all[0..<key.mv_size])) }
-    if checksKeyOrder && walked > 1 {
-      let order = keyScratch.withUnsafeBytes { all in
-        lastKey.withUnsafeBytes { LMDBWriter.compare(UnsafeRawBufferPointer(rebasing: all[0..<key.mv_size]), $0) }
+  }
+
+  /// ``consumeKey(_:)`` and the count of a copied value for the raw records `run` (their values
+  /// in the batch), appending their keys to `keys`: on a local copy of the walk, stored back once.
+  private func consumeRawRun(_ run: Range<Int>, into keys: inout [String]) throws {
+    var walk = keyWalk
+    let recordKeys = rawKeys
+    let recordValues = rawValues
+    do {
+      for r in run {
+        let text = try walk.consume(recordKeys[r])
+        walk.copied(text, valueSize: recordValues[r].mv_size)
+        keys.append(text)
       }
-      if order < 0 || (order == 0 && !allowsEqualKeys) {
-        throw corrupt("key '\(LMDBReader.abbreviated(text))' does not sort after the previous key")
-      }
+      keyWalk = walk
+    } catch let failure as KeyWalk.Failure {
+      keyWalk = walk
+      throw corrupt(failure.reason(faultDescription))
     }
-    lastKey.removeAll(keepingCapacity: true)
-    lastKey.append(contentsOf: keyScratch[0..<key.mv_size])
-    bytesRead += key.mv_size
-    return text
   }
 
   /// A value or key that does not lie inside the data file means a corrupt page (checked when the
@@ -326,8 +319,9 @@ public final class LMDBReader: SampleReader {
   }
 
   private func corrupt(_ why: String) -> DatasanError {
+    let copied = keyWalk.copied
     let position =
-      copied == 0 ? "at the first record" : "after key '\(LMDBReader.abbreviated(lastGoodKeyText))' (record \(copied))"
+      copied == 0 ? "at the first record" : "after key '\(LMDBReader.abbreviated(keyWalk.lastGoodKeyText))' (record \(copied))"
     let lock = openedWithoutLock ? "; opened without its lock file, so a concurrent writer may also cause this" : ""
     return DatasanError(path: location.path, "corrupt LMDB environment: \(why), \(position)\(lock)")
   }
@@ -461,12 +455,8 @@ public final class LMDBReader: SampleReader {
   private func probeFirstReadable() throws -> (type: ElementType, shape: [Int], raw: Bool)? {
     defer {
       nextOp = MDB_FIRST
-      walked = 0
       fetchedFromCursor = 0
-      lastKey.removeAll()
-      lastGoodKeyText = ""
-      copied = 0
-      bytesRead = 0
+      keyWalk = KeyWalk(entries: entries, checksOrder: checksKeyOrder, allowsEqual: allowsEqualKeys)
     }
     while true {
       guard let (key, value) = try fetch() else { return nil }
@@ -658,12 +648,8 @@ public final class LMDBReader: SampleReader {
         measured.measure(base, samples: i..<(rc == DATASAN_MDB_FAULT ? at : Int(rc)))
       }
       let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
-      for r in i..<done {
-        let text = try consumeKey(rawKeys[r])
-        recordCopied(text, valueSize: rawValues[r].mv_size)
-        keys.append(text)
-        labels[r] = Double(rawLabels[r])
-      }
+      try consumeRawRun(i..<done, into: &keys)
+      for r in i..<done { labels[r] = Double(rawLabels[r]) }
       if rc == DATASAN_MDB_FAULT { throw corrupt(fault.isEmpty ? faultDescription() : fault) }
       if done == bounds[k + 1] {
         i = done
@@ -695,9 +681,7 @@ public final class LMDBReader: SampleReader {
         generalNext = true
         return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems, storage: storage, measured)
       }
-      let text = try consumeKey(rawKeys[done])
-      recordCopied(text, valueSize: value.mv_size)
-      keys.append(text)
+      try consumeRawRun(done..<(done + 1), into: &keys)
       labels[done] = p.label
       i = done + 1
     }
@@ -905,5 +889,84 @@ enum MappedFile {
       result.append(start..<min(end, start + UInt(fileSize)))
     }
     return result
+  }
+}
+
+/// The walk's bookkeeping of the records consumed: each key copied out of the map under the fault
+/// guard, checked (not empty, ascending, no more records than the environment declares) and made
+/// into the text users see; the bytes copied; the last good key for error messages. A value, so
+/// that a batch's loop works on a local copy, free of the per-access exclusivity checks and
+/// reference counting of a class's properties, and stores it back once.
+struct KeyWalk {
+  /// Why a record cannot be consumed (the reader adds where, and the fault's description).
+  enum Failure: Error {
+    case corrupt(String)
+    case fault
+
+    func reason(_ faultDescription: () -> String) -> String {
+      switch self {
+      case .corrupt(let why): return why
+      case .fault: return faultDescription()
+      }
+    }
+  }
+
+  let entries: Int
+  let checksOrder: Bool
+  let allowsEqual: Bool
+  /// Records whose key was consumed, and whose value was copied out completely.
+  private(set) var walked = 0
+  private(set) var copied = 0
+  /// Bytes of keys and values copied out.
+  private(set) var bytesRead = 0
+  /// The key of the last record copied out completely.
+  private(set) var lastGoodKeyText = ""
+  /// The previous key (its first `lastLength` bytes), and the buffer the next one is copied into;
+  /// swapped after each key instead of copied.
+  private var last: [UInt8] = []
+  private var lastLength = 0
+  private var scratch: [UInt8] = []
+
+  init(entries: Int, checksOrder: Bool, allowsEqual: Bool) {
+    self.entries = entries
+    self.checksOrder = checksOrder
+    self.allowsEqual = allowsEqual
+  }
+
+  /// Counts the record, checks its key and returns it as users see it.
+  mutating func consume(_ key: MDB_val) throws -> String {
+    walked += 1
+    if walked > entries {
+      throw Failure.corrupt("the walk finds more records than the \(entries) the environment declares")
+    }
+    let n = key.mv_size
+    if n == 0 { throw Failure.corrupt("a record has an empty key") }
+    if scratch.count < n { scratch = [UInt8](repeating: 0, count: max(n, 2 * scratch.count, 64)) }
+    let text: String = try scratch.withUnsafeMutableBytes { buffer in
+      if datasan_mdb_guarded_copy(buffer.baseAddress, key.mv_data, n) != 0 { throw Failure.fault }
+      return LMDBKey.display(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+    }
+    if checksOrder && walked > 1 {
+      let order = scratch.withUnsafeBytes { current in
+        last.withUnsafeBytes { previous in
+          LMDBWriter.compare(
+            UnsafeRawBufferPointer(rebasing: current[0..<n]), UnsafeRawBufferPointer(rebasing: previous[0..<lastLength]))
+        }
+      }
+      if order < 0 || (order == 0 && !allowsEqual) {
+        throw Failure.corrupt("key '\(LMDBReader.abbreviated(text))' does not sort after the previous key")
+      }
+    }
+    swap(&last, &scratch)
+    lastLength = n
+    bytesRead += n
+    return text
+  }
+
+  /// Counts a record whose value is completely out of the map.
+  mutating func copied(_ key: String, valueSize: Int) {
+    bytesRead += valueSize
+    copied += 1
+    lastGoodKeyText = key
   }
 }
