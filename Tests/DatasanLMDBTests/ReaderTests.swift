@@ -1,3 +1,4 @@
+import CLMDB
 import DatasanCore
 import Foundation
 import Testing
@@ -368,5 +369,56 @@ func writeValues(_ path: String, _ records: [(String, [UInt8])]) throws {
       #expect(failure == nil)
       #expect(count == 300)
     }
+  }
+}
+
+/// The walk's key checks, on keys given directly (a corrupt environment is what produces them).
+@Suite struct KeyWalkTests {
+  func consume(_ walk: inout KeyWalk, _ key: [UInt8]) throws -> String {
+    var bytes = key
+    return try bytes.withUnsafeMutableBytes { raw in
+      try walk.consume(MDB_val(mv_size: raw.count, mv_data: raw.baseAddress))
+    }
+  }
+
+  func failure(_ body: () throws -> Void) -> String? {
+    do { try body() } catch let f as KeyWalk.Failure { return f.reason { "fault" } } catch { return "\(error)" }
+    return nil
+  }
+
+  @Test func ascendingKeysAreShownAndCounted() throws {
+    var walk = KeyWalk(entries: 3, checksOrder: true, allowsEqual: false)
+    #expect(try consume(&walk, Array("00000001_a.png".utf8)) == "00000001_a.png")
+    #expect(try consume(&walk, Array("00000002".utf8)) == "00000002")
+    walk.copied("00000002", valueSize: 100)
+    #expect(try consume(&walk, Array("00000002_longer_key_than_the_buffer_was_before_it_grew".utf8)).hasSuffix("grew"))
+    #expect(walk.walked == 3 && walk.copied == 1 && walk.lastGoodKeyText == "00000002")
+    #expect(walk.bytesRead == 14 + 8 + 100 + 54)
+    // One more than the environment declares.
+    #expect(failure { _ = try consume(&walk, Array("00000003".utf8)) } == "the walk finds more records than the 3 the environment declares")
+  }
+
+  @Test func outOfOrderEqualAndEmptyKeys() throws {
+    var walk = KeyWalk(entries: 10, checksOrder: true, allowsEqual: false)
+    _ = try consume(&walk, Array("b".utf8))
+    #expect(failure { _ = try consume(&walk, Array("a".utf8)) } == "key 'a' does not sort after the previous key")
+    var equal = KeyWalk(entries: 10, checksOrder: true, allowsEqual: false)
+    _ = try consume(&equal, Array("same".utf8))
+    #expect(failure { _ = try consume(&equal, Array("same".utf8)) } == "key 'same' does not sort after the previous key")
+    var duplicates = KeyWalk(entries: 10, checksOrder: true, allowsEqual: true)  // MDB_DUPSORT
+    _ = try consume(&duplicates, Array("same".utf8))
+    #expect(try consume(&duplicates, Array("same".utf8)) == "same")
+    // A prefix sorts first: "ab" after "abc" is out of order, "abc" after "ab" is not.
+    var prefix = KeyWalk(entries: 10, checksOrder: true, allowsEqual: false)
+    _ = try consume(&prefix, Array("ab".utf8))
+    _ = try consume(&prefix, Array("abc".utf8))
+    #expect(failure { _ = try consume(&prefix, Array("ab".utf8)) } != nil)
+    var empty = KeyWalk(entries: 10, checksOrder: true, allowsEqual: false)
+    #expect(failure { _ = try consume(&empty, []) } == "a record has an empty key")
+    // Integer keys are not compared byte-wise.
+    var integers = KeyWalk(entries: 10, checksOrder: false, allowsEqual: false)
+    _ = try consume(&integers, [2, 0, 0, 0])
+    _ = try consume(&integers, [1, 0, 0, 0])
+    #expect(integers.walked == 2)
   }
 }
