@@ -250,15 +250,23 @@ static inline int datasan_datum_parse_raw(
   return 1;
 }
 
-/* Parses and copies the canonical raw Datums values[start..<count] into `destination` (record i at
- * i * c*h*w) and their labels into labels[i], under the fault guard, prefetching a few values ahead.
- * Returns the index of the first record that is not canonical (count when all are), or
- * DATASAN_MDB_FAULT, with *at the index of the record being read. */
+/* Measures one block of `count` bytes into `out` (the caller's per-block moments). */
+typedef void (*datasan_mdb_measure_fn)(const uint8_t *block, size_t count, void *out);
+
+/* Parses the canonical raw Datums values[start..<count], under the fault guard, prefetching a few
+ * values ahead: copies each one's data into `destination` (record i at i * c*h*w; skipped when
+ * `destination` is NULL) and its label into labels[i], and, when `measure` is given, measures its
+ * `channels` planes of h*w bytes right away into moments + (i * channels + plane) * moments_stride:
+ * from the copy, still in cache, or from the map when nothing is copied. Returns the index of the
+ * first record that is not canonical (count when all are), or DATASAN_MDB_FAULT, with *at the
+ * index of the record being read. */
 __attribute__((noinline)) static int datasan_mdb_guarded_raw_datums(
     const MDB_val *values, size_t start, size_t count, uint64_t channels, uint64_t height, uint64_t width,
-    uint8_t *destination, int32_t *labels, size_t *at) {
+    uint8_t *destination, int32_t *labels, datasan_mdb_measure_fn measure, uint8_t *moments, size_t moments_stride,
+    size_t *at) {
   datasan_mdb_guard guard;
-  const size_t stride = (size_t)(channels * height * width);
+  const size_t plane = (size_t)(height * width);
+  const size_t stride = (size_t)channels * plane;
   const int guarded = datasan_mdb_install_guard() == 0;
   datasan_mdb_guard *volatile *current = datasan_mdb_current();
   datasan_mdb_guard *saved = *current;
@@ -277,11 +285,27 @@ __attribute__((noinline)) static int datasan_mdb_guarded_raw_datums(
       __builtin_prefetch(values[i + ahead].mv_data);
       __builtin_prefetch((const uint8_t *)values[i + ahead].mv_data + 64);
     }
+    if (i + 2 < count) {
+      /* The whole value two records ahead: each value has pages of its own, and the hardware
+       * prefetcher, which stops at page boundaries, would not fetch it in time (-11% time when
+       * copying, -28% when measuring in the map). */
+      const uint8_t *next = (const uint8_t *)values[i + 2].mv_data;
+      for (size_t b = 0; b < values[i + 2].mv_size; b += 64) __builtin_prefetch(next + b);
+    }
     *at = i;
     const uint8_t *value = (const uint8_t *)values[i].mv_data;
     size_t offset = 0;
     if (!datasan_datum_parse_raw(value, values[i].mv_size, channels, height, width, &labels[i], &offset)) break;
-    memcpy(destination + i * stride, value + offset, stride);
+    const uint8_t *data = value + offset;
+    if (destination) {
+      memcpy(destination + i * stride, data, stride);
+      data = destination + i * stride;
+    }
+    if (measure) {
+      for (size_t c = 0; c < (size_t)channels; c++) {
+        measure(data + c * plane, plane, moments + (i * (size_t)channels + c) * moments_stride);
+      }
+    }
   }
   if (guarded) {
     guard.armed = 0;

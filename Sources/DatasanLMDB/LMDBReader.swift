@@ -593,8 +593,11 @@ public final class LMDBReader: SampleReader {
     if n < capacity { finished = true }  // fetch() found the end (and nothing carried is left)
     guard n > 0 else { return nil }
     // 2. Decode in order: runs of canonical records in C, the others one by one here.
-    let storage = ByteStorage(byteCount: n * sampleBytes, zeroed: false)
-    let base = storage.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    // A scan that reads no values (only the moments measured here) gets none: the records are
+    // measured in the map, under the guard, and not copied at all.
+    let omit = !options.valuesNeeded
+    let storage = ByteStorage(byteCount: omit ? 0 : n * sampleBytes, zeroed: false)
+    let base: UnsafeMutablePointer<UInt8>? = omit ? nil : storage.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
     var keys: [String] = []
     keys.reserveCapacity(n)
     var labels = [Double](repeating: 0, count: n)
@@ -605,25 +608,18 @@ public final class LMDBReader: SampleReader {
     let segments = n >= 512 ? min(Machine.cores, 4) : 1
     let bounds = (0...segments).map { $0 * n / segments }
     var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
-    // The checker's per-channel moments, measured run by run as the values arrive in cache.
+    // The checker's per-channel moments, measured record by record as each arrives in cache.
     let measured = MeasuredBlocks(samples: n, blocksPerSample: Int(c), blockLength: Int(h * w))
-    let run = max(1, LMDBReader.measuredRunBytes / max(sampleBytes, 1))
+    let (measure, table, tableStride) = measured.cMeasurer
+    let moments = table.assumingMemoryBound(to: UInt8.self)
     rawValues.withUnsafeBufferPointer { values in
       rawLabels.withUnsafeMutableBufferPointer { labels in
         first.withUnsafeMutableBufferPointer { results in
           let values = values.baseAddress, labels = labels.baseAddress, results = results.baseAddress!
           let decode = { (k: Int) in
             var at = bounds[k]
-            var rc = Int32(0)
-            var start = bounds[k]
-            while start < bounds[k + 1] {
-              let end = min(start + run, bounds[k + 1])
-              rc = datasan_mdb_guarded_raw_datums(values, start, end, c, h, w, base, labels, &at)
-              let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
-              measured.measure(base, samples: start..<done)
-              if done < end { break }
-              start = end
-            }
+            let rc = datasan_mdb_guarded_raw_datums(
+              values, bounds[k], bounds[k + 1], c, h, w, base, labels, measure, moments, tableStride, &at)
             // The fault's description lives in thread-local state of the thread that faulted.
             results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? self.faultDescription() : "")
           }
@@ -642,10 +638,10 @@ public final class LMDBReader: SampleReader {
       } else {
         rc = rawValues.withUnsafeBufferPointer { values in
           rawLabels.withUnsafeMutableBufferPointer { labels in
-            datasan_mdb_guarded_raw_datums(values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, &at)
+            datasan_mdb_guarded_raw_datums(
+              values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, measure, moments, tableStride, &at)
           }
         }
-        measured.measure(base, samples: i..<(rc == DATASAN_MDB_FAULT ? at : Int(rc)))
       }
       let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
       try consumeRawRun(i..<done, into: &keys)
@@ -664,15 +660,17 @@ public final class LMDBReader: SampleReader {
         }
         let p = plan(UnsafeRawBufferPointer(rebasing: buffer[0..<value.mv_size]))
         if case .raw = p.content, p.shape == info.sampleShape {
-          (base + done * sampleBytes).update(from: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + p.datum.data.lowerBound, count: sampleBytes)
+          let data = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + p.datum.data.lowerBound
+          base.map { ($0 + done * sampleBytes).update(from: data, count: sampleBytes) }
+          measured.measure(sample: done, values: data)
         }
         return p
       }
       switch p.content {
       case .raw where p.shape == info.sampleShape:
-        measured.measure(base, samples: done..<(done + 1))
+        break
       case .unreadable:
-        (base + done * sampleBytes).initialize(repeating: 0, count: sampleBytes)
+        base.map { ($0 + done * sampleBytes).initialize(repeating: 0, count: sampleBytes) }
         problems[done] = p.problem
       default:
         // The uniform layout cannot hold it: this batch ends here, the general path reads the rest.
@@ -696,13 +694,10 @@ public final class LMDBReader: SampleReader {
         firstIndex: delivered, count: keys.count, elementType: .uint8, shape: info.sampleShape ?? [0],
         storage: storage, labels: labels, keys: .strings(keys), problems: problems)
       batch.measuredBlocks = measured
+      batch.valuesOmitted = omit
       return batch
     }
   }
-
-  /// The raw decoder copies runs of about this many bytes, then their moments are measured while
-  /// they are still in the core's cache.
-  static let measuredRunBytes = 64 << 10
 
   /// The places of the records of the raw batch being read.
   private var rawKeys: [MDB_val] = []

@@ -8,6 +8,21 @@ import Testing
   let train = CLI.fixture("lmdb/train.lmdb")
   let flagged = [7, 11, 19, 23, 31]
 
+  /// A plain scan of raw records measures them in the map and copies no values; with --html the
+  /// values are read (histograms, thumbnails). Both must report the same.
+  @Test(arguments: ["raw.lmdb", "many.lmdb", "defects.lmdb"])
+  func scanWithoutValuesReportsWhatAScanWithValuesReports(name: String) throws {
+    let dir = try makeTempDir()
+    let input = dir + "/" + name
+    try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: false)
+    try FileManager.default.copyItem(atPath: CLI.fixture("lmdb/\(name)/data.mdb"), toPath: input + "/data.mdb")
+    let lean = try CLI.run(["scan", input, "--report", dir + "/lean.json"])
+    let full = try CLI.run(["scan", input, "--report", dir + "/full.json", "--html", dir + "/r.html"])
+    #expect(lean.status == full.status && lean.status != 2, "\(lean.stderr)")
+    let report = { (path: String) throws -> String in try String(contentsOfFile: path, encoding: .utf8) }
+    #expect(try report(dir + "/lean.json") == report(dir + "/full.json"))
+  }
+
   @Test func scanFindsTheFiveBadRecords() throws {
     let dir = try makeTempDir()
     let r = try CLI.run(["scan", train, "--report", dir + "/r.json"])

@@ -234,6 +234,28 @@ import Testing
         #expect((scan.uniformBatches > 0) == raw, "\(fixtureName): \(scan.uniformBatches) uniform batches")
         // ... and the reader measures the channels' moments of each of those batches.
         #expect(scan.measuredBatches == scan.uniformBatches)
+
+        // A scan that needs no values gets the same samples without them, measured in the map.
+        let lean = try readAllScan(path) {
+          $0.batchBytes = batchBytes
+          $0.valuesNeeded = false
+        }
+        #expect(lean.keys == general.keys && lean.bytesRead == general.bytesRead)
+        #expect(lean.samples.map(\.problem) == general.samples.map(\.problem))
+        #expect(lean.samples.map { $0.label.isNaN ? -999 : $0.label } == general.samples.map { $0.label.isNaN ? -999 : $0.label })
+        #expect(lean.omittedBatches == (raw ? lean.uniformBatches : 0) && (lean.omittedBatches > 0) == raw)
+        for (i, sample) in general.samples.enumerated() where raw && sample.problem == nil && !lean.measured[i].isEmpty {
+          let blocks = lean.measured[i]
+          let length = sample.values.count / blocks.count
+          for (b, got) in blocks.enumerated() {
+            var direct = RunningStats()
+            for v in sample.values[(b * length)..<((b + 1) * length)] { direct.add(v) }
+            #expect(
+              got.count == direct.count && got.min == direct.min && got.max == direct.max
+                && abs(got.mean - direct.mean) < 1e-9 && abs(got.m2 - direct.m2) < 1e-6 * max(1, direct.m2),
+              "\(fixtureName) \(sample.key) block \(b)")
+          }
+        }
       }
     }
   }

@@ -141,6 +141,9 @@ public final class SampleChecker: @unchecked Sendable {
       batch.measuredBlocks.flatMap { $0.describes(g, elementType: batch.elementType) ? $0 : nil }
     }
     let histograms = collect && options.histograms
+    precondition(
+      !batch.valuesOmitted || (blockMode && measuredBlocks != nil && !histograms),
+      "a reader left the values out of a batch whose checks need them")
     // Interleaved float values of a uniform batch (CSV rows, channel-last images): runs of clean
     // samples go to the columnar kernel in one call instead of value by value.
     let columnar =
@@ -172,6 +175,7 @@ public final class SampleChecker: @unchecked Sendable {
       if measured {
         for g in 0..<groups.count { stats.groups[g].values.merge(scratch[g].stats) }
         if needsExtremeCount(scratch) {
+          precondition(!batch.valuesOmitted, "a reader left out values at or above --max-abs")
           let start = batch.elementRange(of: i).lowerBound
           batch.elementType.withType { t in
             countExtremes(t, batch, start: start, groups: groups, into: &stats)

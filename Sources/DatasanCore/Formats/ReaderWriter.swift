@@ -22,6 +22,10 @@ public struct ReadOptions: Sendable {
   public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
   public var batchBytes: Int = 4 << 20
+  /// False when the consumer reads no feature values, only the moments a reader measured
+  /// (``SampleBatch/measuredBlocks``), labels, keys and problems: a reader that measures as it
+  /// reads may then leave the values out (``SampleBatch/valuesOmitted``) and skip copying them.
+  public var valuesNeeded = true
   /// Whether batches carry each sample's original bytes (`originals`); `scan` needs none.
   public var keepOriginals: Bool = true
 

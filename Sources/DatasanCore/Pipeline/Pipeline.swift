@@ -85,6 +85,9 @@ public final class Pipeline {
     let started = Date()
     var read = config.read
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
+    // Values are read only for histograms, thumbnails and counting values at or above --max-abs;
+    // a reader leaves out only 8-bit values it measured itself, which never reach a limit above 255.
+    read.valuesNeeded = config.checks.histograms || config.keepFlaggedSamples > 0 || config.checks.maxAbs <= 255
     let reader = try backend.openReader(format: config.format, path: config.input, options: read)
     let checker = SampleChecker(options: config.checks, info: reader.info)
     var builder = ReportBuilder(info: reader.info, maxIssues: config.maxIssues)

@@ -78,6 +78,9 @@ public struct SampleBatch: Sendable {
   /// Moments the reader measured as it wrote the values (see ``MeasuredBlocks``); not carried
   /// into a ``subset(_:)``.
   public var measuredBlocks: MeasuredBlocks?
+  /// True when the reader left the values out (``ReadOptions/valuesNeeded`` false): `storage` is
+  /// then empty and `measuredBlocks` holds what the checks need.
+  public var valuesOmitted = false
 
   public init(
     firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], shapes: [[Int]]? = nil,

@@ -124,6 +124,25 @@ public final class MeasuredBlocks: @unchecked Sendable {
     }
   }
 
+  /// Measures sample `i` from its values at `values` (its `blocksPerSample * blockLength` bytes).
+  public func measure(sample i: Int, values: UnsafePointer<UInt8>) {
+    precondition(i >= 0 && i < samples, "sample outside the table")
+    for b in 0..<blocksPerSample {
+      datasan_moments_u8(values + b * blockLength, blockLength, table + i * blocksPerSample + b)
+    }
+  }
+
+  /// For a C reader that measures as it goes: the function that measures one block of bytes into
+  /// its entry, the table (entry of sample `i`'s block `b` at `(i * blocksPerSample + b) * stride`)
+  /// and that stride.
+  public var cMeasurer:
+    (measure: @convention(c) (UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?) -> Void,
+      table: UnsafeMutableRawPointer, stride: Int)
+  {
+    ({ block, count, out in datasan_moments_u8(block, count, out?.assumingMemoryBound(to: datasan_moments.self)) },
+      UnsafeMutableRawPointer(table), MemoryLayout<datasan_moments>.stride)
+  }
+
   /// True when the blocks are the contiguous feature groups `groups` of 8-bit samples.
   func describes(_ groups: FeatureGroups, elementType: ElementType) -> Bool {
     elementType == .uint8 && !groups.interleaved && groups.count == blocksPerSample
