@@ -141,8 +141,14 @@ def main():
                "medians (cleanvision runs only on the readable files)" if x else "cleanvision not installed")
         r = pair("lmdb", "datasan_scan", "lmdb_scan.py")
         x = inv(r)
+        how = "paired, peer / datasan"
+        native = pair("lmdb", "lmdb_scan.py", "lmdb_scan_c")
+        near = pair("lmdb", "datasan_scan", "lmdb_scan_c")
+        if native and near:
+            how += (f"; the native single-thread scan (lmdb_scan_c) is {fmt_ratio(native[1])}{spread(native)} faster "
+                    f"than the peer, datasan / that scan = {fmt_ratio(near[1])}{spread(near)}")
         target("LMDB raw scan vs Python lmdb + protobuf", fmt_ratio(x and x[1]) + spread(x), ">= 15x faster",
-               x and x[1] >= 15, "paired, peer / datasan")
+               x and x[1] >= 15, how)
         r = pair("lmdbenc", "datasan_scan", "lmdb_scan_c")
         x = inv(r)
         target("LMDB encoded scan vs single-thread libpng decode", fmt_ratio(x and x[1]) + spread(x),
