@@ -183,6 +183,13 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     return b
   }
 
+  /// Measures every sample of `batch` into `table`, as a reader does record by record.
+  func measureAll(_ table: MeasuredBlocks, _ batch: SampleBatch) {
+    let values = UnsafePointer(batch.storage.typed(UInt8.self, count: batch.elementCount).baseAddress!)
+    let length = batch.shape.reduce(1, *)
+    for i in 0..<batch.count { table.measure(sample: i, values: values + i * length) }
+  }
+
   func info(_ shape: [Int]) -> DatasetInfo {
     DatasetInfo(
       format: .lmdb, path: "mem", sampleCount: nil, elementType: .uint8, sampleShape: shape, featureName: "data",
@@ -201,7 +208,7 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     let plain = byteBatch(&rng, count: 50, shape: shape)
     var measured = plain
     let table = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
-    table.measure(UnsafePointer(plain.storage.typed(UInt8.self, count: plain.elementCount).baseAddress!), samples: 0..<50)
+    measureAll(table, plain)
     measured.measuredBlocks = table
     measured.problems[4] = ReaderProblem(.unreadable, "bad record")  // skipped either way
     var withProblem = plain
@@ -218,7 +225,7 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     var other = plain
     let foreign = byteBatch(&rng, count: 50, shape: shape)
     let elsewhere = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
-    elsewhere.measure(UnsafePointer(foreign.storage.typed(UInt8.self, count: foreign.elementCount).baseAddress!), samples: 0..<50)
+    measureAll(elsewhere, foreign)
     other.measuredBlocks = elsewhere
     let e = SampleChecker(options: CheckOptions(), info: info(shape))
     _ = e.check(other)

@@ -91,12 +91,13 @@ func extremeValues<T: FeatureElement>(_ p: UnsafePointer<T>, count n: Int, limit
   return (count, largest)
 }
 
-/// The per-block moments of the 8-bit samples of one batch, measured by the reader right after it
-/// copied each run of samples, while their bytes are still in cache: the checker then takes them
-/// instead of reading the whole batch from memory once more.
+/// The per-block moments of the 8-bit samples of one batch, measured by the reader as it reads
+/// each record: from its copy while still in cache, or where it lies when the batch gets no values
+/// (``SampleBatch/valuesOmitted``). The checker then takes them instead of reading the whole batch
+/// from memory once more.
 ///
 /// Sample `i`'s block `b` is its values `b * blockLength ..< (b + 1) * blockLength`. The table
-/// describes the values as the reader wrote them; code that changes a batch's values drops it.
+/// describes the values as the reader read them; code that changes a batch's values drops it.
 public final class MeasuredBlocks: @unchecked Sendable {
   public let samples: Int
   public let blocksPerSample: Int
@@ -111,18 +112,6 @@ public final class MeasuredBlocks: @unchecked Sendable {
   }
 
   deinit { table.deallocate() }
-
-  /// Measures the samples `range` of the batch whose values start at `base`. Disjoint ranges may
-  /// be measured from several threads at once.
-  public func measure(_ base: UnsafePointer<UInt8>, samples range: Range<Int>) {
-    precondition(range.lowerBound >= 0 && range.upperBound <= samples, "samples outside the table")
-    for i in range {
-      for b in 0..<blocksPerSample {
-        let block = i * blocksPerSample + b
-        datasan_moments_u8(base + block * blockLength, blockLength, table + block)
-      }
-    }
-  }
 
   /// Measures sample `i` from its values at `values` (its `blocksPerSample * blockLength` bytes).
   public func measure(sample i: Int, values: UnsafePointer<UInt8>) {
