@@ -190,13 +190,13 @@ __attribute__((noinline)) static int datasan_mdb_guarded_copy(void *destination,
  * Accepts only the canonical message Caffe's tools write for a raw image: fields channels (1), height
  * (2), width (3), data (4), label (5), encoded (7) = false, each at most once, in any order, with
  * one-byte tags; channels/height/width equal to the expected ones and data exactly c*h*w bytes. Then
- * it copies `data` straight into `destination` (c*h*w bytes), stores the label (int32, the low 32
- * bits of its varint, as protobuf does; 0 when absent) and returns 1.
+ * it stores the label (int32, the low 32 bits of its varint, as protobuf does; 0 when absent) and
+ * where `data` starts, and returns 1.
  *
  * Anything else (float_data, an encoded image, other dimensions, an unknown or repeated field, a
- * malformed message) returns 0 and writes nothing to `destination`: the caller then copies the value
- * out and decodes it with the full decoder, which alone explains what is wrong. So this function only
- * has to be right about what it accepts. DATASAN_MDB_FAULT when reading the value faulted.
+ * malformed message) returns 0: the caller then copies the value out and decodes it with the full
+ * decoder, which alone explains what is wrong. So this parser only has to be right about what it
+ * accepts. It reads the map: call it under the guard (datasan_mdb_guarded_raw_datums does).
  */
 static inline int datasan_datum_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *value) {
   uint64_t result = 0;

@@ -250,26 +250,23 @@ public final class LMDBReader: SampleReader {
     carryStart = 0
   }
 
-  /// Checks the fetched record (count, key order), copies its value to `destination` (at least
-  /// `value.mv_size` bytes) and returns its key as users see it.
+  /// Checks the fetched record (count, key: not empty, ascending), copies its value to
+  /// `destination` (at least `value.mv_size` bytes) and returns its key as users see it.
   private func consume(key: MDB_val, value: MDB_val, into destination: UnsafeMutableRawPointer) throws -> String {
-    let text = try consumeKey(key)
+    let text: String
+    do {
+      text = try keyWalk.consume(key)
+    } catch let failure as KeyWalk.Failure {
+      throw corrupt(failure.reason(faultDescription))
+    }
     if datasan_mdb_guarded_copy(destination, value.mv_data, value.mv_size) != 0 { throw corrupt(faultDescription()) }
     keyWalk.copied(text, valueSize: value.mv_size)
     return text
   }
 
-  /// Counts the fetched record, checks its key (not empty, ascending) and returns it as users see it.
-  private func consumeKey(_ key: MDB_val) throws -> String {
-    do {
-      return try keyWalk.consume(key)
-    } catch let failure as KeyWalk.Failure {
-      throw corrupt(failure.reason(faultDescription))
-    }
-  }
-
-  /// ``consumeKey(_:)`` and the count of a copied value for the raw records `run` (their values
-  /// in the batch), appending their keys to `keys`: on a local copy of the walk, stored back once.
+  /// The key checks of ``consume(key:value:into:)`` and the count of the values for the raw
+  /// records `run` (already read by the raw decoder), appending their keys to `keys`: on a local
+  /// copy of the walk, stored back once.
   private func consumeRawRun(_ run: Range<Int>, into keys: inout [String]) throws {
     var walk = keyWalk
     let recordKeys = rawKeys
@@ -574,11 +571,12 @@ public final class LMDBReader: SampleReader {
 
   /// A uniform batch of raw C x H x W uint8 samples, for a scan (no originals kept).
   ///
-  /// Each canonical raw Datum is parsed in the map and its data copied once, straight into the
-  /// batch (`datasan_mdb_guarded_raw_datum`, under the fault guard). Any other record is copied
-  /// out and planned as by the general path: an unreadable one keeps zeros in its slot; a record
-  /// the uniform layout cannot hold (float_data, an encoded image, another shape) ends the batch
-  /// and is read again by the general path. Nil when no record was taken.
+  /// Each canonical raw Datum is parsed and measured in the map (`datasan_mdb_guarded_raw_datums`,
+  /// under the fault guard) and, unless the scan needs no values, its data copied once, straight
+  /// into the batch. Any other record is copied out and planned as by the general path: an
+  /// unreadable one keeps zeros in its slot; a record the uniform layout cannot hold (float_data,
+  /// an encoded image, another shape) ends the batch and is read again by the general path. Nil
+  /// when no record was taken.
   private func nextRawBatch(channels c: UInt64, height h: UInt64, width w: UInt64) throws -> SampleBatch? {
     let sampleBytes = Int(c * h * w)
     let capacity = max(1, min(maxRecordsPerBatch, options.batchBytes / max(sampleBytes, 1)))
@@ -677,17 +675,15 @@ public final class LMDBReader: SampleReader {
         carry(zip(rawKeys[done...], rawValues[done...]).map { (key: $0, value: $1) })
         finished = false
         generalNext = true
-        return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems, storage: storage, measured)
+        return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems)
       }
       try consumeRawRun(done..<(done + 1), into: &keys)
       labels[done] = p.label
       i = done + 1
     }
-    return batch(keys: keys, labels: labels, problems: problems, storage: storage, measured)
+    return batch(keys: keys, labels: labels, problems: problems)
 
-    func batch(
-      keys: [String], labels: [Double], problems: [Int: ReaderProblem], storage: ByteStorage, _ measured: MeasuredBlocks
-    ) -> SampleBatch? {
+    func batch(keys: [String], labels: [Double], problems: [Int: ReaderProblem]) -> SampleBatch? {
       guard !keys.isEmpty else { return nil }
       defer { delivered += keys.count }
       var batch = SampleBatch(

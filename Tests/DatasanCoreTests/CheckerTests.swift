@@ -231,6 +231,11 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     _ = e.check(other)
     #expect(e.groupStats != checked(plain, shape).groupStats)
 
+    // New values drop what was measured of the old ones.
+    var replaced = measured
+    replaced.storage = ByteStorage(byteCount: plain.elementCount)
+    #expect(replaced.measuredBlocks == nil && !replaced.valuesOmitted)
+
     // Blocks that are not the groups (here: whole samples) are not used.
     var mismatched = plain
     let whole = MeasuredBlocks(samples: 50, blocksPerSample: 1, blockLength: 192)

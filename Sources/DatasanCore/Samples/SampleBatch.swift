@@ -65,8 +65,14 @@ public struct SampleBatch: Sendable {
   /// Element offset of each sample in `storage` plus one final end offset (count + 1
   /// entries) for ragged batches; nil when sample `i` starts at `i * shape.product`.
   public var offsets: [Int]?
-  /// The feature values of all samples.
-  public var storage: ByteStorage
+  /// The feature values of all samples. New values (normalized ones, say) drop what was measured
+  /// of the old ones.
+  public var storage: ByteStorage {
+    didSet {
+      measuredBlocks = nil
+      valuesOmitted = false
+    }
+  }
   /// One label per sample (NaN for a missing label), or nil when the dataset has none.
   public var labels: [Double]?
   /// How samples are named.
@@ -75,8 +81,8 @@ public struct SampleBatch: Sendable {
   public var problems: [Int: ReaderProblem]
   /// The original bytes of each sample, when the format has them.
   public var originals: OriginalRecords?
-  /// Moments the reader measured as it wrote the values (see ``MeasuredBlocks``); not carried
-  /// into a ``subset(_:)``.
+  /// Moments the reader measured as it read the values (see ``MeasuredBlocks``); not carried
+  /// into a ``subset(_:)``, dropped when `storage` is replaced.
   public var measuredBlocks: MeasuredBlocks?
   /// True when the reader left the values out (``ReadOptions/valuesNeeded`` false): `storage` is
   /// then empty and `measuredBlocks` holds what the checks need.
@@ -136,6 +142,7 @@ public struct SampleBatch: Sendable {
   /// A new batch holding the samples at `positions` (ascending), values copied.
   /// `firstIndex` stays that of the source batch; use ``key(of:)`` for names.
   public func subset(_ positions: [Int]) -> SampleBatch {
+    precondition(!valuesOmitted, "a subset copies values; this batch was read without them")
     let size = elementType.size
     let total = positions.reduce(0) { $0 + elementRange(of: $1).count }
     let out = ByteStorage(byteCount: total * size, zeroed: false)  // every byte is copied below
