@@ -144,43 +144,44 @@ static inline int datasan_mdb_env_set_guarded_assert(MDB_env *env) {
   return mdb_env_set_assert(env, datasan_mdb_assert_handler);
 }
 
+/* The guard around the body of a guarded function. Macros, because sigsetjmp must run in the
+ * frame of the function whose body it guards: DATASAN_MDB_GUARD_BEGIN makes the function return
+ * DATASAN_MDB_FAULT when a fault jumps back (restoring the caller's guard, if any); where the signal
+ * handlers cannot be installed the body runs unguarded. DATASAN_MDB_GUARD_END disarms it. */
+#define DATASAN_MDB_GUARD_BEGIN                                    \
+  datasan_mdb_guard guard;                                         \
+  const int guarded = datasan_mdb_install_guard() == 0;            \
+  datasan_mdb_guard *volatile *current = datasan_mdb_current();    \
+  datasan_mdb_guard *saved = *current;                             \
+  if (guarded) {                                                   \
+    if (sigsetjmp(guard.jump, 0) != 0) {                           \
+      *current = saved;                                            \
+      return DATASAN_MDB_FAULT;                                    \
+    }                                                              \
+    guard.armed = 1;                                               \
+    *current = &guard;                                             \
+  }
+
+#define DATASAN_MDB_GUARD_END \
+  if (guarded) {              \
+    guard.armed = 0;          \
+    *current = saved;         \
+  }
+
 /* mdb_cursor_get under the fault guard: liblmdb's return code, or DATASAN_MDB_FAULT. */
 __attribute__((noinline)) static int datasan_mdb_guarded_cursor_get(
     MDB_cursor *cursor, MDB_val *key, MDB_val *data, MDB_cursor_op op) {
-  datasan_mdb_guard guard;
-  if (datasan_mdb_install_guard() != 0) return mdb_cursor_get(cursor, key, data, op);
-  datasan_mdb_guard *volatile *current = datasan_mdb_current();
-  datasan_mdb_guard *saved = *current;
-  if (sigsetjmp(guard.jump, 0) != 0) {
-    *current = saved;
-    return DATASAN_MDB_FAULT;
-  }
-  guard.armed = 1;
-  *current = &guard;
+  DATASAN_MDB_GUARD_BEGIN
   int rc = mdb_cursor_get(cursor, key, data, op);
-  guard.armed = 0;
-  *current = saved;
+  DATASAN_MDB_GUARD_END
   return rc;
 }
 
 /* memcpy out of the map under the fault guard: 0, or DATASAN_MDB_FAULT. */
 __attribute__((noinline)) static int datasan_mdb_guarded_copy(void *destination, const void *source, size_t count) {
-  datasan_mdb_guard guard;
-  if (datasan_mdb_install_guard() != 0) {
-    memcpy(destination, source, count);
-    return 0;
-  }
-  datasan_mdb_guard *volatile *current = datasan_mdb_current();
-  datasan_mdb_guard *saved = *current;
-  if (sigsetjmp(guard.jump, 0) != 0) {
-    *current = saved;
-    return DATASAN_MDB_FAULT;
-  }
-  guard.armed = 1;
-  *current = &guard;
+  DATASAN_MDB_GUARD_BEGIN
   if (count > 0) memcpy(destination, source, count);
-  guard.armed = 0;
-  *current = saved;
+  DATASAN_MDB_GUARD_END
   return 0;
 }
 
@@ -264,20 +265,9 @@ __attribute__((noinline)) static int datasan_mdb_guarded_raw_datums(
     const MDB_val *values, size_t start, size_t count, uint64_t channels, uint64_t height, uint64_t width,
     uint8_t *destination, int32_t *labels, datasan_mdb_measure_fn measure, uint8_t *moments, size_t moments_stride,
     size_t *at) {
-  datasan_mdb_guard guard;
   const size_t plane = (size_t)(height * width);
   const size_t stride = (size_t)channels * plane;
-  const int guarded = datasan_mdb_install_guard() == 0;
-  datasan_mdb_guard *volatile *current = datasan_mdb_current();
-  datasan_mdb_guard *saved = *current;
-  if (guarded) {
-    if (sigsetjmp(guard.jump, 0) != 0) {
-      *current = saved;
-      return DATASAN_MDB_FAULT;
-    }
-    guard.armed = 1;
-    *current = &guard;
-  }
+  DATASAN_MDB_GUARD_BEGIN
   size_t i = start;
   for (; i < count; i++) {
     enum { ahead = 6 };
@@ -307,10 +297,7 @@ __attribute__((noinline)) static int datasan_mdb_guarded_raw_datums(
       }
     }
   }
-  if (guarded) {
-    guard.armed = 0;
-    *current = saved;
-  }
+  DATASAN_MDB_GUARD_END
   return (int)i;
 }
 

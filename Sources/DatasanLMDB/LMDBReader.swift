@@ -375,10 +375,8 @@ public final class LMDBReader: SampleReader {
         return unreadable(LMDBReader.imageProblem(e, image))
       case .success(let header):
         p.content = .image(header)
-        p.shape =
-          options.channelAxis == .first
-          ? sharedShape(header.channels, header.height, header.width)
-          : sharedShape(header.height, header.width, header.channels)
+        p.shape = shapes.shape(
+          channels: header.channels, height: header.height, width: header.width, axis: options.channelAxis)
         p.elements = header.elementCount
         p.type = header.elementType
         // Caffe leaves channels/height/width at 0 for encoded images; set ones must match the image.
@@ -394,10 +392,8 @@ public final class LMDBReader: SampleReader {
     guard let count = d.elementCount else {
       return unreadable(d.channels < 0 || d.height < 0 || d.width < 0 ? "negative dimension (\(dims))" : "dimensions too large (\(dims))")
     }
-    let shape =
-      options.channelAxis == .first
-      ? sharedShape(Int(d.channels), Int(d.height), Int(d.width))
-      : sharedShape(Int(d.height), Int(d.width), Int(d.channels))
+    let shape = shapes.shape(
+      channels: Int(d.channels), height: Int(d.height), width: Int(d.width), axis: options.channelAxis)
     if !d.data.isEmpty {
       guard d.data.count == count else {
         return unreadable("data is \(d.data.count) bytes, channels*height*width = \(count) (\(dims))")
@@ -418,13 +414,8 @@ public final class LMDBReader: SampleReader {
     return p
   }
 
-  /// The shape [a, b, c], as the same array as the previous record's when it is the same: records
-  /// of one shape share one array instead of allocating one each.
-  private func sharedShape(_ a: Int, _ b: Int, _ c: Int) -> [Int] {
-    if lastShape.count != 3 || lastShape[0] != a || lastShape[1] != b || lastShape[2] != c { lastShape = [a, b, c] }
-    return lastShape
-  }
-  private var lastShape: [Int] = []
+  /// Records of one shape share one shape array.
+  private var shapes = ImageShapes()
 
   private static func imageProblem(_ error: PNGDecodeError, _ image: UnsafeRawBufferPointer) -> String {
     if image.count >= 3 && image[0] == 0xFF && image[1] == 0xD8 && image[2] == 0xFF {

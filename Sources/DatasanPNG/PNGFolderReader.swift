@@ -215,16 +215,12 @@ public final class PNGFolderReader: SampleReader {
     var problems: [Int: ReaderProblem] = [:]
     shapes.reserveCapacity(files.count)
     offsets.reserveCapacity(files.count + 1)
-    var previous: [Int] = []
+    var imageShapes = ImageShapes()
     for (i, file) in files.enumerated() {
       switch file.outcome {
       case .decode(let header):
-        // Files of one shape share one array.
-        let (a, b, c) =
-          channelAxis == .first
-          ? (header.channels, header.height, header.width) : (header.height, header.width, header.channels)
-        if previous.count != 3 || previous[0] != a || previous[1] != b || previous[2] != c { previous = [a, b, c] }
-        shapes.append(previous)
+        shapes.append(
+          imageShapes.shape(channels: header.channels, height: header.height, width: header.width, axis: channelAxis))
         offsets.append(offsets[offsets.count - 1] + header.elementCount)
       case .problem(let problem):
         shapes.append([0])

@@ -197,3 +197,19 @@ public struct SampleBatch: Sendable {
     return try body(UnsafeBufferPointer(storage.typed(T.self, count: elementCount)))
   }
 }
+
+/// The shapes of a reader's images without an array per image: consecutive images of one shape
+/// share one array (ragged batches keep a shape per sample).
+public struct ImageShapes {
+  private var last: [Int] = []
+
+  public init() {}
+
+  /// `[C, H, W]` for channels on the `.first` axis, `[H, W, C]` for `.last`; the previous image's
+  /// array when it is the same.
+  public mutating func shape(channels: Int, height: Int, width: Int, axis: ChannelAxis) -> [Int] {
+    let (a, b, c) = axis == .first ? (channels, height, width) : (height, width, channels)
+    if last.count != 3 || last[0] != a || last[1] != b || last[2] != c { last = [a, b, c] }
+    return last
+  }
+}
