@@ -39,6 +39,34 @@ Reader fixtures (Tests/DatasanHDF5Tests):
   corrupt_gzip.h5    data float32 (24, 2) = 2*i + j, chunks (6, 2), gzip only; the zlib header
                      of chunk 1 (rows 6..11) zeroed, so inflate() fails there.
 
+  partial.h5         "the conversion script died at 60%": data float32 (100, 3, 4) = row index,
+                     chunks (10, 3, 4) gzip, created with its full shape; chunks of rows 0..39 and
+                     50..59 written, rows 40..49 and 60..99 never written. label int64 (100,) = i % 7,
+                     chunks (10,), written whole (the labels were stored first). split float32
+                     (40, 2, 4), chunks (8, 2, 2): rows 0..15 written whole, rows 16..23 only their
+                     first chunk along axis 2 (columns 0..1), rows 24..39 never written.
+  unallocated.h5     data float32 (50, 4) contiguous, never written (no storage allocated);
+                     label int64 (50,) = i % 3, written.
+  zero_width.h5      data float32 (1100000000000, 0): samples of 0 values.
+  big_sample.h5      data float32 (4, 8), one gzip chunk (4, 8) written, whose dataspace was patched
+                     to claim (4, 16000000): 64 MB a sample in a file of a few KB, more than it
+                     could hold even compressed.
+
+Outside-the-file fixtures (item 9 of the hardening issue; each names what it points at):
+
+  ext_sibling.h5     data int32 (4, 2) = arange, stored in the external file ext_sibling.bin
+                     beside it (relative name): must read.
+  ext_devzero.h5     data float32 (1000, 4) stored externally in /dev/zero.
+  ext_hostname.h5    data uint8 (4, 2) stored externally in /etc/hostname.
+  ext_climb.h5       data int32 (4, 2) stored externally in ../hdf5/../make_hdf5_fixtures.py (climbs out).
+  elink.h5           data: an external link to elink_target.h5:/data (beside it), label a hard
+                     link; elink_target.h5 data float32 (6, 2) = arange.
+  elink_outside.h5   data: an external link to /etc/hostname:/data.
+  vds.h5             data float32 (8, 3): a virtual dataset of vds_src_0.h5:/data (rows 0..3) and
+                     vds_src_1.h5:/data (rows 4..7), both beside it, relative names.
+  vds_outside.h5     data float32 (8, 3): a virtual dataset with rows 0..3 from vds_src_0.h5 and
+                     rows 4..7 from /etc/hostname:/data.
+
 CLI fixtures (Tests/DatasanCLITests):
 
   dirty.h5           data float32 (40, 3, 4, 4) integer pixel values in [0, 255], chunks
@@ -232,6 +260,69 @@ def corrupt():
     flip_chunk_bytes(path, "data", 1, at=0, zero=True, count=2)
 
 
+def never_written():
+    with new_file("partial.h5") as f:
+        data = dataset(f, "data", shape=(100, 3, 4), dtype=np.float32, chunks=(10, 3, 4),
+                       compression="gzip")
+        for i in list(range(0, 40)) + list(range(50, 60)):
+            data[i] = i
+        dataset(f, "label", data=(np.arange(100) % 7).astype(np.int64), chunks=(10,))
+        split = dataset(f, "split", shape=(40, 2, 4), dtype=np.float32, chunks=(8, 2, 2))
+        split[0:16] = 1.0
+        split[16:24, :, 0:2] = 2.0
+    with new_file("unallocated.h5") as f:
+        dataset(f, "data", shape=(50, 4), dtype=np.float32)
+        dataset(f, "label", data=(np.arange(50) % 3).astype(np.int64))
+    with new_file("zero_width.h5") as f:
+        dataset(f, "data", shape=(1100000000000, 0), dtype=np.float32)
+    path = os.path.join(OUT, "big_sample.h5")
+    with new_file("big_sample.h5") as f:
+        dataset(f, "data", data=np.zeros((4, 8), dtype=np.float32), chunks=(4, 8), compression="gzip")
+    with open(path, "rb") as raw:
+        data = raw.read()
+    pattern = struct.pack("<QQ", 4, 8)
+    assert data.count(pattern) >= 1, "dataspace dims not found"
+    with open(path, "wb") as raw:
+        raw.write(data.replace(pattern, struct.pack("<QQ", 4, 16000000)))
+
+
+def outside():
+    here = os.getcwd()
+    os.chdir(OUT)  # h5py writes external storage relative to the working directory
+    try:
+        for name in ("ext_sibling.bin",):
+            if os.path.exists(name):
+                os.remove(name)
+        with new_file("ext_sibling.h5") as f:
+            dataset(f, "data", data=np.arange(8, dtype=np.int32).reshape(4, 2),
+                    external=[("ext_sibling.bin", 0, 32)])
+        with new_file("ext_devzero.h5") as f:
+            dataset(f, "data", shape=(1000, 4), dtype=np.float32, external=[("/dev/zero", 0, 16000)])
+        with new_file("ext_hostname.h5") as f:
+            dataset(f, "data", shape=(4, 2), dtype=np.uint8, external=[("/etc/hostname", 0, 8)])
+        with new_file("ext_climb.h5") as f:
+            dataset(f, "data", shape=(4, 2), dtype=np.int32,
+                    external=[("../hdf5/../make_hdf5_fixtures.py", 0, 32)])
+    finally:
+        os.chdir(here)
+    with new_file("elink_target.h5") as f:
+        dataset(f, "data", data=np.arange(12, dtype=np.float32).reshape(6, 2))
+    with new_file("elink.h5") as f:
+        f["data"] = h5py.ExternalLink("elink_target.h5", "/data")
+        dataset(f, "label", data=np.arange(6, dtype=np.int64) % 2)
+    with new_file("elink_outside.h5") as f:
+        f["data"] = h5py.ExternalLink("/etc/hostname", "/data")
+    for k in range(2):
+        with new_file("vds_src_%d.h5" % k) as f:
+            dataset(f, "data", data=(np.arange(12, dtype=np.float32) + 12 * k).reshape(4, 3))
+    for name, second in (("vds.h5", "vds_src_1.h5"), ("vds_outside.h5", "/etc/hostname")):
+        layout = h5py.VirtualLayout(shape=(8, 3), dtype=np.float32)
+        layout[0:4] = h5py.VirtualSource("vds_src_0.h5", "data", shape=(4, 3))
+        layout[4:8] = h5py.VirtualSource(second, "data", shape=(4, 3))
+        with new_file(name) as f:
+            f.create_virtual_dataset("data", layout, fillvalue=-1)
+
+
 def cli():
     rng = np.random.default_rng(20240601)
 
@@ -282,6 +373,8 @@ def main():
     userblock_and_truncated()
     absurd_dims()
     corrupt()
+    never_written()
+    outside()
     cli()
 
 

@@ -14,7 +14,10 @@ public enum HDF5Format {
   ///
   /// Reads at most one 8-byte block per candidate offset; never throws.
   public static func looksLikeHDF5(path: String) -> Bool {
-    let fd = open(path, O_RDONLY)
+    // stat before open: opening a FIFO blocks until a writer comes.
+    var before = stat()
+    guard stat(path, &before) == 0, (before.st_mode & S_IFMT) == S_IFREG else { return false }
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else { return false }
     defer { _ = close(fd) }
     var info = stat()
@@ -32,14 +35,21 @@ public enum HDF5Format {
   }
 
   /// Why `path` cannot be an HDF5 file before looking at its content ("no such file",
-  /// "is a directory"), or nil when it is a readable regular file.
+  /// "is a directory", "is a FIFO"), or nil when it is a readable regular file. Never blocks.
   static func fileProblem(path: String) -> String? {
     var info = stat()
     guard stat(path, &info) == 0 else {
       return errno == ENOENT ? "no such file" : "cannot read: \(String(cString: strerror(errno)))"
     }
-    if (info.st_mode & S_IFMT) == S_IFDIR { return "is a directory, not an HDF5 file" }
-    let fd = open(path, O_RDONLY)
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: return "is a directory, not an HDF5 file"
+    case S_IFIFO: return "is a FIFO (named pipe), not a file; datasan reads regular files"
+    case S_IFSOCK: return "is a socket, not a file; datasan reads regular files"
+    case S_IFCHR, S_IFBLK: return "is a device, not a file; datasan reads regular files"
+    default: return "is not a regular file"
+    }
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     if fd < 0 { return "cannot read: \(String(cString: strerror(errno)))" }
     _ = close(fd)
     return nil

@@ -1,4 +1,5 @@
 import CHDF5
+import DatasanCore
 
 // Files, links and dataset creation properties: the lookups the reader and writer share.
 
@@ -29,32 +30,69 @@ extension HDF5Handle where Kind == HDF5FileKind {
 
   /// Whether every link along `name` ("data", "/train/images") exists.
   ///
-  /// The corresponding C function is `H5Lexists`, called once per path component (it
-  /// fails, rather than answering false, when an intermediate group is missing).
-  func linkExists(_ name: String) throws -> Bool {
+  /// With a `confinement`, each external link along the way is checked before it is followed
+  /// (its target must be an HDF5 file in the input's folder), and each soft link's target path
+  /// is walked the same way. The corresponding C functions are `H5Lexists` (once per path
+  /// component: it fails, rather than answering false, when an intermediate group is missing),
+  /// `H5Lget_info`, `H5Lget_val` and `H5Lunpack_elink_val`.
+  ///
+  /// - Throws: ``DatasanError`` for a link that leads outside the folder.
+  func linkExists(_ name: String, confinement: HDF5Confinement?, depth: Int = 0) throws -> Bool {
     let absolute = name.hasPrefix("/")
     let parts = name.split(separator: "/", omittingEmptySubsequences: true)
     if parts.isEmpty { return absolute }  // "/" is the root group
+    let lapl = try confinement?.accessPlist()
+    let laplID = lapl?.id ?? datasan_h5p_default()
     var prefix = absolute ? "/" : ""
     for part in parts {
+      let parent = prefix
       prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
-      let exists = try HDF5.call("H5Lexists") { H5Lexists(id, prefix, datasan_h5p_default()) }
+      let exists = try HDF5.call("H5Lexists") { H5Lexists(id, prefix, laplID) }
       if exists == 0 { return false }
+      guard let confinement else { continue }
+      var info = H5L_info_t()
+      try HDF5.call("H5Lget_info") { H5Lget_info(id, prefix, &info, laplID) }
+      if info.type == H5L_TYPE_HARD { continue }
+      guard depth < 8 else { throw DatasanError(path: confinement.input, "link '\(prefix)' is a chain of more than 8 links") }
+      var value = [UInt8](repeating: 0, count: info.u.val_size + 1)
+      try HDF5.call("H5Lget_val") { H5Lget_val(id, prefix, &value, info.u.val_size, laplID) }
+      if info.type == H5L_TYPE_SOFT {
+        let target = String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)
+        let full = target.hasPrefix("/") ? target : (parent.isEmpty ? "" : parent + "/") + target
+        if try !linkExists(full, confinement: confinement, depth: depth + 1) { return false }
+      } else if info.type == H5L_TYPE_EXTERNAL {
+        var flags: UInt32 = 0
+        var fileName: UnsafePointer<CChar>? = nil
+        var objectPath: UnsafePointer<CChar>? = nil
+        try HDF5.call("H5Lunpack_elink_val") { H5Lunpack_elink_val(&value, info.u.val_size, &flags, &fileName, &objectPath) }
+        try confinement.resolve(fileName.map { String(cString: $0) } ?? "", what: "link '\(prefix)' points to", hdf5: true)
+      } else {
+        throw DatasanError(path: confinement.input, "link '\(prefix)' is a user-defined link, which datasan does not follow")
+      }
     }
     return true
   }
 
   /// The kind of object at `name` (group, dataset, named datatype), which must exist.
   ///
-  /// The corresponding C functions are `H5Oopen` and `H5Iget_type`.
-  func objectType(_ name: String) throws -> H5I_type_t {
-    let object = try HDF5Object("H5Oopen") { H5Oopen(id, name, datasan_h5p_default()) }
-    return try HDF5.check("H5Iget_type", failsWhen: { $0 == H5I_BADID }) { H5Iget_type(object.id) }
+  /// The object is not opened: libhdf5 refuses to open a dataset again with other access
+  /// prefixes while it is open. The corresponding C function is `H5Oget_info_by_name2`.
+  func objectType(_ name: String, access: HDF5Plist? = nil) throws -> H5I_type_t {
+    var info = H5O_info_t()
+    try HDF5.call("H5Oget_info_by_name2") {
+      H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), access?.id ?? datasan_h5p_default())
+    }
+    switch info.type {
+    case H5O_TYPE_GROUP: return H5I_GROUP
+    case H5O_TYPE_DATASET: return H5I_DATASET
+    case H5O_TYPE_NAMED_DATATYPE: return H5I_DATATYPE
+    default: return H5I_BADID
+    }
   }
 
   /// Opens the dataset `name`. The corresponding C function is `H5Dopen2`.
-  func openDataset(_ name: String) throws -> HDF5Dataset {
-    try HDF5Dataset("H5Dopen2") { H5Dopen2(id, name, datasan_h5p_default()) }
+  func openDataset(_ name: String, access: HDF5Plist? = nil) throws -> HDF5Dataset {
+    try HDF5Dataset("H5Dopen2") { H5Dopen2(id, name, access?.id ?? datasan_h5p_default()) }
   }
 
   /// The names of the datasets and groups directly under the root (at most `limit` of each).
@@ -66,8 +104,9 @@ extension HDF5Handle where Kind == HDF5FileKind {
       withExtendedLifetime(names) {
         H5Literate(
           id, H5_INDEX_NAME, H5_ITER_INC, nil,
-          { _, name, _, context in
-            guard let name, let context else { return 0 }
+          { _, name, info, context in
+            // Only hard links: listing names must not follow a link into another file.
+            guard let name, let context, info?.pointee.type == H5L_TYPE_HARD else { return 0 }
             let names = Unmanaged<HDF5NameList>.fromOpaque(context).takeUnretainedValue()
             names.all.append(String(cString: name))
             return names.all.count >= 200 ? 1 : 0
@@ -98,11 +137,18 @@ struct HDF5Storage {
   var chunks: [Int]?
   /// Whether the layout is contiguous (not chunked, compact or virtual).
   var contiguous: Bool
+  /// Whether the values are stored in external files (`H5Pset_external`).
+  var external: Bool
+  /// Whether the layout is virtual (values from source datasets).
+  var virtual: Bool
   var gzipLevel: Int?
   var shuffle: Bool
   var fletcher32: Bool
   /// The filter pipeline in write order (what `H5Pget_filter2` lists).
   var filters: [HDF5Filter]
+  /// Whether a filter of the pipeline may store fewer bytes than it decodes to (anything but
+  /// shuffle and fletcher32).
+  var compressed: Bool { filters.contains { $0.id != H5Z_FILTER_SHUFFLE && $0.id != H5Z_FILTER_FLETCHER32 } }
   /// Whether partial edge chunks are stored unfiltered (`H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS`).
   var partialChunksUnfiltered: Bool
 
@@ -114,6 +160,8 @@ struct HDF5Storage {
     let plist = try dataset.creationPlist()
     let layout = try HDF5.check("H5Pget_layout", failsWhen: { $0 == H5D_LAYOUT_ERROR }) { H5Pget_layout(plist.id) }
     contiguous = layout == H5D_CONTIGUOUS
+    virtual = layout == H5D_VIRTUAL
+    external = try HDF5.call("H5Pget_external_count") { H5Pget_external_count(plist.id) } > 0
     chunks = nil
     if layout == H5D_CHUNKED, rank > 0 {
       var dims = [UInt64](repeating: 0, count: rank)

@@ -20,13 +20,22 @@ public final class HDF5Reader: SampleReader {
   public private(set) var bytesRead: Int = 0
 
   private let file: HDF5File
+  /// The access property list every object was opened with (prefixes of ``HDF5Confinement``).
+  private let access: HDF5Plist
   let features: HDF5RowSource
   let labels: HDF5RowSource?
   private let elementType: ElementType
   private let sampleShape: [Int]
   private let batchRows: Int
+  private let batchBytes: Int
   private var nextRow = 0
   private var storedBytes = 0.0
+  private let fileSize: Double
+  /// Which rows of the features and of the labels were ever written.
+  let writtenRows: HDF5WrittenRows
+  let labelRows: HDF5WrittenRows?
+  /// Segments planned for the raw-chunk pipeline and not yet handed out, in row order.
+  private var planned: [Segment] = []
 
   /// How the feature chunks can be decoded without libhdf5, nil when they cannot.
   let rawPlan: HDF5RawChunkPlan?
@@ -48,9 +57,15 @@ public final class HDF5Reader: SampleReader {
   public init(path: String, options: ReadOptions) throws {
     func fail(_ message: String) -> DatasanError { DatasanError(path: path, message) }
 
-    guard HDF5Format.looksLikeHDF5(path: path) else {
-      if let problem = HDF5Format.fileProblem(path: path) { throw fail(problem) }
-      throw fail("not an HDF5 file")
+    // Before anything opens the path: a FIFO or a device would block or never end.
+    if let problem = HDF5Format.fileProblem(path: path) { throw fail(problem) }
+    guard HDF5Format.looksLikeHDF5(path: path) else { throw fail("not an HDF5 file") }
+    let confinement = try HDF5Confinement(input: path)
+    let access: HDF5Plist
+    do {
+      access = try confinement.accessPlist()
+    } catch let error as HDF5Error {
+      throw fail("cannot open HDF5 file: \(error.reason)")
     }
     let file: HDF5File
     do {
@@ -59,10 +74,11 @@ public final class HDF5Reader: SampleReader {
       throw fail("cannot open HDF5 file: \(error.reason)")
     }
     self.file = file
+    self.access = access
 
     // Features.
     let featureName = options.dataset
-    let featureDataset = try HDF5Reader.open(file, featureName, role: "dataset", path: path)
+    let featureDataset = try HDF5Reader.open(file, featureName, role: "dataset", confinement: confinement, access: access)
     let featureSpace: HDF5Dataspace
     let dims: [UInt64]
     let numeric: HDF5NumericType
@@ -78,6 +94,7 @@ public final class HDF5Reader: SampleReader {
       if dims.isEmpty { throw fail("dataset '\(featureName)' is a scalar (0-d); datasan needs samples along axis 0") }
       numeric = try HDF5Types.numeric(try featureDataset.type())
       storage = try HDF5Storage(of: featureDataset, rank: dims.count)
+      try confinement.checkStorage(of: featureDataset, name: featureName)
     } catch let error as HDF5Unsupported {
       throw fail("dataset '\(featureName)': unsupported \(error)\(error.isType ? "; datasan reads integer and float datasets" : "")")
     } catch let error as HDF5Error {
@@ -109,18 +126,31 @@ public final class HDF5Reader: SampleReader {
       }
     }
 
+    if featureSource.rowElements == 0, featureSource.rowCount > 0 {
+      throw fail(
+        "dataset '\(featureName)' has samples of 0 values (shape (\(dims.map(String.init).joined(separator: ", ")))); there is nothing to check")
+    }
+    let writtenRows = HDF5WrittenRows(dataset: featureDataset, storage: storage, dims: dims)
+    if writtenRows.anyWritten, !storage.external, !storage.virtual, let size = file.fileSize {
+      try HDF5Reader.checkDecodedSizes(
+        rowElements: featureSource.rowElements, chunks: storage.chunks, storedSize: numeric.storedSize,
+        compressed: storage.compressed, fileSize: size
+      ) { fail("dataset '\(featureName)': \($0)") }
+    }
+
     // Labels.
     var labelName: String? = nil
     if let asked = options.labels {
       if !asked.isEmpty { labelName = asked }
-    } else if (try? file.linkExists("label")) == true, (try? file.objectType("label")) == H5I_DATASET {
+    } else if try file.linkExists("label", confinement: confinement), (try? file.objectType("label", access: access)) == H5I_DATASET {
       labelName = "label"
     }
     var labelSource: HDF5RowSource? = nil
     var labelType: ElementType? = nil
     var labelRank = 1
+    var labelRows: HDF5WrittenRows? = nil
     if let labelName {
-      let labelDataset = try HDF5Reader.open(file, labelName, role: "label dataset", path: path)
+      let labelDataset = try HDF5Reader.open(file, labelName, role: "label dataset", confinement: confinement, access: access)
       do {
         let space = try labelDataset.space()
         let labelDims = space.extentType == H5S_SIMPLE ? try space.dims() : []
@@ -133,6 +163,8 @@ public final class HDF5Reader: SampleReader {
         }
         let labelNumeric = try HDF5Types.numeric(try labelDataset.type())
         let labelStorage = try HDF5Storage(of: labelDataset, rank: labelDims.count)
+        try confinement.checkStorage(of: labelDataset, name: labelName)
+        labelRows = HDF5WrittenRows(dataset: labelDataset, storage: labelStorage, dims: labelDims)
         labelSource = try HDF5RowSource(
           name: labelName, dataset: labelDataset, fileSpace: space, dims: labelDims,
           memoryType: datasan_h5t_native_double(), memoryElementSize: 8, chunkHeight: labelStorage.chunks?.first)
@@ -149,10 +181,14 @@ public final class HDF5Reader: SampleReader {
 
     self.features = featureSource
     self.labels = labelSource
+    self.writtenRows = writtenRows
+    self.labelRows = labelRows
+    self.fileSize = Double(file.fileSize ?? 0)
     self.elementType = numeric.elementType
     self.sampleShape = dims.dropFirst().map { Int(clamping: $0) }
     // The budget covers the labels too (8 bytes a row), so that rows without feature
     // values (shape (N, 0)) do not make a batch of millions of labels.
+    self.batchBytes = options.batchBytes
     self.batchRows = HDF5Reader.batchRows(
       rowBytes: featureSource.rowBytes + (labelSource == nil ? 0 : 8), batchBytes: options.batchBytes,
       chunkHeight: storage.chunks?.first)
@@ -170,9 +206,39 @@ public final class HDF5Reader: SampleReader {
           fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank)))
   }
 
+  /// A run of rows handed out as one batch: rows to read, or rows never written (`never` set).
+  struct Segment: Equatable {
+    var start: Int
+    var count: Int
+    var never: ReaderProblem?
+  }
+
+  /// The next segment from `row`: up to a batch of rows to read (whole chunks), or a run of
+  /// rows whose features were never written, as long as their labels need no reading.
+  func segment(from row: Int) -> Segment {
+    let total = features.rowCount
+    let (state, end) = writtenRows.run(from: row, limit: total)
+    guard state != .written else { return Segment(start: row, count: Swift.min(batchRows, end - row)) }
+    let problem = ReaderProblem(.unreadable, state == .never ? "never written" : "partly never written")
+    var limit = HDF5Reader.maxRunRows(batchRows: batchRows)
+    if let labelRows, labelRows.anyWritten {
+      // Written labels are read (and kept in the quarantine): a batch's worth at a time.
+      limit = Swift.min(limit, Swift.max(batchRows, labelBatchRows))
+    }
+    return Segment(start: row, count: Swift.min(end - row, limit), never: problem)
+  }
+
+  /// The most rows of one never-written run in a batch. Until batches can carry a run without
+  /// values, a run is a zeroed batch of at most `batchRows` rows.
+  static func maxRunRows(batchRows: Int) -> Int { batchRows }
+
+  /// Rows of labels per batch when only labels are read (8 bytes a row).
+  private var labelBatchRows: Int { Swift.max(1, batchBytes / 8) }
+
   /// The next batch of samples, or nil after the last one.
   ///
-  /// Never throws for a bad chunk: its samples get an `unreadable` problem instead.
+  /// Never throws for a bad chunk: its samples get an `unreadable` problem instead. Rows never
+  /// written come in batches of their own, every sample `unreadable` ("never written"), unread.
   public func nextBatch() throws -> SampleBatch? {
     let total = features.rowCount
     guard nextRow < total else { return nil }
@@ -180,41 +246,59 @@ public final class HDF5Reader: SampleReader {
       pipeline = HDF5ChunkPipeline(plan: rawPlan, rank: features.rowDims.count + 1)
     }
     if let pipeline { return nextDirectBatch(pipeline) }
-    let start = nextRow
-    let count = Swift.min(batchRows, total - start)
-    // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
-    let batch = SampleBatch.uniform(
-      firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
-    return finish(batch, start: start, count: count, featureRows: [start..<(start + count)])
+    let segment = segment(from: nextRow)
+    return finish(segment, batch: nil, featureRows: [segment.start..<(segment.start + segment.count)])
   }
 
   /// The next batch from the raw-chunk pipeline: keeps ``HDF5ChunkPipeline/window`` batches in
   /// flight, hands back the oldest once decoded, its undecodable chunks read with `H5Dread`.
   private func nextDirectBatch(_ pipeline: HDF5ChunkPipeline) -> SampleBatch? {
     let total = features.rowCount
-    while pipeline.hasRoom, plannedRow < total {
-      let start = plannedRow
-      let count = Swift.min(batchRows, total - start)
-      let batch = SampleBatch.uniform(
-        firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
-      pipeline.submit(dataset: features.dataset, start: start, count: count, batch: batch)
-      plannedRow = start + count
+    while pipeline.hasRoom, planned.count < pipeline.window, plannedRow < total {
+      let segment = segment(from: plannedRow)
+      if segment.never == nil {
+        let batch = SampleBatch.uniform(
+          firstIndex: segment.start, count: segment.count, elementType: elementType, shape: sampleShape, labels: nil,
+          zeroed: false)
+        pipeline.submit(dataset: features.dataset, start: segment.start, count: segment.count, batch: batch)
+      }
+      planned.append(segment)
+      plannedRow = segment.start + segment.count
     }
+    guard !planned.isEmpty else { return nil }
+    let segment = planned.removeFirst()
+    if segment.never != nil { return finish(segment, batch: nil, featureRows: []) }
     guard let job = pipeline.next() else { return nil }
-    return finish(job.batch, start: job.start, count: job.count, featureRows: job.fallback)
+    return finish(segment, batch: job.batch, featureRows: job.fallback)
   }
 
-  /// Completes the batch of rows `start ..< start + count`: reads `featureRows` (absolute row
-  /// ranges not yet in the batch) with `H5Dread`, marking and zeroing what fails, then the labels.
-  private func finish(_ batch: SampleBatch, start: Int, count: Int, featureRows: [Range<Int>]) -> SampleBatch {
-    var batch = batch
-    let rowBytes = sampleShape.reduce(1, *) * elementType.size
+  /// Completes the batch of `segment`: reads `featureRows` (absolute row ranges not yet in
+  /// `batch`, a new batch when nil) with `H5Dread`, marking and zeroing what fails, then the labels.
+  /// A never-written segment reads nothing but its labels.
+  private func finish(_ segment: Segment, batch: SampleBatch?, featureRows: [Range<Int>]) -> SampleBatch {
+    let start = segment.start
+    let count = segment.count
     var problems: [Int: ReaderProblem] = [:]
     func mark(_ rows: Range<Int>, _ detail: String) {
       for row in rows where problems[row - start] == nil {
         problems[row - start] = ReaderProblem(.unreadable, detail)
       }
     }
+    nextRow = start + count
+    if let never = segment.never {
+      // Labels never written along with the features are not materialized either.
+      let (labelState, labelEnd) = labelRows?.run(from: start, limit: start + count) ?? (.written, start + count)
+      let unwritten = labelState != .written && labelEnd >= start + count
+      let labelValues = labels == nil || unwritten ? nil : readLabels(start: start, count: count, mark: mark)
+      return HDF5Reader.unreadableRun(
+        firstIndex: start, count: count, problem: never, labels: labelValues, elementType: elementType, shape: sampleShape)
+    }
+    // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
+    var batch =
+      batch
+      ?? SampleBatch.uniform(
+        firstIndex: start, count: count, elementType: elementType, shape: sampleShape, labels: nil, zeroed: false)
+    let rowBytes = features.rowBytes
     if let base = batch.storage.bytes.baseAddress {
       let chunked = features.chunkHeight != nil
       for range in featureRows where !range.isEmpty {
@@ -225,22 +309,80 @@ public final class HDF5Reader: SampleReader {
         }
       }
     }
-    if let labels {
-      var values = [Double](repeating: 0, count: count)
-      let chunked = labels.chunkHeight != nil
-      values.withUnsafeMutableBytes { raw in
-        guard let base = raw.baseAddress else { return }
-        labels.readRecovering(start: start, count: count, into: base) { rows, reason in
-          mark(rows, (chunked ? "label chunk read failed: " : "label read failed: ") + reason)
-        }
-      }
-      batch.labels = values
-    }
+    if labels != nil { batch.labels = readLabels(start: start, count: count, mark: mark) }
     batch.problems = problems
-    nextRow = start + count
-    storedBytes += Double(count) * (features.storedBytesPerRow + (labels?.storedBytesPerRow ?? 0))
-    bytesRead = Int(storedBytes)
+    storedBytes = Swift.min(fileSize, storedBytes + Double(count) * (features.storedBytesPerRow + (labels?.storedBytesPerRow ?? 0)))
+    bytesRead = storedBytes < 9.0e18 ? Int(storedBytes) : Int.max
     return batch
+  }
+
+  /// The labels of rows `start ..< start + count` (NaN where they were never written, with the
+  /// problem "label never written"); `mark` gets the rows whose labels cannot be read.
+  private func readLabels(start: Int, count: Int, mark: (Range<Int>, String) -> Void) -> [Double] {
+    guard let labels else { return [] }
+    var values = [Double](repeating: 0, count: count)
+    let chunked = labels.chunkHeight != nil
+    let end = start + count
+    var row = start
+    values.withUnsafeMutableBytes { raw in
+      guard let base = raw.baseAddress?.assumingMemoryBound(to: Double.self) else { return }
+      while row < end {
+        let (state, runEnd) = labelRows?.run(from: row, limit: end) ?? (.written, end)
+        let stop = Swift.max(row + 1, Swift.min(runEnd, end))
+        if state == .written {
+          labels.readRecovering(start: row, count: stop - row, into: base + (row - start)) { rows, reason in
+            mark(rows, (chunked ? "label chunk read failed: " : "label read failed: ") + reason)
+          }
+        } else {
+          (base + (row - start)).initialize(repeating: .nan, count: stop - row)
+          mark(row..<stop, "label never written")
+        }
+        row = stop
+      }
+    }
+    return values
+  }
+
+  /// A batch of `count` rows that carry no values, every one with `problem`.
+  static func unreadableRun(
+    firstIndex: Int, count: Int, problem: ReaderProblem, labels: [Double]?, elementType: ElementType, shape: [Int]
+  ) -> SampleBatch {
+    var batch = SampleBatch.uniform(firstIndex: firstIndex, count: count, elementType: elementType, shape: shape, labels: labels)
+    for i in 0..<count { batch.problems[i] = problem }
+    return batch
+  }
+
+  /// The most bytes one stored byte decodes to: deflate's limit (258 bytes from a 2-bit code is
+  /// about 1032:1), for any compressing filter.
+  static let maxCompressionRatio: UInt64 = 1032
+
+  /// Refuses sizes no written storage of a file of `fileSize` bytes can hold: a sample of
+  /// `rowElements` values and a chunk (which libhdf5 decodes whole to read any of it), each
+  /// of `storedSize` bytes, more than the file could hold even compressed (`compressed`).
+  ///
+  /// - Throws: what `fail` makes of the reason.
+  static func checkDecodedSizes(
+    rowElements: Int, chunks: [Int]?, storedSize: Int, compressed: Bool, fileSize: UInt64, fail: (String) -> Error
+  ) throws {
+    let (limit, overflow) = fileSize.multipliedReportingOverflow(by: compressed ? maxCompressionRatio : 1)
+    let most = overflow ? UInt64.max : limit + 4096
+    let row = UInt64(rowElements).multipliedReportingOverflow(by: UInt64(storedSize))
+    let could = "than a file of \(fileSize) bytes could hold\(compressed ? ", even compressed" : "") (truncated or corrupt)"
+    if row.overflow || row.partialValue > most {
+      throw fail("a sample of \(rowElements) values (\(row.overflow ? "too many" : String(row.partialValue)) bytes) is more \(could)")
+    }
+    if let chunks {
+      var bytes = UInt64(storedSize)
+      var overflow = false
+      for c in chunks {
+        let (product, o) = bytes.multipliedReportingOverflow(by: UInt64(Swift.max(1, c)))
+        bytes = product
+        overflow = overflow || o
+      }
+      if overflow || bytes > most {
+        throw fail("a chunk of \(chunks.map(String.init).joined(separator: " x ")) values is more \(could)")
+      }
+    }
   }
 
   /// Rows per batch: about `batchBytes` of values, rounded to whole chunks along axis 0.
@@ -264,10 +406,17 @@ public final class HDF5Reader: SampleReader {
   }
 
   /// Opens the dataset `name`, or throws a one-line error saying what is there instead.
-  private static func open(_ file: HDF5File, _ name: String, role: String, path: String) throws -> HDF5Dataset {
-    func fail(_ message: String) -> DatasanError { DatasanError(path: path, message) }
+  private static func open(
+    _ file: HDF5File, _ name: String, role: String, confinement: HDF5Confinement, access: HDF5Plist
+  ) throws -> HDF5Dataset {
+    func fail(_ message: String) -> DatasanError { DatasanError(path: confinement.input, message) }
     if name.isEmpty { throw fail("empty \(role) name") }
-    let exists = (try? file.linkExists(name)) ?? false
+    let exists: Bool
+    do {
+      exists = try file.linkExists(name, confinement: confinement)
+    } catch is HDF5Error {
+      exists = false
+    }
     if !exists {
       let (datasets, groups) = file.rootMembers()
       var there = datasets.isEmpty ? "no datasets at the root" : "datasets at the root: " + datasets.joined(separator: ", ")
@@ -275,10 +424,10 @@ public final class HDF5Reader: SampleReader {
       throw fail("no \(role) '\(name)' (\(there))")
     }
     do {
-      let type = try file.objectType(name)
+      let type = try file.objectType(name, access: access)
       if type == H5I_GROUP { throw fail("'\(name)' is a group, not a dataset; name a dataset with a path like '\(name.hasSuffix("/") ? name : name + "/")...'") }
       if type != H5I_DATASET { throw fail("'\(name)' is not a dataset") }
-      return try file.openDataset(name)
+      return try file.openDataset(name, access: access)
     } catch let error as HDF5Error {
       throw fail("cannot open \(role) '\(name)': \(error.reason)")
     }

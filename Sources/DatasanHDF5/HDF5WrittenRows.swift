@@ -1,0 +1,186 @@
+import CHDF5
+
+/// Which rows (axis 0) of a dataset were ever written, found from its storage index alone: no
+/// chunk is read, so the time it takes follows the storage that exists, not the dataspace.
+///
+/// libhdf5 gives the fill value for storage that was never allocated: a chunk never written
+/// (h5py's `create_dataset(shape=...)` followed by a loop that stopped), or a contiguous dataset
+/// never written at all. Those values are not data.
+///
+/// A row lies in one chunk per chunk along the other axes. It is ``State/written`` when every one
+/// of them was written, ``State/never`` when none was, ``State/partly`` otherwise (a writer that
+/// stored a sample piece by piece and stopped midway): such a row is not read either, since part
+/// of it would be fill values presented as data.
+final class HDF5WrittenRows {
+  enum State: Equatable {
+    case written
+    case never
+    case partly
+  }
+
+  /// Whole dataset in one state, or a chunk index to look up.
+  private enum Source {
+    case all(State)
+    /// Written chunks counted per chunk row (axis-0 chunk index), the chunk rows sorted.
+    case listed(counts: [Int: Int], rows: [Int])
+    /// Too many chunks to list: chunk rows are probed in order (``probe(_:)``).
+    case probed(total: Int)
+  }
+
+  private let source: Source
+  private let dataset: HDF5Dataset
+  private let rowCount: Int
+  /// Chunk dimensions, and the number of chunks along the other axes (the chunks of one chunk row).
+  private let chunks: [UInt64]
+  private let chunkRowWidth: Int
+  private let dims: [UInt64]
+  /// Probing state: chunk rows probed so far, their states, and written chunks seen.
+  private var probedStates: [State] = []
+  private var seen = 0
+
+  /// Chunk indexes up to this many chunks are listed once (`H5Dget_chunk_info` walks the index
+  /// from its start at each call: quadratic, a few milliseconds at this size).
+  static let listLimit = 4096
+  /// A chunk row of more chunks than this is not probed chunk by chunk: it counts as written
+  /// (read by `H5Dread`, which gives the fill value for what is missing).
+  static let probeLimit = 1024
+
+  /// The written rows of `dataset` (of dimensions `dims`, stored as `storage`).
+  init(dataset: HDF5Dataset, storage: HDF5Storage, dims: [UInt64]) {
+    self.dataset = dataset
+    self.dims = dims
+    rowCount = Int(clamping: dims.first ?? 0)
+    chunks = (storage.chunks ?? []).map { UInt64(Swift.max(1, $0)) }
+    var width = 1
+    for (d, c) in zip(dims.dropFirst(), chunks.dropFirst()) {
+      let n = Int(clamping: d / c + (d % c == 0 ? 0 : 1))
+      let (product, overflow) = width.multipliedReportingOverflow(by: n)
+      width = overflow ? Int.max : product
+    }
+    chunkRowWidth = width
+    guard let height = chunks.first, chunks.count == dims.count else {
+      source = storage.contiguous && !storage.external && HDF5WrittenRows.unallocated(dataset) ? .all(.never) : .all(.written)
+      return
+    }
+    var total: UInt64 = 0
+    // libhdf5 1.10 refuses H5S_ALL here and ignores the selection: the whole dataspace it is.
+    guard let space = try? dataset.space(),
+      (try? HDF5.call("H5Dget_num_chunks") { H5Dget_num_chunks(dataset.id, space.id, &total) }) != nil
+    else {
+      source = .all(.written)  // no index to ask: H5Dread decides, chunk by chunk
+      return
+    }
+    let chunkRows = dims[0] / height + (dims[0] % height == 0 ? 0 : 1)
+    let (all, overflow) = chunkRows.multipliedReportingOverflow(by: UInt64(width))
+    if total == 0 {
+      source = .all(.never)
+    } else if !overflow, total >= all {
+      source = .all(.written)
+    } else if total <= UInt64(HDF5WrittenRows.listLimit) {
+      var counts: [Int: Int] = [:]
+      var offset = [UInt64](repeating: 0, count: dims.count)
+      for index in 0..<total {
+        var mask: UInt32 = 0
+        var address: haddr_t = 0
+        var size: UInt64 = 0
+        let status = HDF5.value { H5Dget_chunk_info(dataset.id, space.id, index, &offset, &mask, &address, &size) }
+        if status < 0 { continue }
+        let row = offset[0] / height
+        if row < chunkRows { counts[Int(row), default: 0] += 1 }
+      }
+      source = .listed(counts: counts, rows: counts.keys.sorted())
+    } else if width <= HDF5WrittenRows.probeLimit {
+      source = .probed(total: Int(clamping: total))
+    } else {
+      source = .all(.written)
+    }
+  }
+
+  /// Whether any row may hold written values.
+  var anyWritten: Bool {
+    if case .all(.never) = source { return false }
+    return true
+  }
+
+  /// The state of `row` and the end of the run of rows from it in that state, at most `limit`.
+  /// Runs start and end on chunk boundaries (or the dataset's end).
+  func run(from row: Int, limit: Int) -> (state: State, end: Int) {
+    let limit = Swift.min(limit, rowCount)
+    switch source {
+    case .all(let state):
+      return (state, limit)
+    case .listed(let counts, let rows):
+      let height = Int(clamping: chunks[0])
+      var k = row / height
+      let state = stateOf(counts[k])
+      // The first listed chunk row after k (binary search).
+      var lo = 0
+      var hi = rows.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if rows[mid] <= k { lo = mid + 1 } else { hi = mid }
+      }
+      if state == .never {
+        let next = lo < rows.count ? rows[lo] : Int.max
+        return (state, Swift.min(limit, next.multipliedReportingOverflow(by: height).overflow ? Int.max : next * height))
+      }
+      while lo < rows.count, rows[lo] == k + 1, stateOf(counts[k + 1]) == state {
+        k += 1
+        lo += 1
+      }
+      return (state, Swift.min(limit, (k + 1) * height))
+    case .probed(let total):
+      let height = Int(clamping: chunks[0])
+      var k = row / height
+      let state = probe(k, total: total)
+      if state == .never, k >= probedStates.count { return (state, limit) }  // past the last written chunk
+      // Probe at most 1024 chunk rows per call, so that a long hole costs many short calls.
+      var steps = 0
+      while (k + 1) * height < limit, steps < 1024, probe(k + 1, total: total) == state {
+        k += 1
+        steps += 1
+      }
+      return (state, Swift.min(limit, (k + 1) * height))
+    }
+  }
+
+  private func stateOf(_ count: Int?) -> State {
+    guard let count, count > 0 else { return .never }
+    return count >= chunkRowWidth ? .written : .partly
+  }
+
+  /// The state of chunk row `k`, probing chunk rows in order with `H5Dget_chunk_storage_size`
+  /// until every written chunk of the index has been seen: all later ones were never written.
+  private func probe(_ k: Int, total: Int) -> State {
+    while probedStates.count <= k {
+      let next = probedStates.count
+      if seen >= total {
+        return .never
+      }
+      var written = 0
+      var offset = [UInt64](repeating: 0, count: dims.count)
+      offset[0] = UInt64(next) * chunks[0]
+      // Every chunk of the chunk row: an odometer over the other axes.
+      for _ in 0..<chunkRowWidth {
+        if let bytes = try? dataset.chunkStorageSize(at: offset), bytes > 0 { written += 1 }
+        var axis = dims.count - 1
+        while axis >= 1 {
+          offset[axis] += chunks[axis]
+          if offset[axis] < dims[axis] { break }
+          offset[axis] = 0
+          axis -= 1
+        }
+      }
+      seen += written
+      probedStates.append(stateOf(written))
+    }
+    return probedStates[k]
+  }
+
+  /// Whether a contiguous dataset has no storage allocated. The corresponding C function is `H5Dget_space_status`.
+  private static func unallocated(_ dataset: HDF5Dataset) -> Bool {
+    var status = H5D_SPACE_STATUS_ERROR
+    let result = HDF5.value { H5Dget_space_status(dataset.id, &status) }
+    return result >= 0 && status == H5D_SPACE_STATUS_NOT_ALLOCATED
+  }
+}
