@@ -680,8 +680,7 @@ public final class LMDBReader: SampleReader {
       var batch = SampleBatch(
         firstIndex: delivered, count: keys.count, elementType: .uint8, shape: info.sampleShape ?? [0],
         storage: storage, labels: labels, keys: .strings(keys), problems: problems)
-      batch.measuredBlocks = measured
-      batch.valuesOmitted = omit
+      batch.values = omit ? .momentsOnly(measured) : .stored(measured: measured)
       return batch
     }
   }

@@ -23,6 +23,30 @@ import Testing
     #expect(try report(dir + "/lean.json") == report(dir + "/full.json"))
   }
 
+  /// The single-file environment (images of fewer than 16 values per channel) and `--shape` right
+  /// and wrong on raw records: a scan without values gives the verdict a scan with values gives.
+  @Test(arguments: [
+    ("nosubdir.mdb", ["--format", "lmdb"]), ("raw.lmdb", ["--shape", "1,2,2"]), ("raw.lmdb", ["--shape", "3,8,8"]),
+    ("nosubdir.mdb", ["--format", "lmdb", "--shape", "3,1,1"]),
+  ])
+  func leanScansOfAnyImageSize(name: String, options: [String]) throws {
+    let dir = try makeTempDir()
+    let input = CLI.fixture("lmdb/" + name)
+    let lean = try CLI.run(["scan", input, "--report", dir + "/lean.json"] + options)
+    let full = try CLI.run(["scan", input, "--report", dir + "/full.json", "--html", dir + "/r.html"] + options)
+    #expect([0, 1].contains(lean.status) && lean.status == full.status, "\(lean.stderr)")
+    let a = try Report.load(dir + "/lean.json"), b = try Report.load(dir + "/full.json")
+    #expect(a.samples.total == b.samples.total && a.samples.flagged == b.samples.flagged && a.samples.total > 0)
+    #expect(a.counts == b.counts && a.passed == b.passed)
+    #expect(a.issues.map(\.kind) == b.issues.map(\.kind) && a.issues.map(\.key) == b.issues.map(\.key))
+    #expect(a.stats.groups.map(\.count) == b.stats.groups.map(\.count))
+    for (x, y) in zip(a.stats.groups, b.stats.groups) {
+      #expect(x.min == y.min && x.max == y.max)
+      #expect(Swift.abs((x.mean ?? 0) - (y.mean ?? 0)) <= 1e-9 * Swift.abs(x.mean ?? 1))
+      #expect(Swift.abs((x.std ?? 0) - (y.std ?? 0)) <= 1e-9 * Swift.abs(x.std ?? 1))
+    }
+  }
+
   @Test func scanFindsTheFiveBadRecords() throws {
     let dir = try makeTempDir()
     let r = try CLI.run(["scan", train, "--report", dir + "/r.json"])

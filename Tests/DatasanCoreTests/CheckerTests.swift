@@ -209,7 +209,7 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     var measured = plain
     let table = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
     measureAll(table, plain)
-    measured.measuredBlocks = table
+    measured.values = .stored(measured: table)
     measured.problems[4] = ReaderProblem(.unreadable, "bad record")  // skipped either way
     var withProblem = plain
     withProblem.problems[4] = ReaderProblem(.unreadable, "bad record")
@@ -226,7 +226,7 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     let foreign = byteBatch(&rng, count: 50, shape: shape)
     let elsewhere = MeasuredBlocks(samples: 50, blocksPerSample: 3, blockLength: 64)
     measureAll(elsewhere, foreign)
-    other.measuredBlocks = elsewhere
+    other.values = .stored(measured: elsewhere)
     let e = SampleChecker(options: CheckOptions(), info: info(shape))
     _ = e.check(other)
     #expect(e.groupStats != checked(plain, shape).groupStats)
@@ -234,16 +234,103 @@ func floatBatch(first: Int = 0, _ samples: [[Float]], shape: [Int], labels: [Dou
     // New values drop what was measured of the old ones.
     var replaced = measured
     replaced.storage = ByteStorage(byteCount: plain.elementCount)
-    #expect(replaced.measuredBlocks == nil && !replaced.valuesOmitted)
+    #expect(replaced.measuredBlocks == nil && replaced.hasValues)
 
     // Blocks that are not the groups (here: whole samples) are not used.
     var mismatched = plain
     let whole = MeasuredBlocks(samples: 50, blocksPerSample: 1, blockLength: 192)
-    mismatched.measuredBlocks = whole  // never measured: garbage if it were read
+    mismatched.values = .stored(measured: whole)  // never measured: garbage if it were read
     let c = SampleChecker(options: CheckOptions(), info: info(shape))
     _ = c.check(mismatched)
     let d = SampleChecker(options: CheckOptions(), info: info(shape))
     _ = d.check(plain)
     #expect(c.groupStats == d.groupStats)
+  }
+}
+
+/// The batch values contract: a batch read without values (moments only) is accepted for any image
+/// size the reader can deliver, with the statistics of the stored values, and a run of unreadable
+/// samples without values is flagged as a whole, whatever its length.
+@Suite struct BatchValuesContractTests {
+  let helper = MeasuredBlocksTests()
+
+  /// Every small image shape, with `--shape` absent, right and wrong: the moments-only batch gives
+  /// the verdicts and statistics of the same batch with its values.
+  @Test(arguments: [[1, 1, 1], [1, 2, 2], [3, 1, 1], [1, 1, 2], [2, 3, 1], [3, 4, 4], [1, 16, 16], [4, 5, 7]])
+  func momentsOnlyBatchesOfAnyImageSize(shape: [Int]) {
+    var rng = SplitMix(state: UInt64(shape.reduce(17, *)))
+    for expected in [nil, shape, [1, 2, 2], [shape.reduce(1, *)]] as [[Int]?] {
+      var plain = helper.byteBatch(&rng, count: 40, shape: shape)
+      plain.problems[3] = ReaderProblem(.unreadable, "bad record")
+      let table = MeasuredBlocks(samples: 40, blocksPerSample: shape[0], blockLength: shape[1] * shape[2])
+      helper.measureAll(table, plain)
+      var lean = plain
+      lean.storage = ByteStorage(byteCount: 0)
+      lean.values = .momentsOnly(table)
+      var options = CheckOptions()
+      options.expectedShape = expected
+      #expect(!SampleChecker.needsValues(options, keepingSamples: false))
+      let a = SampleChecker(options: options, info: helper.info(shape))
+      let b = SampleChecker(options: options, info: helper.info(shape))
+      let va = a.check(plain)
+      let vb = b.check(lean)
+      #expect(va.flagged == vb.flagged)
+      #expect(va.findings.map { $0.map(\.kind) } == vb.findings.map { $0.map(\.kind) })
+      // The same sums, added in another order for groups of fewer than 16 values: equal to rounding.
+      #expect(a.groupStats.count == b.groupStats.count)
+      for (x, y) in zip(a.groupStats.map(\.values), b.groupStats.map(\.values)) {
+        #expect(x.count == y.count && x.min == y.min && x.max == y.max)
+        #expect(Swift.abs(x.mean - y.mean) <= 1e-12 * Swift.abs(x.mean))
+        #expect(Swift.abs(x.m2 - y.m2) <= 1e-12 * Swift.abs(x.m2))
+      }
+      if expected == nil || expected == shape {
+        #expect(vb.flagged == [3])
+        #expect(b.groupStats.map(\.values.count) == Array(repeating: 39 * shape[1] * shape[2], count: shape[0]))
+      } else {
+        #expect(vb.flagged.count == 40)  // every sample is a shape_mismatch (or unreadable)
+      }
+    }
+  }
+
+  /// What makes the checks read values: each option alone.
+  @Test func needsValuesFollowsTheOptions() {
+    let base = CheckOptions()
+    #expect(!SampleChecker.needsValues(base, keepingSamples: false))
+    #expect(SampleChecker.needsValues(base, keepingSamples: true))
+    var o = base
+    o.histograms = true
+    #expect(SampleChecker.needsValues(o, keepingSamples: false))
+    o = base
+    o.channelAxis = .last
+    #expect(SampleChecker.needsValues(o, keepingSamples: false))
+    o = base
+    o.maxAbs = 255
+    #expect(SampleChecker.needsValues(o, keepingSamples: false))
+    o.maxAbs = 256
+    #expect(!SampleChecker.needsValues(o, keepingSamples: false))
+  }
+
+  /// 2^40 never-written rows: one verdict, exact counts, issues listed up to --max-issues, at once.
+  @Test func unreadableRunIsFlaggedWhole() {
+    let n = 1 << 40
+    let info = makeInfo(shape: [4])
+    let checker = SampleChecker(options: CheckOptions(), info: info)
+    let first = floatBatch([[1, 2, 3, 4], [5, 6, 7, 8]], shape: [4], labels: [0, 1])
+    let run = SampleBatch.unreadableRun(
+      firstIndex: 2, count: n, problem: ReaderProblem(.unreadable, "never written"), elementType: .float32, shape: [4])
+    #expect(!run.hasValues && run.storage.bytes.isEmpty)
+    var builder = ReportBuilder(info: info, maxIssues: 10)
+    for (batch, verdict) in zip([first, run], checker.check(batches: [first, run])) { builder.add(verdict, of: batch) }
+    let report = builder.finish(checker: checker, datasetFindings: [], bytesRead: 0, seconds: 0)
+    #expect(report.total == n + 2 && report.flagged == n && report.clean == 2)
+    #expect(report.counts[.unreadable] == n)
+    #expect(report.issues.count == 10 && report.issuesTruncated)
+    #expect(report.issues.map(\.index) == (2..<12).map { Optional($0) })
+    #expect(report.issues.allSatisfy { $0.kind == .unreadable && $0.detail == "never written" })
+    #expect(checker.total == n + 2 && checker.clean == 2)
+    #expect(checker.groupStats.map(\.values.count) == [2, 2, 2, 2])
+    let verdict = checker.check(run)
+    #expect(verdict.flaggedCount(of: n) == n && verdict.cleanPositions(count: n).isEmpty)
+    #expect(verdict.finding(n - 1, of: run)?.key == String(n + 1))
   }
 }

@@ -134,9 +134,9 @@ func readAllScan(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ 
     if batch.shapes == nil { result.uniformBatches += 1 }
     if let measured = batch.measuredBlocks {
       result.measuredBatches += 1
-      if !batch.valuesOmitted { expectMeasured(measured, batch) }
+      if batch.hasValues { expectMeasured(measured, batch) }
     }
-    if batch.valuesOmitted {
+    if case .momentsOnly = batch.values {
       result.omittedBatches += 1
       #expect(batch.storage.bytes.isEmpty && batch.measuredBlocks != nil)
     }
@@ -145,7 +145,7 @@ func readAllScan(_ path: String, _ configure: (inout ReadOptions) -> Void = { _ 
       let readable = batch.problems[i]?.kind != .unreadable
       #expect(range.count == batch.shape(of: i).reduce(1, *))
       var values: [Double] = []
-      if readable && !batch.valuesOmitted { batch.elementType.withType { t in values = gather(t, batch, range) } }
+      if readable && batch.hasValues { batch.elementType.withType { t in values = gather(t, batch, range) } }
       let blocks = batch.measuredBlocks.map { m in
         batch.problems[i] == nil ? (0..<m.blocksPerSample).map { m.stats(sample: i, block: $0) } : []
       }

@@ -7,9 +7,25 @@ public struct BatchVerdict: Sendable {
   public var flagged: [Int] = []
   /// The findings of each flagged sample, in the order of `flagged`.
   public var findings: [[Finding]] = []
+  /// Set instead of `flagged` and `findings` when every sample of the batch has this one finding
+  /// (a batch of ``BatchValues/unreadable`` values): the finding of its first sample; sample `i`'s
+  /// differs only by its index and key (``finding(_:of:)``). Nothing is allocated per sample.
+  public var everySample: Finding?
+
+  /// The number of flagged samples of a batch of `count`.
+  public func flaggedCount(of count: Int) -> Int { everySample == nil ? flagged.count : count }
+
+  /// Sample `i`'s finding when ``everySample`` is set.
+  public func finding(_ i: Int, of batch: SampleBatch) -> Finding? {
+    guard var f = everySample else { return nil }
+    f.index = batch.firstIndex + i
+    f.key = batch.key(of: i)
+    return f
+  }
 
   /// Positions of the samples without findings, ascending.
   public func cleanPositions(count: Int) -> [Int] {
+    if everySample != nil { return [] }
     var result: [Int] = []
     result.reserveCapacity(count - flagged.count)
     var next = 0
@@ -95,7 +111,7 @@ public final class SampleChecker: @unchecked Sendable {
     let verdict = check(batch, collect: collectStats, into: &local)
     stats.merge(local)
     total += batch.count
-    clean += batch.count - verdict.flagged.count
+    clean += batch.count - verdict.flaggedCount(of: batch.count)
     return verdict
   }
 
@@ -122,9 +138,19 @@ public final class SampleChecker: @unchecked Sendable {
     for k in 0..<batches.count {
       stats.merge(locals[k])
       total += batches[k].count
-      clean += batches[k].count - verdicts[k].flagged.count
+      clean += batches[k].count - verdicts[k].flaggedCount(of: batches[k].count)
     }
     return verdicts
+  }
+
+  /// Whether the checks of a run with `options` read every value of every sample, or whether the
+  /// per-channel moments an LMDB reader measures in place (``BatchValues/momentsOnly``) suffice: the
+  /// one decision a reader is told (``ReadOptions/valuesNeeded``) and the checker relies on.
+  /// Values are needed for histograms (`--html`), for keeping flagged samples (thumbnails), for
+  /// channel-last feature groups (which are not the measured planes), and to count 8-bit values at
+  /// or above `--max-abs` when it is 255 or less.
+  public static func needsValues(_ options: CheckOptions, keepingSamples: Bool) -> Bool {
+    options.histograms || keepingSamples || options.channelAxis == .last || options.maxAbs <= 255
   }
 
   // MARK: One batch
@@ -133,17 +159,27 @@ public final class SampleChecker: @unchecked Sendable {
   /// Touches no shared state, so batches can be checked concurrently.
   private func check(_ batch: SampleBatch, collect: Bool, into stats: inout CleanSampleStats) -> BatchVerdict {
     var verdict = BatchVerdict()
+    if case .unreadable(let problem) = batch.values {
+      if batch.count > 0 {
+        verdict.everySample = Finding(
+          kind: problem.kind, severity: .error, index: batch.firstIndex, key: batch.key(of: 0),
+          field: problem.kind == .unreadable ? nil : info.featureName, detail: problem.detail)
+      }
+      return verdict
+    }
     var findings: [Finding] = []
     var scratch = [BlockMoments](repeating: BlockMoments(), count: groups?.count ?? 0)
     var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
     let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
+    // The moments the reader measured, when they are those of the feature groups. A batch read
+    // without values has them for every sample of the reference shape: the reader leaves values out
+    // only for 8-bit channel-first images (their groups are the measured planes) and only when
+    // `needsValues` said no check reads them (no histograms, no 8-bit value can reach --max-abs).
     let measuredBlocks = groups.flatMap { g in
       batch.measuredBlocks.flatMap { $0.describes(g, elementType: batch.elementType) ? $0 : nil }
     }
     let histograms = collect && options.histograms
-    precondition(
-      !batch.valuesOmitted || (blockMode && measuredBlocks != nil && !histograms),
-      "a reader left the values out of a batch whose checks need them")
+    precondition(batch.hasValues || !histograms, "histograms need values (needsValues)")
     // Interleaved float values of a uniform batch (CSV rows, channel-last images): runs of clean
     // samples go to the columnar kernel in one call instead of value by value.
     let columnar =
@@ -175,7 +211,8 @@ public final class SampleChecker: @unchecked Sendable {
       if measured {
         for g in 0..<groups.count { stats.groups[g].values.merge(scratch[g].stats) }
         if needsExtremeCount(scratch) {
-          precondition(!batch.valuesOmitted, "a reader left out values at or above --max-abs")
+          // Values are left out only when no 8-bit value can reach --max-abs (`needsValues`).
+          precondition(batch.hasValues, "a reader left out values at or above --max-abs")
           let start = batch.elementRange(of: i).lowerBound
           batch.elementType.withType { t in
             countExtremes(t, batch, start: start, groups: groups, into: &stats)
@@ -270,14 +307,18 @@ public final class SampleChecker: @unchecked Sendable {
     }
     var measured = false
     let range = batch.elementRange(of: i)
-    if blockMode, let groups {
+    if let measuredBlocks, let groups {
+      // Measured by the reader (8-bit values: always finite).
+      for g in 0..<groups.count { moments[g] = measuredBlocks.moments(sample: i, block: g) }
+      measured = true
+    } else if !batch.hasValues {
+      // A sample of the reference shape in a batch read without values: its groups are the
+      // measured planes (see `measuredBlocks` in check(_:collect:into:)), so this is unreachable.
+      preconditionFailure("sample \(index) of shape \(shape) was read without values or their moments")
+    } else if blockMode, let groups {
       var finite = true
-      if let measuredBlocks {
-        for g in 0..<groups.count { moments[g] = measuredBlocks.moments(sample: i, block: g) }  // integers: finite
-      } else {
-        batch.elementType.withType { t in
-          finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
-        }
+      batch.elementType.withType { t in
+        finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
       }
       measured = finite
       if !finite { checkNonFinite(batch, range: range, shape: shape, add: add) }
@@ -402,83 +443,3 @@ struct NonFiniteCount {
   }
 }
 
-/// Running moments of one feature group: sums of d = x - shift and d*d (shift = the group's first
-/// value, which keeps the sum of squares accurate when the mean is large against the spread), min,
-/// max and the values beyond --max-abs. The C struct itself, so that the columnar kernel
-/// (`datasan_column_moments_f32/f64`) works on an array of them in place.
-typealias ShiftedMoments = datasan_column_moments
-
-extension datasan_column_moments {
-  init() { self.init(n: 0, shift: 0, s1: 0, s2: 0, min: .infinity, max: -.infinity, extreme_count: 0, extreme_max: 0) }
-
-  /// Adds `rows` rows of `moments.count` interleaved values (row-major) at `values`, column by
-  /// column, with the C kernel: the same sums as adding the values one by one.
-  static func addRows<T: FeatureElement>(
-    _ values: UnsafePointer<T>, rows: Int, maxAbs: Double, to moments: inout [ShiftedMoments]
-  ) -> Bool {
-    let columns = moments.count
-    return moments.withUnsafeMutableBufferPointer { m in
-      let raw = UnsafeRawPointer(values)
-      switch T.elementType {
-      case .float32: datasan_column_moments_f32(raw.assumingMemoryBound(to: Float.self), rows, columns, maxAbs, m.baseAddress)
-      case .float64: datasan_column_moments_f64(raw.assumingMemoryBound(to: Double.self), rows, columns, maxAbs, m.baseAddress)
-      default: return false
-      }
-      return true
-    }
-  }
-
-  @inline(__always) mutating func add(_ x: Double, maxAbs: Double) {
-    if n == 0 { shift = x }
-    n += 1
-    let d = x - shift
-    s1 += d
-    s2 += d * d
-    if x < min { min = x }
-    if x > max { max = x }
-    if Swift.abs(x) >= maxAbs {
-      extreme_count += 1
-      extreme_max = Swift.max(extreme_max, Swift.abs(x))
-    }
-  }
-
-  @inline(__always) mutating func add<T: FeatureElement>(_ values: UnsafeBufferPointer<T>, maxAbs: Double) {
-    guard !values.isEmpty else { return }
-    if n == 0 { shift = values[0].doubleValue }
-    let k = shift
-    var a1 = 0.0, a2 = 0.0
-    var lo = min, hi = max
-    var extreme: UInt64 = 0
-    for v in values {
-      let x = v.doubleValue
-      let d = x - k
-      a1 += d
-      a2 += d * d
-      lo = x < lo ? x : lo
-      hi = x > hi ? x : hi
-      extreme &+= Swift.abs(x) >= maxAbs ? 1 : 0
-    }
-    n += UInt64(values.count)
-    s1 += a1
-    s2 += a2
-    min = lo
-    max = hi
-    if extreme > 0 {
-      extreme_count += extreme
-      for v in values where Swift.abs(v.doubleValue) >= maxAbs {
-        extreme_max = Swift.max(extreme_max, Swift.abs(v.doubleValue))
-      }
-    }
-  }
-
-  func groupStats(name: String) -> GroupStats {
-    var g = GroupStats(name: name)
-    if n > 0 {
-      let count = Double(n)
-      g.values = RunningStats(count: Int(n), min: min, max: max, mean: shift + s1 / count, m2: s2 - s1 * s1 / count)
-    }
-    g.extremeCount = Int(extreme_count)
-    g.extremeMax = extreme_max
-    return g
-  }
-}

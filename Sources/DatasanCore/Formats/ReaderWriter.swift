@@ -22,9 +22,9 @@ public struct ReadOptions: Sendable {
   public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
   public var batchBytes: Int = 4 << 20
-  /// False when the consumer reads no feature values, only the moments a reader measured
-  /// (``SampleBatch/measuredBlocks``), labels, keys and problems: a reader that measures as it
-  /// reads may then leave the values out (``SampleBatch/valuesOmitted``) and skip copying them.
+  /// False when the checks read no feature values (``SampleChecker/needsValues(_:keepingSamples:)``),
+  /// only the moments a reader measured, labels, keys and problems: a reader that measures 8-bit
+  /// channel-first images as it reads may then deliver them as ``BatchValues/momentsOnly``.
   public var valuesNeeded = true
   /// Whether batches carry each sample's original bytes (`originals`); `scan` needs none.
   public var keepOriginals: Bool = true

@@ -85,9 +85,7 @@ public final class Pipeline {
     let started = Date()
     var read = config.read
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
-    // Values are read only for histograms, thumbnails and counting values at or above --max-abs;
-    // a reader leaves out only 8-bit values it measured itself, which never reach a limit above 255.
-    read.valuesNeeded = config.checks.histograms || config.keepFlaggedSamples > 0 || config.checks.maxAbs <= 255
+    read.valuesNeeded = SampleChecker.needsValues(config.checks, keepingSamples: config.keepFlaggedSamples > 0)
     let reader = try backend.openReader(format: config.format, path: config.input, options: read)
     let checker = SampleChecker(options: config.checks, info: reader.info)
     var builder = ReportBuilder(info: reader.info, maxIssues: config.maxIssues)
@@ -99,7 +97,7 @@ public final class Pipeline {
       let batches = try stream.next(upTo: Pipeline.parallelBatches)
       if batches.isEmpty { break }
       for (batch, verdict) in zip(batches, checker.check(batches: batches)) {
-        builder.add(verdict, count: batch.count)
+        builder.add(verdict, of: batch)
         builder.keepFlagged(batch, verdict, upTo: config.keepFlaggedSamples)
         samples += batch.count
       }
@@ -196,7 +194,7 @@ public final class Pipeline {
         let outputs = try prepareOutputs(pending, pendingVerdicts, normalizer: normalizer)
         for (k, (batch, verdict)) in zip(pending, pendingVerdicts).enumerated() {
           if !needsStatsPass {
-            builder.add(verdict, count: batch.count)
+            builder.add(verdict, of: batch)
             builder.keepFlagged(batch, verdict, upTo: config.scan.keepFlaggedSamples)
           }
           let out = outputs[k]
@@ -288,7 +286,11 @@ public final class Pipeline {
             o.kept = kept
             o.clean = try normalizer.map { try $0.apply(to: kept) } ?? kept
           }
-          if !verdict.flagged.isEmpty {
+          if verdict.everySample != nil {
+            // A run of samples without values, all with one problem: to the quarantine as it is.
+            o.quarantine = batch
+            o.reasons = self.reasonLine(verdict, of: batch)
+          } else if !verdict.flagged.isEmpty {
             o.quarantine = batch.subset(verdict.flagged)
             for (n, position) in verdict.flagged.enumerated() {
               o.reasons += self.reasonLine(
@@ -300,6 +302,18 @@ public final class Pipeline {
       }
     }
     return try results.map { try $0.get() }
+  }
+
+  /// The reasons-file line of a run of samples that all have one finding (``BatchVerdict/everySample``):
+  /// the first sample's line with the number of samples it stands for (`count`).
+  private func reasonLine(_ verdict: BatchVerdict, of batch: SampleBatch) -> String {
+    guard let f = verdict.everySample else { return "" }
+    if batch.count == 1 { return reasonLine([f], index: f.index ?? batch.firstIndex, key: f.key ?? batch.key(of: 0)) }
+    return JSONValue.object([
+      ("index", .int(batch.firstIndex)), ("key", .string(batch.key(of: 0))), ("count", .int(batch.count)),
+      ("kinds", .array([.string(f.kind.rawValue)])),
+      ("detail", .string("samples \(batch.firstIndex) to \(batch.firstIndex + batch.count - 1): \(f.detail)")),
+    ]).serialized() + "\n"
   }
 
   private func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {

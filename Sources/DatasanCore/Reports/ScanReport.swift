@@ -45,26 +45,41 @@ public struct ReportBuilder {
     self.maxIssues = maxIssues
   }
 
-  /// Adds the verdict of one batch of `count` samples.
-  public mutating func add(_ verdict: BatchVerdict, count: Int) {
-    report.total += count
-    report.flagged += verdict.flagged.count
+  /// Adds the verdict of `batch`.
+  public mutating func add(_ verdict: BatchVerdict, of batch: SampleBatch) {
+    report.total += batch.count
+    report.flagged += verdict.flaggedCount(of: batch.count)
+    if let f = verdict.everySample {
+      // A run of samples with one finding: counted at once; listed as far as there is room.
+      report.counts[f.kind, default: 0] += batch.count
+      report.flaggedKindSets[[f.kind], default: 0] += batch.count
+      let listed = Swift.min(batch.count, Swift.max(maxIssues - sampleIssues.count, ReportBuilder.examplesPerKind))
+      for i in 0..<listed { list(verdict.finding(i, of: batch)!) }
+      if batch.count > listed { report.issuesTruncated = true }
+      return
+    }
     for findings in verdict.findings {
       var seen: Set<FindingKind> = []
       for f in findings {
         if seen.insert(f.kind).inserted { report.counts[f.kind, default: 0] += 1 }
-        if sampleIssues.count < maxIssues { sampleIssues.append(f) } else { report.issuesTruncated = true }
-        if report.examples[f.kind, default: []].count < ReportBuilder.examplesPerKind {
-          report.examples[f.kind, default: []].append(f)
-        }
+        list(f)
       }
       report.flaggedKindSets[seen, default: 0] += 1
     }
   }
 
+  /// Lists `f` among the issues while there is room, and among the examples of its kind.
+  private mutating func list(_ f: Finding) {
+    if sampleIssues.count < maxIssues { sampleIssues.append(f) } else { report.issuesTruncated = true }
+    if report.examples[f.kind, default: []].count < ReportBuilder.examplesPerKind {
+      report.examples[f.kind, default: []].append(f)
+    }
+  }
+
   /// Keeps copies of the flagged samples of `batch` until `limit` are kept.
   public mutating func keepFlagged(_ batch: SampleBatch, _ verdict: BatchVerdict, upTo limit: Int) {
-    guard report.flaggedSamples.count < limit else { return }
+    // A run without values has nothing to show.
+    guard report.flaggedSamples.count < limit, batch.hasValues else { return }
     for position in verdict.flagged.prefix(limit - report.flaggedSamples.count) {
       report.flaggedSamples.append(batch.subset([position]))
     }

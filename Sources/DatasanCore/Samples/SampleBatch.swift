@@ -45,6 +45,23 @@ public struct OriginalRecords: Sendable {
   @inlinable public func record(_ i: Int) -> ArraySlice<UInt8> { bytes[range(i)] }
 }
 
+/// What a batch holds of its samples' values: the one type in which a reader and the checker agree
+/// on whether values may be left out.
+public enum BatchValues: Sendable {
+  /// Every value of every sample is in ``SampleBatch/storage``; `measured` holds the per-channel
+  /// moments when the reader measured them while copying (the checker then takes them).
+  case stored(measured: MeasuredBlocks?)
+  /// The reader measured each sample's per-channel moments in place and left the values out
+  /// (``SampleBatch/storage`` is empty). Readers deliver this only when the run's checks said they
+  /// need no values (``ReadOptions/valuesNeeded``, from ``SampleChecker/needsValues(_:keepingSamples:)``),
+  /// and only for 8-bit channel-first samples, whose feature groups are exactly the measured planes.
+  case momentsOnly(MeasuredBlocks)
+  /// No sample has values, and every sample of the batch has this problem (rows of never-written
+  /// HDF5 chunks). The checker flags the whole batch at once and the quarantine writer receives it
+  /// as it is, so nothing is allocated per sample.
+  case unreadable(ReaderProblem)
+}
+
 /// B samples at once: the features of all B in one contiguous buffer of their element
 /// type, the shape of each sample, the labels, the keys, and the problems the reader met.
 ///
@@ -65,14 +82,14 @@ public struct SampleBatch: Sendable {
   /// Element offset of each sample in `storage` plus one final end offset (count + 1
   /// entries) for ragged batches; nil when sample `i` starts at `i * shape.product`.
   public var offsets: [Int]?
-  /// The feature values of all samples. New values (normalized ones, say) drop what was measured
-  /// of the old ones.
+  /// The feature values of all samples (empty unless ``values`` is `.stored`). New values
+  /// (normalized ones, say) make the batch `.stored` and drop what was measured of the old ones.
   public var storage: ByteStorage {
-    didSet {
-      measuredBlocks = nil
-      valuesOmitted = false
-    }
+    didSet { values = .stored(measured: nil) }
   }
+  /// What the batch holds of its samples' values: all of them, or only what the reader measured,
+  /// or none because no sample could be read (see ``BatchValues``).
+  public var values: BatchValues = .stored(measured: nil)
   /// One label per sample (NaN for a missing label), or nil when the dataset has none.
   public var labels: [Double]?
   /// How samples are named.
@@ -81,12 +98,22 @@ public struct SampleBatch: Sendable {
   public var problems: [Int: ReaderProblem]
   /// The original bytes of each sample, when the format has them.
   public var originals: OriginalRecords?
-  /// Moments the reader measured as it read the values (see ``MeasuredBlocks``); not carried
-  /// into a ``subset(_:)``, dropped when `storage` is replaced.
-  public var measuredBlocks: MeasuredBlocks?
-  /// True when the reader left the values out (``ReadOptions/valuesNeeded`` false): `storage` is
-  /// then empty and `measuredBlocks` holds what the checks need.
-  public var valuesOmitted = false
+
+  /// Moments the reader measured as it read the values (see ``MeasuredBlocks``), whether or not it
+  /// kept the values; not carried into a ``subset(_:)``.
+  public var measuredBlocks: MeasuredBlocks? {
+    switch values {
+    case .stored(let measured): return measured
+    case .momentsOnly(let measured): return measured
+    case .unreadable: return nil
+    }
+  }
+
+  /// True when the batch holds every value of every sample in ``storage``.
+  public var hasValues: Bool {
+    if case .stored = values { return true }
+    return false
+  }
 
   public init(
     firstIndex: Int, count: Int, elementType: ElementType, shape: [Int], shapes: [[Int]]? = nil,
@@ -117,6 +144,18 @@ public struct SampleBatch: Sendable {
       storage: ByteStorage(byteCount: elements * elementType.size, zeroed: zeroed), labels: labels)
   }
 
+  /// `count` consecutive samples that all have `problem` and no values (rows of never-written HDF5
+  /// chunks): nothing is allocated per sample, however large `count` is.
+  public static func unreadableRun(
+    firstIndex: Int, count: Int, problem: ReaderProblem, elementType: ElementType, shape: [Int], labels: [Double]? = nil
+  ) -> SampleBatch {
+    var batch = SampleBatch(
+      firstIndex: firstIndex, count: count, elementType: elementType, shape: shape, storage: ByteStorage(byteCount: 0),
+      labels: labels)
+    batch.values = .unreadable(problem)
+    return batch
+  }
+
   /// The shape of sample `i`.
   @inlinable public func shape(of i: Int) -> [Int] { shapes?[i] ?? shape }
 
@@ -142,7 +181,9 @@ public struct SampleBatch: Sendable {
   /// A new batch holding the samples at `positions` (ascending), values copied.
   /// `firstIndex` stays that of the source batch; use ``key(of:)`` for names.
   public func subset(_ positions: [Int]) -> SampleBatch {
-    precondition(!valuesOmitted, "a subset copies values; this batch was read without them")
+    // Only `clean` and the HTML thumbnails take subsets, and both run with values needed
+    // (``SampleChecker/needsValues``), so no reader leaves them out there.
+    precondition(hasValues, "a subset copies values; this batch was read without them")
     let size = elementType.size
     let total = positions.reduce(0) { $0 + elementRange(of: $1).count }
     let out = ByteStorage(byteCount: total * size, zeroed: false)  // every byte is copied below

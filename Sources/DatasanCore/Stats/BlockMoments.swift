@@ -93,7 +93,7 @@ func extremeValues<T: FeatureElement>(_ p: UnsafePointer<T>, count n: Int, limit
 
 /// The per-block moments of the 8-bit samples of one batch, measured by the reader as it reads
 /// each record: from its copy while still in cache, or where it lies when the batch gets no values
-/// (``SampleBatch/valuesOmitted``). The checker then takes them instead of reading the whole batch
+/// (``BatchValues/momentsOnly``). The checker then takes them instead of reading the whole batch
 /// from memory once more.
 ///
 /// Sample `i`'s block `b` is its values `b * blockLength ..< (b + 1) * blockLength`. The table
