@@ -220,17 +220,15 @@ public final class HDF5Reader: SampleReader {
     let (state, end) = writtenRows.run(from: row, limit: total)
     guard state != .written else { return Segment(start: row, count: Swift.min(batchRows, end - row)) }
     let problem = ReaderProblem(.unreadable, state == .never ? "never written" : "partly never written")
-    var limit = HDF5Reader.maxRunRows(batchRows: batchRows)
-    if let labelRows, labelRows.anyWritten {
-      // Written labels are read (and kept in the quarantine): a batch's worth at a time.
-      limit = Swift.min(limit, Swift.max(batchRows, labelBatchRows))
+    // The run is one batch without values, however long, as long as its labels were never
+    // written either; written labels are read (and kept in the quarantine), a batch's worth at a time.
+    var limit = Int.max
+    if let labelRows {
+      let (labelState, labelEnd) = labelRows.run(from: row, limit: end)
+      limit = labelState == .written ? Swift.min(labelEnd - row, Swift.max(batchRows, labelBatchRows)) : labelEnd - row
     }
     return Segment(start: row, count: Swift.min(end - row, limit), never: problem)
   }
-
-  /// The most rows of one never-written run in a batch. Until batches can carry a run without
-  /// values, a run is a zeroed batch of at most `batchRows` rows.
-  static func maxRunRows(batchRows: Int) -> Int { batchRows }
 
   /// Rows of labels per batch when only labels are read (8 bytes a row).
   private var labelBatchRows: Int { Swift.max(1, batchBytes / 8) }
@@ -286,12 +284,12 @@ public final class HDF5Reader: SampleReader {
     }
     nextRow = start + count
     if let never = segment.never {
-      // Labels never written along with the features are not materialized either.
-      let (labelState, labelEnd) = labelRows?.run(from: start, limit: start + count) ?? (.written, start + count)
-      let unwritten = labelState != .written && labelEnd >= start + count
-      let labelValues = labels == nil || unwritten ? nil : readLabels(start: start, count: count, mark: mark)
-      return HDF5Reader.unreadableRun(
-        firstIndex: start, count: count, problem: never, labels: labelValues, elementType: elementType, shape: sampleShape)
+      // Labels never written along with the features are not materialized either (``segment(from:)``
+      // made the run's labels all written or all not).
+      let labelState = labelRows?.run(from: start, limit: start + count).state ?? .written
+      let labelValues = labels == nil || labelState != .written ? nil : readLabels(start: start, count: count, mark: mark)
+      return SampleBatch.unreadableRun(
+        firstIndex: start, count: count, problem: never, elementType: elementType, shape: sampleShape, labels: labelValues)
     }
     // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
     var batch =
@@ -341,15 +339,6 @@ public final class HDF5Reader: SampleReader {
       }
     }
     return values
-  }
-
-  /// A batch of `count` rows that carry no values, every one with `problem`.
-  static func unreadableRun(
-    firstIndex: Int, count: Int, problem: ReaderProblem, labels: [Double]?, elementType: ElementType, shape: [Int]
-  ) -> SampleBatch {
-    var batch = SampleBatch.uniform(firstIndex: firstIndex, count: count, elementType: elementType, shape: shape, labels: labels)
-    for i in 0..<count { batch.problems[i] = problem }
-    return batch
   }
 
   /// The most bytes one stored byte decodes to: deflate's limit (258 bytes from a 2-bit code is

@@ -73,6 +73,10 @@ public final class HDF5Writer: SampleWriter {
     guard batch.elementType == elementType else {
       throw DatasanError(path: path, "the HDF5 output stores \(elementType) values, the batch holds \(batch.elementType)")
     }
+    if case .unreadable = batch.values {
+      try appendUnwritten(batch, features: features)
+      return
+    }
     let perSample = sampleShape.reduce(1, *)
     for i in 0..<batch.count {
       let shape = batch.shape(of: i)
@@ -99,6 +103,31 @@ public final class HDF5Writer: SampleWriter {
         try labelValues.withUnsafeBytes { raw in
           guard let pointer = raw.baseAddress else { return }
           try labels.append(rows: batch.count, from: pointer)
+        }
+      }
+    } catch let error as HDF5Error {
+      throw DatasanError(path: path, "cannot write HDF5 output: \(error.reason)")
+    }
+  }
+
+  /// Appends a run of samples that have no values (rows never written in the input): the datasets
+  /// grow by `batch.count` rows and their chunks stay unallocated, as they were in the input, so
+  /// nothing is written or allocated per sample. Labels the batch carries are written; without
+  /// them the label rows stay unallocated too.
+  private func appendUnwritten(_ batch: SampleBatch, features: HDF5GrowingDataset) throws {
+    guard batch.shape == sampleShape, batch.shapes == nil else {
+      throw DatasanError(path: path, "samples of shape \(batch.shape); every sample of the HDF5 output has shape \(sampleShape)")
+    }
+    do {
+      try features.extend(rows: batch.count)
+      if let labels {
+        if let values = batch.labels, values.count == batch.count {
+          try values.withUnsafeBytes { raw in
+            guard let pointer = raw.baseAddress else { return }
+            try labels.append(rows: batch.count, from: pointer)
+          }
+        } else {
+          try labels.extend(rows: batch.count)
         }
       }
     } catch let error as HDF5Error {
@@ -229,6 +258,15 @@ final class HDF5GrowingDataset {
     dataset = try HDF5Dataset("H5Dcreate2") {
       H5Dcreate2(file.id, name, fileType, space.id, lcpl.id, dcpl.id, dapl.id)
     }
+  }
+
+  /// Extends the dataset by `count` rows without writing them: their chunks stay unallocated
+  /// (readers get the fill value; datasan reports them "never written").
+  func extend(rows count: Int) throws {
+    let (total, overflow) = rows.addingReportingOverflow(count)
+    guard !overflow else { throw HDF5Error(operation: "H5Dset_extent", frames: []) }
+    try dataset.setExtent([UInt64(total)] + rowDims)
+    rows = total
   }
 
   /// Extends the dataset by `count` rows and writes them from `buffer` with one `H5Dwrite`.

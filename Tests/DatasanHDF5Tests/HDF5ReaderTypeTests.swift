@@ -1,5 +1,6 @@
 import DatasanCore
 @testable import DatasanHDF5
+import Foundation
 import Testing
 
 /// Every integer and float type of dtypes.h5, read as its native equivalent.
@@ -119,21 +120,29 @@ import Testing
     #expect(HDF5Reader.batchRows(rowBytes: 1 << 20, batchBytes: 1 << 20, chunkHeight: 1000) == 1)
   }
 
-  /// A header claiming 2^40 rows of 4000 bytes (4 PB, never written): the reader only
-  /// allocates one batch at a time and reads the fill value.
-  @Test func absurdDimensionsStayBounded() throws {
+  /// A header claiming 2^40 rows of 4000 bytes (4 PB), never written: one run of unreadable rows,
+  /// found from the chunk index in well under a second, nothing allocated per row.
+  @Test func absurdDimensionsNeverWrittenAreOneRun() throws {
+    let started = Date()
     var options = ReadOptions()
     options.batchBytes = 1 << 20
     let reader = try HDF5Reader(path: Fixture.hdf5("huge.h5"), options: options)
     #expect(reader.info.sampleCount == 1 << 40)
     #expect(reader.info.sampleShape == [1000])
-    for _ in 0..<2 {
-      let batch = try #require(try reader.nextBatch())
-      #expect(batch.count == 256)  // 1 MiB / 4000 bytes = 262 rows, rounded down to chunks of 16
-      #expect(batch.storage.bytes.count == 256 * 4000)
-      #expect(batch.problems.isEmpty)
-      batch.withValues(as: Float.self) { #expect($0.allSatisfy { $0 == 0 }) }
+    // Not #require: its copy of an Optional<SampleBatch> holding a run crashes (swift_release) here.
+    guard let batch = try reader.nextBatch() else {
+      Issue.record("no batch")
+      return
     }
+    #expect(batch.firstIndex == 0 && batch.count == 1 << 40)
+    guard case .unreadable(let problem) = batch.values else {
+      Issue.record("expected a run without values, got \(batch.values)")
+      return
+    }
+    #expect(problem == ReaderProblem(.unreadable, "never written"))
+    #expect(batch.storage.bytes.isEmpty && batch.labels == nil)
+    #expect(try reader.nextBatch() == nil)
+    #expect(Date().timeIntervalSince(started) < 0.5)
   }
 
   @Test func userBlockBeforeTheSuperblock() throws {

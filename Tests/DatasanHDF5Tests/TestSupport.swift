@@ -28,6 +28,8 @@ struct ReadResult {
   /// Problems by absolute sample index.
   var problems: [Int: ReaderProblem] = [:]
   var batchCounts: [Int] = []
+  /// Runs of rows without values (`.unreadable` batches): their rows and problem.
+  var runs: [(rows: Range<Int>, problem: ReaderProblem)] = []
   var batchElementTypes: Set<ElementType> = []
 }
 
@@ -62,7 +64,11 @@ func readAll(_ path: String, dataset: String = "data", labels: String? = nil, ba
     expectedIndex += batch.count
     result.batchCounts.append(batch.count)
     result.batchElementTypes.insert(batch.elementType)
-    result.values += doubles(batch)
+    if case .unreadable(let problem) = batch.values {
+      result.runs.append((batch.firstIndex..<(batch.firstIndex + batch.count), problem))
+    } else {
+      result.values += doubles(batch)
+    }
     if let labels = batch.labels {
       #expect(labels.count == batch.count)
       result.labels = (result.labels ?? []) + labels
