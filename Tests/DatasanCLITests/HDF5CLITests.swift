@@ -139,3 +139,95 @@ final class JUnitCounter: NSObject, XMLParserDelegate {
     if name == "failure" { failures += 1 }
   }
 }
+
+/// Issue 10 (hardening): never-written rows, declared sizes, inputs outside the folder, FIFOs.
+@Suite struct HDF5HardeningCLITests {
+  /// The reasons file's lines as JSON objects.
+  func reasonLines(_ path: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+  }
+
+  /// huge.h5 declares 2^40 rows of 4000 bytes and holds none: exact counts in well under a second
+  /// (it ran for hours when every row was read as a fill value).
+  @Test func hugeNeverWrittenScansAndCleansAtOnce() throws {
+    let dir = try makeTempDir()
+    let huge = CLI.fixture("hdf5/huge.h5")
+    let started = Date()
+    let scan = try CLI.run(["scan", huge, "--report", dir + "/r.json"])
+    #expect(Date().timeIntervalSince(started) < 2)
+    #expect(scan.status == 1, "\(scan.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.samples.total == 1 << 40 && report.samples.flagged == 1 << 40)
+    #expect(report.count("unreadable") == 1 << 40)
+
+    let clean = try CLI.run(["clean", huge, "-o", dir + "/out.h5"])
+    #expect(clean.status == 0, "\(clean.stderr)")
+    let lines = try reasonLines(dir + "/out.quarantine.h5.reasons.jsonl")
+    #expect(lines.count == 1)
+    #expect(lines.first?["count"] as? Int == 1 << 40 && lines.first?["index"] as? Int == 0)
+    // The quarantine holds the 2^40 rows unallocated, as the input did.
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: dir + "/out.quarantine.h5")[.size] as? Int)
+    #expect(size < 100_000)
+    #expect(Date().timeIntervalSince(started) < 5)
+  }
+
+  /// "The conversion script died at 60%": the written rows are cleaned, the others quarantined
+  /// with their labels, as two runs.
+  @Test func partlyWrittenFileIsCleanedWithoutLosingLabels() throws {
+    let dir = try makeTempDir()
+    let input = CLI.fixture("hdf5/partial.h5")
+    let r = try CLI.run(["clean", input, "-o", dir + "/out.h5", "--normalize", "none"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let out = try #require(HDF5ReadBack.read(dir + "/out.h5", "data"))
+    #expect(out.dims == [50, 3, 4])
+    let kept = Array(0..<40) + Array(50..<60)
+    #expect(out.values == kept.flatMap { [Double](repeating: Double($0), count: 12) })
+    let quarantine = try #require(HDF5ReadBack.read(dir + "/out.quarantine.h5", "data"))
+    #expect(quarantine.dims == [50, 3, 4])
+    let qlabels = try #require(HDF5ReadBack.read(dir + "/out.quarantine.h5", "label"))
+    #expect(qlabels.values == (Array(40..<50) + Array(60..<100)).map { Double($0 % 7) })
+    let lines = try reasonLines(dir + "/out.quarantine.h5.reasons.jsonl")
+    #expect(lines.map { $0["index"] as? Int } == [40, 60])
+    #expect(lines.map { $0["count"] as? Int } == [10, 40])
+    #expect(lines.allSatisfy { ($0["detail"] as? String)?.hasSuffix("never written") == true })
+  }
+
+  @Test(arguments: [
+    ("ext_devzero.h5", "/dev/zero"), ("ext_hostname.h5", "/etc/hostname"), ("ext_climb.h5", "make_hdf5_fixtures.py"),
+    ("elink_outside.h5", "/etc/hostname"), ("vds_outside.h5", "/etc/hostname"),
+    ("zero_width.h5", "samples of 0 values"), ("big_sample.h5", "more than a file of"),
+  ])
+  func refusedWithOneLine(file: String, names: String) throws {
+    let dir = try makeTempDir()
+    let input = CLI.fixture("hdf5/" + file)
+    for arguments in [["scan", input], ["clean", input, "-o", dir + "/out.h5"]] {
+      let r = try CLI.run(arguments)
+      #expect(r.status == 2, "\(file): \(r.stdout)\(r.stderr)")
+      let lines = r.stderr.split(separator: "\n")
+      #expect(lines.count == 1 && lines.first?.contains(input) == true && lines.first?.contains(names) == true, "\(r.stderr)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+  }
+
+  @Test func siblingsInTheFolderAreScanned() throws {
+    for file in ["ext_sibling.h5", "elink.h5", "vds.h5"] {
+      let r = try CLI.run(["scan", CLI.fixture("hdf5/" + file)])
+      #expect(r.status == 0, "\(file): \(r.stderr)")
+    }
+  }
+
+  /// A FIFO as input: exit 2 at once, with or without --format (opening it would block).
+  @Test func fifoInputDoesNotBlock() throws {
+    let dir = try makeTempDir()
+    let fifo = dir + "/in.h5"
+    try #require(mkfifo(fifo, 0o600) == 0)
+    for extra in [[], ["--format", "hdf5"]] {
+      let started = Date()
+      let r = try CLI.run(["scan", fifo] + extra)
+      #expect(r.status == 2 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(fifo), "\(r.stderr)")
+      #expect(Date().timeIntervalSince(started) < 5)
+    }
+  }
+}
