@@ -66,6 +66,8 @@ Outside-the-file fixtures (item 9 of the hardening issue; each names what it poi
                      vds_src_1.h5:/data (rows 4..7), both beside it, relative names.
   vds_outside.h5     data float32 (8, 3): a virtual dataset with rows 0..3 from vds_src_0.h5 and
                      rows 4..7 from /etc/hostname:/data.
+  vds_self_external.h5  data float32 (8, 3): a virtual dataset of its own file's dataset 'raw'
+                     (source file "."), whose values are stored externally in /dev/zero.
 
 CLI fixtures (Tests/DatasanCLITests):
 
@@ -286,6 +288,16 @@ def never_written():
         raw.write(data.replace(pattern, struct.pack("<QQ", 4, 16000000)))
 
 
+def virtual_dataset(group, name, layout, fillvalue):
+    """h5py's create_virtual_dataset, without the object's timestamps (so the file is reproducible)."""
+    dcpl = layout._get_dcpl(group.file.filename)
+    dcpl.set_fill_value(np.array([fillvalue], dtype=layout.dtype))
+    dcpl.set_obj_track_times(False)
+    space = h5py.h5s.create_simple(layout.shape)
+    h5py.h5d.create(group.id, name=name.encode(), tid=h5py.h5t.py_create(np.dtype(layout.dtype), logical=1),
+                    space=space, dcpl=dcpl)
+
+
 def outside():
     here = os.getcwd()
     os.chdir(OUT)  # h5py writes external storage relative to the working directory
@@ -320,7 +332,12 @@ def outside():
         layout[0:4] = h5py.VirtualSource("vds_src_0.h5", "data", shape=(4, 3))
         layout[4:8] = h5py.VirtualSource(second, "data", shape=(4, 3))
         with new_file(name) as f:
-            f.create_virtual_dataset("data", layout, fillvalue=-1)
+            virtual_dataset(f, "data", layout, fillvalue=-1)
+    layout = h5py.VirtualLayout(shape=(8, 3), dtype=np.float32)
+    layout[:] = h5py.VirtualSource(".", "raw", shape=(8, 3))
+    with new_file("vds_self_external.h5") as f:
+        dataset(f, "raw", shape=(8, 3), dtype=np.float32, external=[("/dev/zero", 0, 96)])
+        virtual_dataset(f, "data", layout, fillvalue=-1)
 
 
 def cli():

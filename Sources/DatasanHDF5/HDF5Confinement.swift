@@ -113,14 +113,18 @@ struct HDF5Confinement {
     for index in 0..<count {
       let file = try HDF5Confinement.string("H5Pget_virtual_filename") { H5Pget_virtual_filename(plist.id, index, $0, $1) }
       let source = try HDF5Confinement.string("H5Pget_virtual_dsetname") { H5Pget_virtual_dsetname(plist.id, index, $0, $1) }
-      if file == "." { continue }  // the same file: its own datasets were checked as it was opened
-      let path = try resolve(file, what: "virtual dataset '\(name)' reads from")
       // The source dataset may itself point further: open it as libhdf5 will, and check it too.
       let sourceFile: HDF5File
-      do { sourceFile = try HDF5File.openReadOnly(path) } catch { continue }  // libhdf5 reads the fill value
-      guard (try? sourceFile.linkExists(source, confinement: self)) == true,
-        let dataset = try? sourceFile.openDataset(source, access: accessPlist())
-      else { continue }
+      if file == "." {  // a dataset of the same file
+        guard let same = try? HDF5File("H5Iget_file_id", { H5Iget_file_id(dataset.id) }) else { continue }
+        sourceFile = same
+      } else {
+        let path = try resolve(file, what: "virtual dataset '\(name)' reads from", hdf5: true)
+        do { sourceFile = try HDF5File.openReadOnly(path) } catch { continue }  // libhdf5 reads the fill value
+      }
+      let exists: Bool
+      do { exists = try sourceFile.linkExists(source, confinement: self) } catch is HDF5Error { exists = false }
+      guard exists, let dataset = try? sourceFile.openDataset(source, access: accessPlist()) else { continue }
       try checkStorage(of: dataset, name: "\(file):\(source)", depth: depth + 1)
     }
   }

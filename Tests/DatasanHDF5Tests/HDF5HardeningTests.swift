@@ -188,6 +188,7 @@ import Testing
     ("ext_climb.h5", "dataset 'data' stores its values in '../hdf5/../make_hdf5_fixtures.py', outside the input's folder"),
     ("elink_outside.h5", "link 'data' points to '/etc/hostname', outside the input's folder"),
     ("vds_outside.h5", "virtual dataset 'data' reads from '/etc/hostname', outside the input's folder"),
+    ("vds_self_external.h5", "dataset '.:raw' stores its values in '/dev/zero', outside the input's folder"),
   ])
   func outsideTheFolderIsRefused(file: String, message: String) throws {
     let error = datasanError { _ = try readAll(Fixture.hdf5(file)) }
