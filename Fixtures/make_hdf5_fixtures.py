@@ -57,6 +57,8 @@ Outside-the-file fixtures (item 9 of the hardening issue; each names what it poi
   ext_sibling.h5     data int32 (4, 2) = arange, stored in the external file ext_sibling.bin
                      beside it (relative name): must read.
   ext_devzero.h5     data float32 (1000, 4) stored externally in /dev/zero.
+  ext_short.h5       data int32 (1000000000, 2) stored externally in ext_short.bin beside it (no
+                     size limit), which holds 16 bytes: rows the files do not hold.
   ext_hostname.h5    data uint8 (4, 2) stored externally in /etc/hostname.
   ext_climb.h5       data int32 (4, 2) stored externally in ../hdf5/../make_hdf5_fixtures.py (climbs out).
   elink.h5           data: an external link to elink_target.h5:/data (beside it), label a hard
@@ -302,12 +304,17 @@ def outside():
     here = os.getcwd()
     os.chdir(OUT)  # h5py writes external storage relative to the working directory
     try:
-        for name in ("ext_sibling.bin",):
+        for name in ("ext_sibling.bin", "ext_short.bin"):
             if os.path.exists(name):
                 os.remove(name)
         with new_file("ext_sibling.h5") as f:
             dataset(f, "data", data=np.arange(8, dtype=np.int32).reshape(4, 2),
                     external=[("ext_sibling.bin", 0, 32)])
+        with new_file("ext_short.h5") as f:
+            dataset(f, "data", shape=(1000000000, 2), dtype=np.int32,
+                    external=[("ext_short.bin", 0, h5py.h5f.UNLIMITED)])
+        with open("ext_short.bin", "wb") as raw:
+            raw.write(np.arange(4, dtype=np.int32).tobytes())
         with new_file("ext_devzero.h5") as f:
             dataset(f, "data", shape=(1000, 4), dtype=np.float32, external=[("/dev/zero", 0, 16000)])
         with new_file("ext_hostname.h5") as f:

@@ -93,18 +93,28 @@ struct HDF5Confinement {
 
   /// Refuses a dataset whose values live outside the folder: external storage files, and the
   /// sources of a virtual dataset (checked in turn, `depth` levels deep).
-  func checkStorage(of dataset: HDF5Dataset, name: String, depth: Int = 0) throws {
+  ///
+  /// - Returns: for external storage, the bytes its files actually hold (each file's size past
+  ///   its offset, at most its declared size); nil for any other layout.
+  @discardableResult
+  func checkStorage(of dataset: HDF5Dataset, name: String, depth: Int = 0) throws -> UInt64? {
     let plist = try dataset.creationPlist()
     let external = try HDF5.call("H5Pget_external_count") { H5Pget_external_count(plist.id) }
+    var externalBytes: UInt64 = 0
     for index in 0..<UInt32(external) {
       var buffer = [CChar](repeating: 0, count: 4097)
       var offset = off_t()
       var size: UInt64 = 0
       try HDF5.call("H5Pget_external") { H5Pget_external(plist.id, index, buffer.count - 1, &buffer, &offset, &size) }
-      try resolve(String(cString: buffer), what: "dataset '\(name)' stores its values in")
+      let path = try resolve(String(cString: buffer), what: "dataset '\(name)' stores its values in")
+      var info = stat()
+      if stat(path, &info) == 0, info.st_size > offset, offset >= 0 {
+        let (sum, overflow) = externalBytes.addingReportingOverflow(Swift.min(size, UInt64(info.st_size - offset)))
+        externalBytes = overflow ? .max : sum
+      }
     }
     let layout = HDF5.value { H5Pget_layout(plist.id) }
-    guard layout == H5D_VIRTUAL else { return }
+    guard layout == H5D_VIRTUAL else { return external > 0 ? externalBytes : nil }
     guard depth < 4 else {
       throw DatasanError(path: input, "dataset '\(name)' is a virtual dataset of virtual datasets more than 4 levels deep")
     }
@@ -127,6 +137,7 @@ struct HDF5Confinement {
       guard exists, let dataset = try? sourceFile.openDataset(source, access: accessPlist()) else { continue }
       try checkStorage(of: dataset, name: "\(file):\(source)", depth: depth + 1)
     }
+    return nil
   }
 
   /// A string a libhdf5 function returns by the two-call protocol (`(buffer, size) -> length`).

@@ -83,6 +83,7 @@ public final class HDF5Reader: SampleReader {
     let dims: [UInt64]
     let numeric: HDF5NumericType
     let storage: HDF5Storage
+    let externalBytes: UInt64?
     do {
       featureSpace = try featureDataset.space()
       let extent = featureSpace.extentType
@@ -94,7 +95,7 @@ public final class HDF5Reader: SampleReader {
       if dims.isEmpty { throw fail("dataset '\(featureName)' is a scalar (0-d); datasan needs samples along axis 0") }
       numeric = try HDF5Types.numeric(try featureDataset.type())
       storage = try HDF5Storage(of: featureDataset, rank: dims.count)
-      try confinement.checkStorage(of: featureDataset, name: featureName)
+      externalBytes = try confinement.checkStorage(of: featureDataset, name: featureName)
     } catch let error as HDF5Unsupported {
       throw fail("dataset '\(featureName)': unsupported \(error)\(error.isType ? "; datasan reads integer and float datasets" : "")")
     } catch let error as HDF5Error {
@@ -126,6 +127,16 @@ public final class HDF5Reader: SampleReader {
       }
     }
 
+    // External files shorter than the dataset read as zeros: refuse rows they do not hold.
+    if let externalBytes {
+      let (rowBytes, o1) = UInt64(featureSource.rowElements).multipliedReportingOverflow(by: UInt64(numeric.storedSize))
+      let (total, o2) = rowBytes.multipliedReportingOverflow(by: UInt64(featureSource.rowCount))
+      if o1 || o2 || total > externalBytes {
+        throw fail(
+          "dataset '\(featureName)' claims \(featureSource.rowCount) samples but its external files hold only \(externalBytes) bytes (truncated or corrupt)"
+        )
+      }
+    }
     if featureSource.rowElements == 0, featureSource.rowCount > 0 {
       throw fail(
         "dataset '\(featureName)' has samples of 0 values (shape (\(dims.map(String.init).joined(separator: ", ")))); there is nothing to check")

@@ -197,6 +197,12 @@ import Testing
     #expect(error?.message.contains("\n") == false)
   }
 
+  /// External files shorter than the dataset: the rows they do not hold would read as zeros.
+  @Test func externalFilesShorterThanTheDataset() throws {
+    let error = datasanError { _ = try readAll(Fixture.hdf5("ext_short.h5")) }
+    #expect(error?.message == "dataset 'data' claims 1000000000 samples but its external files hold only 16 bytes (truncated or corrupt)")
+  }
+
   /// A path inside the folder that is not a regular file (a FIFO named by external storage).
   @Test func fifoInTheFolderIsRefused() throws {
     let dir = try temporaryDirectory()
