@@ -68,6 +68,8 @@ Outside-the-file fixtures (item 9 of the hardening issue; each names what it poi
                      vds_src_1.h5:/data (rows 4..7), both beside it, relative names.
   vds_outside.h5     data float32 (8, 3): a virtual dataset with rows 0..3 from vds_src_0.h5 and
                      rows 4..7 from /etc/hostname:/data.
+  vds_gap.h5         data float32 (1000000000000, 3): a virtual dataset whose one mapping covers rows
+                     4..7 (vds_src_1.h5); no source for any other row.
   vds_self_external.h5  data float32 (8, 3): a virtual dataset of its own file's dataset 'raw'
                      (source file "."), whose values are stored externally in /dev/zero.
 
@@ -340,6 +342,10 @@ def outside():
         layout[4:8] = h5py.VirtualSource(second, "data", shape=(4, 3))
         with new_file(name) as f:
             virtual_dataset(f, "data", layout, fillvalue=-1)
+    layout = h5py.VirtualLayout(shape=(10**12, 3), dtype=np.float32)
+    layout[4:8] = h5py.VirtualSource("vds_src_1.h5", "data", shape=(4, 3))
+    with new_file("vds_gap.h5") as f:
+        virtual_dataset(f, "data", layout, fillvalue=-1)
     layout = h5py.VirtualLayout(shape=(8, 3), dtype=np.float32)
     layout[:] = h5py.VirtualSource(".", "raw", shape=(8, 3))
     with new_file("vds_self_external.h5") as f:

@@ -25,6 +25,8 @@ final class HDF5WrittenRows {
     case listed(counts: [Int: Int], rows: [Int])
     /// Too many chunks to list: chunk rows are probed in order (``probe(_:)``).
     case probed(total: Int)
+    /// A virtual dataset: the rows its mappings cover (sorted, disjoint); no source maps the others.
+    case mapped([Range<Int>])
   }
 
   private let source: Source
@@ -58,6 +60,10 @@ final class HDF5WrittenRows {
       width = overflow ? Int.max : product
     }
     chunkRowWidth = width
+    if storage.virtual {
+      source = HDF5WrittenRows.mappedRows(dataset, rowCount: rowCount).map { .mapped($0) } ?? .all(.written)
+      return
+    }
     guard let height = chunks.first, chunks.count == dims.count else {
       source = storage.contiguous && !storage.external && HDF5WrittenRows.unallocated(dataset) ? .all(.never) : .all(.written)
       return
@@ -129,6 +135,17 @@ final class HDF5WrittenRows {
         lo += 1
       }
       return (state, Swift.min(limit, (k + 1) * height))
+    case .mapped(let ranges):
+      // The first range that ends after `row` (binary search).
+      var lo = 0
+      var hi = ranges.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if ranges[mid].upperBound <= row { lo = mid + 1 } else { hi = mid }
+      }
+      guard lo < ranges.count else { return (.never, limit) }
+      if ranges[lo].lowerBound > row { return (.never, Swift.min(limit, ranges[lo].lowerBound)) }
+      return (.written, Swift.min(limit, ranges[lo].upperBound))
     case .probed(let total):
       let height = Int(clamping: chunks[0])
       var k = row / height
@@ -175,6 +192,41 @@ final class HDF5WrittenRows {
       probedStates.append(stateOf(written))
     }
     return probedStates[k]
+  }
+
+  /// The rows (axis 0) the mappings of a virtual dataset cover, from the bounds of each mapping's
+  /// selection (`H5Pget_virtual_vspace`, `H5Sget_select_bounds`); nil when they cannot be listed.
+  /// Rows outside every mapping hold the fill value: no source was ever given for them.
+  private static func mappedRows(_ dataset: HDF5Dataset, rowCount: Int) -> [Range<Int>]? {
+    guard let plist = try? dataset.creationPlist() else { return nil }
+    var count = 0
+    guard (try? HDF5.call("H5Pget_virtual_count") { H5Pget_virtual_count(plist.id, &count) }) != nil,
+      count <= listLimit
+    else { return nil }
+    var ranges: [Range<Int>] = []
+    for index in 0..<count {
+      guard let space = try? HDF5Dataspace("H5Pget_virtual_vspace", { H5Pget_virtual_vspace(plist.id, index) }),
+        let rank = try? HDF5.call("H5Sget_simple_extent_ndims", { H5Sget_simple_extent_ndims(space.id) }), rank > 0
+      else { return nil }
+      var start = [UInt64](repeating: 0, count: Int(rank))
+      var end = [UInt64](repeating: 0, count: Int(rank))
+      guard (try? HDF5.call("H5Sget_select_bounds") { H5Sget_select_bounds(space.id, &start, &end) }) != nil else {
+        continue  // an empty selection maps nothing
+      }
+      let low = Int(clamping: start[0])
+      let high = Swift.min(rowCount, Int(clamping: end[0] == UInt64.max ? end[0] : end[0] + 1))
+      if low < high { ranges.append(low..<high) }
+    }
+    // Sorted and merged.
+    var merged: [Range<Int>] = []
+    for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+      if let last = merged.last, range.lowerBound <= last.upperBound {
+        merged[merged.count - 1] = last.lowerBound..<Swift.max(last.upperBound, range.upperBound)
+      } else {
+        merged.append(range)
+      }
+    }
+    return merged
   }
 
   /// Whether a contiguous dataset has no storage allocated. The corresponding C function is `H5Dget_space_status`.

@@ -170,6 +170,15 @@ import Testing
     #expect(try readAll(Fixture.hdf5("vds.h5")).values == (0..<24).map(Double.init))
   }
 
+  /// Rows of a virtual dataset that no mapping covers are never written: 10^12 rows, 4 mapped.
+  @Test func virtualRowsWithoutSourceAreRuns() throws {
+    let started = Date()
+    let result = try readAll(Fixture.hdf5("vds_gap.h5"))
+    #expect(result.runs.map(\.rows) == [0..<4, 8..<1_000_000_000_000])
+    #expect(result.values == (12..<24).map(Double.init))
+    #expect(Date().timeIntervalSince(started) < 1)
+  }
+
   /// Read from another working directory: names resolve against the input's folder, not the cwd.
   @Test func siblingsResolveAgainstTheInputsFolder() throws {
     let dir = try temporaryDirectory()
