@@ -62,6 +62,28 @@ import Testing
     #expect(result.labels == (0..<50).map { Double($0 % 3) })
   }
 
+  /// More chunks than are listed one by one (``HDF5WrittenRows/listLimit``): chunk rows are probed
+  /// in order until every written chunk was seen; the rest of 10^9 rows is one run at once.
+  @Test func probedChunkIndex() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("probed.h5").path
+    let written = [0..<5000, 9000..<9100]
+    try GeneratedDataset.write(
+      [.init("data", file: datasan_h5t_ieee_f32le(), memory: datasan_h5t_native_float(), size: 4, rows: 1_000_000_000, row: [4], chunk: 1, filters: [], writtenRows: written)],
+      to: path)
+    let started = Date()
+    let result = try readAll(path, labels: "", batchBytes: 1 << 16)
+    // A long hole comes in pieces of at most 1025 probed chunk rows: merge them.
+    var runs: [Range<Int>] = []
+    for run in result.runs.map(\.rows) {
+      if let last = runs.last, last.upperBound == run.lowerBound { runs[runs.count - 1] = last.lowerBound..<run.upperBound } else { runs.append(run) }
+    }
+    #expect(runs == [5000..<9000, 9100..<1_000_000_000])
+    #expect(result.values.count == 5100 * 4)
+    #expect(Date().timeIntervalSince(started) < 5)
+  }
+
   /// The quarantine of a never-written run grows by its rows and allocates nothing: 2^40 rows
   /// stay a small file, read back as the same run.
   @Test func writerKeepsRunsUnallocated() throws {
