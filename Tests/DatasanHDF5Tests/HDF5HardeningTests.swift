@@ -62,7 +62,7 @@ import Testing
     #expect(result.labels == (0..<50).map { Double($0 % 3) })
   }
 
-  /// More chunks than are listed one by one (``HDF5WrittenRows/listLimit``): chunk rows are probed
+  /// More chunks than are listed one by one (``HDF5WrittenRows/listLimit``, 1024): chunk rows are probed
   /// in order until every written chunk was seen; the rest of 10^9 rows is one run at once.
   @Test func probedChunkIndex() throws {
     let dir = try temporaryDirectory()
