@@ -29,7 +29,8 @@ Reader fixtures (Tests/DatasanHDF5Tests):
   truncated.h5       the first half of a valid file.
   not_hdf5.txt       a text file.
   huge.h5            data float32 (2**40, 1000), chunks (16, 1000), never written: a header that
-                     claims 4 PB (reads must stay bounded by the batch size; values are the fill 0).
+                     claims 4 PB, none of it written: one run of 2^40 unreadable rows ("never
+                     written"), found from the chunk index without reading.
   lying_dims.h5      data float64 (7, 13) contiguous, whose dataspace message was patched to claim
                      (2**40, 13) rows: more than the file holds.
   corrupt_chunk.h5   data float32 (40, 3) = 3*i + j, chunks (8, 3), shuffle+gzip+fletcher32; label

@@ -127,14 +127,13 @@ final class HDF5WrittenRows {
         if rows[mid] <= k { lo = mid + 1 } else { hi = mid }
       }
       if state == .never {
-        let next = lo < rows.count ? rows[lo] : Int.max
-        return (state, Swift.min(limit, next.multipliedReportingOverflow(by: height).overflow ? Int.max : next * height))
+        return (state, Swift.min(limit, lo < rows.count ? HDF5WrittenRows.firstRow(ofChunkRow: rows[lo], height) : Int.max))
       }
       while lo < rows.count, rows[lo] == k + 1, stateOf(counts[k + 1]) == state {
         k += 1
         lo += 1
       }
-      return (state, Swift.min(limit, (k + 1) * height))
+      return (state, Swift.min(limit, HDF5WrittenRows.firstRow(ofChunkRow: k + 1, height)))
     case .mapped(let ranges):
       // The first range that ends after `row` (binary search).
       var lo = 0
@@ -153,12 +152,18 @@ final class HDF5WrittenRows {
       if state == .never, k >= probedStates.count { return (state, limit) }  // past the last written chunk
       // Probe at most 1024 chunk rows per call, so that a long hole costs many short calls.
       var steps = 0
-      while (k + 1) * height < limit, steps < 1024, probe(k + 1, total: total) == state {
+      while HDF5WrittenRows.firstRow(ofChunkRow: k + 1, height) < limit, steps < 1024, probe(k + 1, total: total) == state {
         k += 1
         steps += 1
       }
-      return (state, Swift.min(limit, (k + 1) * height))
+      return (state, Swift.min(limit, HDF5WrittenRows.firstRow(ofChunkRow: k + 1, height)))
     }
+  }
+
+  /// The first row of chunk row `k` (saturating: a header may declare nearly `Int.max` rows).
+  private static func firstRow(ofChunkRow k: Int, _ height: Int) -> Int {
+    let (row, overflow) = k.multipliedReportingOverflow(by: height)
+    return overflow ? Int.max : row
   }
 
   private func stateOf(_ count: Int?) -> State {
