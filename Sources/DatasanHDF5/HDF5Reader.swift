@@ -13,6 +13,17 @@ import DatasanCore
 /// Filtered chunks that span whole rows are read raw (`H5Dread_chunk`) and decoded on every
 /// core, a few batches ahead (see ``HDF5RawChunkPlan``), with the same values and problems as
 /// `H5Dread`. `DATASAN_HDF5_DIRECT_CHUNKS=0` in the environment turns that off (for comparisons).
+///
+/// Declared sizes bound nothing until checked against the bytes that exist: rows never written
+/// (chunks absent from the index, an unallocated contiguous dataset, rows no virtual mapping
+/// covers) come as runs without values, `unreadable` "never written", never read
+/// (``HDF5WrittenRows``); a sample or chunk larger than the file could hold even compressed, rows
+/// beyond what external files hold, and samples of 0 values are refused at open. Memory: one
+/// batch is about ``ReadOptions/batchBytes`` (at least one sample, at most one chunk row of
+/// 4x the budget or 64 MiB), a few batches in flight, plus the one chunk libhdf5 decodes at a time.
+///
+/// Nothing outside the input's folder is read (``HDF5Confinement``), and a FIFO, socket or
+/// device is refused before anything opens it.
 public final class HDF5Reader: SampleReader {
   /// What the reader knows about the dataset.
   public let info: DatasetInfo
@@ -127,27 +138,15 @@ public final class HDF5Reader: SampleReader {
       }
     }
 
-    // External files shorter than the dataset read as zeros: refuse rows they do not hold.
-    if let externalBytes {
-      let (rowBytes, o1) = UInt64(featureSource.rowElements).multipliedReportingOverflow(by: UInt64(numeric.storedSize))
-      let (total, o2) = rowBytes.multipliedReportingOverflow(by: UInt64(featureSource.rowCount))
-      if o1 || o2 || total > externalBytes {
-        throw fail(
-          "dataset '\(featureName)' claims \(featureSource.rowCount) samples but its external files hold only \(externalBytes) bytes (truncated or corrupt)"
-        )
-      }
-    }
     if featureSource.rowElements == 0, featureSource.rowCount > 0 {
       throw fail(
         "dataset '\(featureName)' has samples of 0 values (shape (\(dims.map(String.init).joined(separator: ", ")))); there is nothing to check")
     }
     let writtenRows = HDF5WrittenRows(dataset: featureDataset, storage: storage, dims: dims)
-    if writtenRows.anyWritten, !storage.external, !storage.virtual, let size = file.fileSize {
-      try HDF5Reader.checkDecodedSizes(
-        rowElements: featureSource.rowElements, chunks: storage.chunks, storedSize: numeric.storedSize,
-        compressed: storage.compressed, fileSize: size
-      ) { fail("dataset '\(featureName)': \($0)") }
-    }
+    try HDF5Reader.checkSizes(
+      of: featureSource, storedSize: numeric.storedSize, storage: storage, written: writtenRows,
+      externalBytes: externalBytes, fileSize: file.fileSize, units: "samples"
+    ) { fail("dataset '\(featureName)'\($0)") }
 
     // Labels.
     var labelName: String? = nil
@@ -174,11 +173,17 @@ public final class HDF5Reader: SampleReader {
         }
         let labelNumeric = try HDF5Types.numeric(try labelDataset.type())
         let labelStorage = try HDF5Storage(of: labelDataset, rank: labelDims.count)
-        try confinement.checkStorage(of: labelDataset, name: labelName)
-        labelRows = HDF5WrittenRows(dataset: labelDataset, storage: labelStorage, dims: labelDims)
-        labelSource = try HDF5RowSource(
+        let labelExternalBytes = try confinement.checkStorage(of: labelDataset, name: labelName)
+        let rows = HDF5WrittenRows(dataset: labelDataset, storage: labelStorage, dims: labelDims)
+        let source = try HDF5RowSource(
           name: labelName, dataset: labelDataset, fileSpace: space, dims: labelDims,
           memoryType: datasan_h5t_native_double(), memoryElementSize: 8, chunkHeight: labelStorage.chunks?.first)
+        try HDF5Reader.checkSizes(
+          of: source, storedSize: labelNumeric.storedSize, storage: labelStorage, written: rows,
+          externalBytes: labelExternalBytes, fileSize: file.fileSize, units: "labels"
+        ) { fail("label dataset '\(labelName)'\($0)") }
+        labelRows = rows
+        labelSource = source
         labelType = labelNumeric.elementType
         labelRank = labelDims.count
       } catch let error as HDF5Unsupported {
@@ -350,6 +355,31 @@ public final class HDF5Reader: SampleReader {
       }
     }
     return values
+  }
+
+  /// Refuses a dataset whose declared sizes the bytes that exist cannot hold: more rows than its
+  /// external files hold (they would read as zeros), or a row or chunk larger than the file could
+  /// hold even compressed (``checkDecodedSizes``) while some of it is written.
+  ///
+  /// - Throws: what `fail` makes of the reason (which starts with ": " or " ").
+  static func checkSizes(
+    of source: HDF5RowSource, storedSize: Int, storage: HDF5Storage, written: HDF5WrittenRows, externalBytes: UInt64?,
+    fileSize: UInt64?, units: String, fail: (String) -> Error
+  ) throws {
+    if let externalBytes {
+      let (rowBytes, o1) = UInt64(source.rowElements).multipliedReportingOverflow(by: UInt64(storedSize))
+      let (total, o2) = rowBytes.multipliedReportingOverflow(by: UInt64(source.rowCount))
+      if o1 || o2 || total > externalBytes {
+        throw fail(
+          " claims \(source.rowCount) \(units) but its external files hold only \(externalBytes) bytes (truncated or corrupt)")
+      }
+    }
+    if written.anyWritten, !storage.external, !storage.virtual, let fileSize {
+      try checkDecodedSizes(
+        rowElements: source.rowElements, chunks: storage.chunks, storedSize: storedSize, compressed: storage.compressed,
+        fileSize: fileSize
+      ) { fail(": " + $0) }
+    }
   }
 
   /// The most bytes one stored byte decodes to: deflate's limit (258 bytes from a 2-bit code is
