@@ -65,6 +65,8 @@ Outside-the-file fixtures (item 9 of the hardening issue; each names what it poi
   elink.h5           data: an external link to elink_target.h5:/data (beside it), label a hard
                      link; elink_target.h5 data float32 (6, 2) = arange.
   elink_outside.h5   data: an external link to /etc/hostname:/data.
+  elink_chain.h5     data: an external link to elink_outside.h5:/data (beside it), itself a link
+                     to /etc/hostname; soft: a soft link to /data.
   vds.h5             data float32 (8, 3): a virtual dataset of vds_src_0.h5:/data (rows 0..3) and
                      vds_src_1.h5:/data (rows 4..7), both beside it, relative names.
   vds_outside.h5     data float32 (8, 3): a virtual dataset with rows 0..3 from vds_src_0.h5 and
@@ -334,6 +336,9 @@ def outside():
         dataset(f, "label", data=np.arange(6, dtype=np.int64) % 2)
     with new_file("elink_outside.h5") as f:
         f["data"] = h5py.ExternalLink("/etc/hostname", "/data")
+    with new_file("elink_chain.h5") as f:
+        f["data"] = h5py.ExternalLink("elink_outside.h5", "/data")
+        f["soft"] = h5py.SoftLink("/data")
     for k in range(2):
         with new_file("vds_src_%d.h5" % k) as f:
             dataset(f, "data", data=(np.arange(12, dtype=np.float32) + 12 * k).reshape(4, 3))

@@ -65,7 +65,13 @@ extension HDF5Handle where Kind == HDF5FileKind {
         var fileName: UnsafePointer<CChar>? = nil
         var objectPath: UnsafePointer<CChar>? = nil
         try HDF5.call("H5Lunpack_elink_val") { H5Lunpack_elink_val(&value, info.u.val_size, &flags, &fileName, &objectPath) }
-        try confinement.resolve(fileName.map { String(cString: $0) } ?? "", what: "link '\(prefix)' points to", hdf5: true)
+        let target = try confinement.resolve(fileName.map { String(cString: $0) } ?? "", what: "link '\(prefix)' points to", hdf5: true)
+        // The object in the target file may be reached through further links: walk them too.
+        if let objectPath, let targetFile = try? HDF5File.openReadOnly(target) {
+          do {
+            _ = try targetFile.linkExists(String(cString: objectPath), confinement: confinement, depth: depth + 1)
+          } catch is HDF5Error {}  // a broken target: libhdf5 fails to follow it
+        }
       } else {
         throw DatasanError(path: confinement.input, "link '\(prefix)' is a user-defined link, which datasan does not follow")
       }

@@ -228,6 +228,13 @@ import Testing
     #expect(error?.message.contains("\n") == false)
   }
 
+  /// A link to a sibling whose object is a link out of the folder; a soft link to that link.
+  @Test(arguments: ["data", "soft"])
+  func chainedLinksAreWalked(dataset: String) throws {
+    let error = datasanError { _ = try readAll(Fixture.hdf5("elink_chain.h5"), dataset: dataset) }
+    #expect(error?.message.hasPrefix("link '/data' points to '/etc/hostname', outside the input's folder") == true, "\(error?.message ?? "")")
+  }
+
   /// External files shorter than the dataset: the rows they do not hold would read as zeros.
   @Test func externalFilesShorterThanTheDataset() throws {
     let error = datasanError { _ = try readAll(Fixture.hdf5("ext_short.h5")) }
