@@ -37,7 +37,8 @@ struct HDF5Confinement {
     }
     let slash = real.lastIndex(of: "/").map { real[..<$0] } ?? ""
     folder = slash.isEmpty ? "/" : String(slash)
-    for name in HDF5Confinement.overridingVariables { unsetenv(name) }
+    // Only when set: changing the environment races with threads reading it.
+    for name in HDF5Confinement.overridingVariables where getenv(name) != nil { unsetenv(name) }
   }
 
   /// The regular file inside the folder that `name` (as the file stores it: absolute, or
