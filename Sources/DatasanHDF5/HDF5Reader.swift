@@ -233,8 +233,10 @@ public final class HDF5Reader: SampleReader {
   /// rows whose features were never written, as long as their labels need no reading.
   func segment(from row: Int) -> Segment {
     let total = features.rowCount
+    // Written rows are looked up a batch ahead; rows never written, to the end of their run.
+    let (written, batchEnd) = writtenRows.run(from: row, limit: Swift.min(total, row.addingReportingOverflow(batchRows).overflow ? total : row + batchRows))
+    if written == .written { return Segment(start: row, count: batchEnd - row) }
     let (state, end) = writtenRows.run(from: row, limit: total)
-    guard state != .written else { return Segment(start: row, count: Swift.min(batchRows, end - row)) }
     let problem = ReaderProblem(.unreadable, state == .never ? "never written" : "partly never written")
     // The run is one batch without values, however long, as long as its labels were never
     // written either; written labels are read (and kept in the quarantine), a batch's worth at a time.
