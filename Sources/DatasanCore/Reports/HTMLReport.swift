@@ -29,7 +29,7 @@ public enum HTMLReport {
     public var maxThumbnails = 48
     /// Feature groups drawn with a histogram; further groups get one table row each, up to
     /// ``maxGroupRows``.
-    public var maxGroupCharts = 64
+    public var maxGroupCharts = CheckOptions.histogramGroupLimit
     public var maxGroupRows = 1000
     /// Bars of a feature histogram.
     public var histogramBins = 40
@@ -403,7 +403,7 @@ struct HTMLPage {
     html += "<p class=\"muted\">Statistics of the clean samples, and the normalization <code>datasan clean</code> would apply to each group: "
     html += "<code>--normalize minmax</code> (the default) maps [min, max] onto [\(HTMLPage.num(lo)), \(HTMLPage.num(hi))] as y = x·scale + offset; "
     html += "<code>--normalize zscore</code> maps to (x − mean) / std.</p>\n"
-    if r.groupStats.contains(where: { $0.histogram == nil }) && r.groupStats.prefix(options.maxGroupCharts).contains(where: { $0.values.count > 0 }) {
+    if r.groupStats.prefix(options.maxGroupCharts).contains(where: { $0.histogram == nil && $0.values.count > 0 }) {
       html += "<p class=\"note\">Histograms were not collected by this scan (CheckOptions.histograms); each chart shows the range, mean and ±1 std.</p>\n"
     }
     html += "<div class=\"groups\">\n"

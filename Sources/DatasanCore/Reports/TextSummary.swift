@@ -1,6 +1,8 @@
 import Foundation
 
-/// The short human summary printed on stdout.
+/// The short human summary printed on stdout. Every line stays one line: text that comes from the
+/// input (paths, keys, names inside details) is written with its control characters escaped
+/// (``Swift/String/oneLine(limit:)``).
 public enum TextSummary {
   /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
   /// is quoted for dataset warnings.
@@ -10,7 +12,7 @@ public enum TextSummary {
   public static func render(_ report: ScanReport, clean: CleanResult?) -> String {
     var lines: [String] = []
     let r = report
-    lines.append("datasan: \(r.info.path) (\(r.info.format.rawValue))")
+    lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
     let rate = r.seconds > 0 ? String(format: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
@@ -21,7 +23,7 @@ public enum TextSummary {
         let n = r.counts[kind] ?? 0
         lines.append("  \(kind.rawValue): \(n) sample\(n == 1 ? "" : "s")")
         for f in r.examples[kind] ?? [] {
-          lines.append("    key \(f.key ?? "?"): \(f.detail)")
+          lines.append("    key \((f.key ?? "?").oneLine()): \(f.detail.oneLine())")
         }
         if n > (r.examples[kind]?.count ?? 0) { lines.append("    ...") }
       }
@@ -30,15 +32,15 @@ public enum TextSummary {
       lines.append("")
       lines.append("dataset findings:")
       for f in r.datasetFindings {
-        lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail)")
+        lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail.oneLine())")
       }
     }
     lines.append("")
     if let clean {
       lines.append("cleaned:")
       let how = clean.parameters.map { "normalized with \($0.method.rawValue)" + ($0.method == .minmax ? " to [\(DatasetChecks.num($0.range[0])), \(DatasetChecks.num($0.range[1]))]" : "") } ?? "values unchanged"
-      lines.append("  \(clean.written) clean sample\(clean.written == 1 ? "" : "s") -> \(clean.output) (\(how))")
-      lines.append("  \(clean.quarantined) rejected sample\(clean.quarantined == 1 ? "" : "s") -> \(clean.quarantine) (why: \(clean.quarantine).reasons.jsonl)")
+      lines.append("  \(clean.written) clean sample\(clean.written == 1 ? "" : "s") -> \(clean.output.oneLine()) (\(how))")
+      lines.append("  \(clean.quarantined) rejected sample\(clean.quarantined == 1 ? "" : "s") -> \(clean.quarantine.oneLine()) (why: \(clean.quarantine.oneLine()).reasons.jsonl)")
       lines.append("")
       lines.append("input verdict (what `datasan scan` says):")
     }
