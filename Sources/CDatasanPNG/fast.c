@@ -21,6 +21,7 @@
 #include "fast.h"
 
 #include <libdeflate.h>
+#include <zlib.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,13 @@ static datasan_fast_scratch *datasan_fast_scratch_get(void) {
 /// Kept up to this size between images; larger images get (and free) a buffer of their own.
 #define DATASAN_FAST_KEEP (8u << 20)
 
+/// Images whose inflated rows take more are inflated row by row with zlib (two rows of memory, zlib's
+/// speed: about libpng's) instead of whole by libdeflate (twice as fast, the rows' size in memory):
+/// 64 MiB is a 4K 16-bit RGBA image; beyond, memory wins. A test build sets it to 0.
+#ifndef DATASAN_FAST_STREAM
+#define DATASAN_FAST_STREAM (64u << 20)
+#endif
+
 static unsigned char *datasan_fast_buffer(datasan_fast_scratch *scratch, size_t size, int *owned) {
   *owned = 0;
   if (size <= scratch->capacity) return scratch->buffer;
@@ -305,63 +313,148 @@ static void datasan_fast_store(const unsigned char *row, unsigned char *out, siz
   }
 }
 
-/// Unfilters the passes of any image the fast path takes (palette, gray of 1/2/4 bits, Adam7, and
-/// the rest) and writes each pixel where it belongs, expanded as libpng expands it: a palette index to
+/// Where the filtered rows come from, one after the other: a buffer that holds them all (inflated by
+/// libdeflate in one call), or a zlib stream inflated row by row over the IDAT chunks, for an image
+/// whose inflated rows would take more than DATASAN_FAST_STREAM: then memory is two rows, whatever
+/// the image's size.
+typedef struct datasan_fast_rows {
+  unsigned char *buffer;  // all rows (buffer mode), or two rows of the widest pass (stream mode)
+  size_t at;              // buffer mode: offset of the next row
+  z_stream *z;            // stream mode, else NULL
+  int current;            // stream mode: which of the two rows is the newest
+  size_t half;            // stream mode: bytes of one row slot
+  const unsigned char *p; // the file (stream mode: where the next IDAT chunk is)
+  size_t next_chunk, chunks_left;
+} datasan_fast_rows;
+
+/// The next filtered row (`length` bytes: the filter type byte, then the row), and in *previous the
+/// row before it in the same pass; NULL when the data ends early or is not valid zlib.
+static unsigned char *datasan_fast_next_row(datasan_fast_rows *rows, size_t length, unsigned char **previous) {
+  if (rows->z == NULL) {
+    unsigned char *row = rows->buffer + rows->at;
+    *previous = rows->at >= length ? row - length : row;
+    rows->at += length;
+    return row;
+  }
+  *previous = rows->buffer + (size_t)rows->current * rows->half;
+  rows->current ^= 1;
+  unsigned char *row = rows->buffer + (size_t)rows->current * rows->half;
+  z_stream *z = rows->z;
+  z->next_out = row;
+  z->avail_out = (uInt)length;
+  while (z->avail_out > 0) {
+    if (z->avail_in == 0) {
+      if (rows->chunks_left == 0) return NULL;
+      z->next_in = (Bytef *)(rows->p + rows->next_chunk + 8);
+      z->avail_in = datasan_be32(rows->p + rows->next_chunk);
+      rows->next_chunk += 12 + (size_t)z->avail_in;
+      rows->chunks_left--;
+      continue;
+    }
+    int rc = inflate(z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END && z->avail_out > 0) return NULL;  // the data ends before the image
+    if (rc != Z_OK && rc != Z_STREAM_END) return NULL;
+  }
+  return row;
+}
+
+/// Whether a zlib stream ends right after the image's rows (adler32 checked) with every IDAT byte
+/// used: what libdeflate's one call checks in buffer mode.
+static int datasan_fast_stream_ends(datasan_fast_rows *rows) {
+  z_stream *z = rows->z;
+  unsigned char extra;
+  for (;;) {
+    z->next_out = &extra;
+    z->avail_out = 1;
+    int rc = inflate(z, Z_NO_FLUSH);
+    if (z->avail_out == 0) return 0;  // more image data than the image
+    if (rc == Z_STREAM_END) return z->avail_in == 0 && rows->chunks_left == 0;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return 0;
+    if (z->avail_in > 0) continue;
+    if (rows->chunks_left == 0) return 0;
+    z->next_in = (Bytef *)(rows->p + rows->next_chunk + 8);
+    z->avail_in = datasan_be32(rows->p + rows->next_chunk);
+    rows->next_chunk += 12 + (size_t)z->avail_in;
+    rows->chunks_left--;
+  }
+}
+
+/// Writes the pixels of one unfiltered row of any image the fast path takes (palette, gray of 1/2/4
+/// bits, Adam7 passes, ...) where they belong, expanded as libpng expands them: a palette index to
 /// its RGB entry (DECLINED for an index past the palette), gray of 1/2/4 bits scaled to 8 bits
-/// (x 255, 85, 17), 16-bit values to native byte order. `palette` is the PLTE data (3 bytes an entry).
-static int datasan_fast_expand(unsigned char *buffer, const datasan_png_header *header, const unsigned char *palette,
-                               uint32_t palette_entries, int channels_first, unsigned char *out) {
+/// (x 255, 85, 17), 16-bit values to native byte order. Row `r` of pass (x0, y0, dx, dy).
+static int datasan_fast_expand_row(const unsigned char *line, const datasan_png_header *header, size_t pass_width,
+                                   size_t x0, size_t y, size_t dx, const unsigned char *palette,
+                                   uint32_t palette_entries, int channels_first, unsigned char *out) {
   const int depth = header->source_bit_depth, color = header->source_color_type;
   const size_t samples = (size_t)datasan_fast_samples(color), channels = (size_t)header->channels;
-  const size_t bits = samples * (size_t)depth, filter_bpp = bits >= 8 ? bits / 8 : 1;
-  const size_t width = header->width, plane = (size_t)header->width * header->height;
+  const size_t plane = (size_t)header->width * header->height;
   // Where value c of pixel p goes, in values: c * c_step + p * p_step.
   const size_t c_step = channels_first ? plane : 1, p_step = channels_first ? 1 : channels;
   const unsigned mask = (1u << (depth < 8 ? depth : 8)) - 1u;
   const unsigned scale = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
   uint16_t *out16 = (uint16_t *)(void *)out;
+  size_t pixel = y * header->width + x0;
+  for (size_t i = 0; i < pass_width; i++, pixel += dx) {
+    size_t at = pixel * p_step;
+    if (depth == 16) {
+      for (size_t c = 0; c < samples; c++) {
+        const unsigned char *v = line + 2 * (i * samples + c);
+        out16[at + c * c_step] = (uint16_t)(v[0] << 8 | v[1]);
+      }
+      continue;
+    }
+    if (depth == 8 && color != 3) {
+      for (size_t c = 0; c < samples; c++) out[at + c * c_step] = line[i * samples + c];
+      continue;
+    }
+    unsigned value = line[i];
+    if (depth < 8) {
+      size_t bit = i * (size_t)depth;
+      value = (unsigned)(line[bit >> 3] >> (8 - depth - (int)(bit & 7))) & mask;
+    }
+    if (color == 3) {
+      if (value >= palette_entries) return DATASAN_PNG_FAST_DECLINED;
+      const unsigned char *entry = palette + 3 * value;
+      out[at] = entry[0];
+      out[at + c_step] = entry[1];
+      out[at + 2 * c_step] = entry[2];
+    } else {
+      out[at] = (unsigned char)(value * scale);
+    }
+  }
+  return DATASAN_PNG_OK;
+}
+
+/// Unfilters every row of every pass from `rows` and writes the pixels to `out`: the common image
+/// (8/16-bit, no palette, not interlaced) by whole rows, the others pixel by pixel.
+static int datasan_fast_decode_rows(datasan_fast_rows *rows, const datasan_png_header *header,
+                                    const unsigned char *palette, uint32_t palette_entries, int channels_first,
+                                    unsigned char *out) {
+  const int depth = header->source_bit_depth, color = header->source_color_type;
+  const int plain = !header->interlaced && depth >= 8 && color != 3;
+  const size_t channels = (size_t)header->channels, value_size = (size_t)header->bit_depth / 8;
+  const size_t bits = (size_t)datasan_fast_samples(color) * (size_t)depth, filter_bpp = bits >= 8 ? bits / 8 : 1;
   int count;
   const uint32_t(*passes)[4] = datasan_fast_passes(header->interlaced, &count);
-  unsigned char *row = buffer;
   for (int k = 0; k < count; k++) {
-    const size_t x0 = passes[k][0], y0 = passes[k][1], dx = passes[k][2], dy = passes[k][3];
     const size_t pass_width = (size_t)datasan_pass_extent(header->width, passes[k][0], passes[k][2]);
     const size_t pass_height = (size_t)datasan_pass_extent(header->height, passes[k][1], passes[k][3]);
     if (pass_width == 0 || pass_height == 0) continue;
     const size_t row_bytes = (pass_width * bits + 7) / 8;
-    for (size_t r = 0; r < pass_height; r++, row += row_bytes + 1) {
-      unsigned char *line = row + 1;
-      int ok = r == 0 ? datasan_unfilter_first(row[0], line, row_bytes, filter_bpp)
-                      : datasan_unfilter(row[0], line, line - (row_bytes + 1), row_bytes, filter_bpp);
+    for (size_t r = 0; r < pass_height; r++) {
+      unsigned char *previous;
+      unsigned char *row = datasan_fast_next_row(rows, row_bytes + 1, &previous);
+      if (row == NULL) return DATASAN_PNG_FAST_DECLINED;
+      int ok = r == 0 ? datasan_unfilter_first(row[0], row + 1, row_bytes, filter_bpp)
+                      : datasan_unfilter(row[0], row + 1, previous + 1, row_bytes, filter_bpp);
       if (!ok) return DATASAN_PNG_FAST_DECLINED;
-      size_t pixel = (y0 + r * dy) * width + x0;
-      for (size_t i = 0; i < pass_width; i++, pixel += dx) {
-        size_t at = pixel * p_step;
-        if (depth == 16) {
-          for (size_t c = 0; c < samples; c++) {
-            const unsigned char *v = line + 2 * (i * samples + c);
-            out16[at + c * c_step] = (uint16_t)(v[0] << 8 | v[1]);
-          }
-          continue;
-        }
-        if (depth == 8 && color != 3) {
-          for (size_t c = 0; c < samples; c++) out[at + c * c_step] = line[i * samples + c];
-          continue;
-        }
-        unsigned value = line[i];
-        if (depth < 8) {
-          size_t bit = i * (size_t)depth;
-          value = (unsigned)(line[bit >> 3] >> (8 - depth - (int)(bit & 7))) & mask;
-        }
-        if (color == 3) {
-          if (value >= palette_entries) return DATASAN_PNG_FAST_DECLINED;
-          const unsigned char *entry = palette + 3 * value;
-          out[at] = entry[0];
-          out[at + c_step] = entry[1];
-          out[at + 2 * c_step] = entry[2];
-        } else {
-          out[at] = (unsigned char)(value * scale);
-        }
+      size_t y = passes[k][1] + r * passes[k][3];
+      if (plain) {
+        datasan_fast_store(row + 1, out, y, header->width, header->height, channels, value_size, channels_first);
+      } else if (datasan_fast_expand_row(row + 1, header, pass_width, passes[k][0], y, passes[k][2], palette,
+                                         palette_entries, channels_first, out) != DATASAN_PNG_OK) {
+        return DATASAN_PNG_FAST_DECLINED;
       }
     }
   }
@@ -372,14 +465,7 @@ int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_hea
                             int channels_first, void *out, size_t out_size) {
   if (out == NULL || out_size < header->decoded_bytes) return DATASAN_PNG_FAST_DECLINED;
   const unsigned char *p = (const unsigned char *)data;
-  const size_t width = header->width, height = header->height, channels = (size_t)header->channels;
-  const size_t value_size = (size_t)header->bit_depth / 8, bpp = channels * value_size;
   const int color = header->source_color_type;
-  // The common image (8/16-bit, no palette, not interlaced) takes the row loop below; the others
-  // are expanded pixel by pixel (datasan_fast_expand).
-  const int plain = !header->interlaced && header->source_bit_depth >= 8 && color != 3;
-  size_t row_bytes;
-  if (__builtin_mul_overflow(width, bpp, &row_bytes)) return DATASAN_PNG_FAST_DECLINED;
   // Each row of each pass: its filter type byte, then the row.
   uint64_t filtered = datasan_png_filtered_bytes(header->width, header->height, header->source_bit_depth, color,
                                                  header->interlaced);
@@ -401,7 +487,33 @@ int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_hea
   datasan_fast_chunks chunks;
   if (!datasan_fast_walk(p, size, image_data_at, 0, 0, &chunks)) return DATASAN_PNG_FAST_DECLINED;
   const size_t idat_chunks = chunks.idat_chunks, idat_size = chunks.idat_size;
-  const unsigned char *idat = p + chunks.idat_first + 8;  // the data of the first IDAT chunk
+
+  datasan_fast_rows rows;
+  memset(&rows, 0, sizeof(rows));
+  int status = DATASAN_PNG_FAST_DECLINED;
+  if (filtered_bytes > DATASAN_FAST_STREAM) {
+    // A large image: zlib, row by row, straight from the IDAT chunks (two rows of memory).
+    size_t widest = ((size_t)header->width * (size_t)datasan_fast_samples(color) * (size_t)header->source_bit_depth +
+                     7) / 8 + 1;
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    unsigned char *two = (unsigned char *)calloc(2, widest);
+    if (two == NULL || inflateInit(&z) != Z_OK) {
+      free(two);
+      return DATASAN_PNG_FAST_DECLINED;
+    }
+    rows.buffer = two;
+    rows.half = widest;
+    rows.z = &z;
+    rows.p = p;
+    rows.next_chunk = chunks.idat_first;
+    rows.chunks_left = idat_chunks;
+    status = datasan_fast_decode_rows(&rows, header, palette, palette_entries, channels_first, (unsigned char *)out);
+    if (status == DATASAN_PNG_OK && !datasan_fast_stream_ends(&rows)) status = DATASAN_PNG_FAST_DECLINED;
+    inflateEnd(&z);
+    free(two);
+    return status;
+  }
 
   datasan_fast_scratch *scratch = datasan_fast_scratch_get();
   if (scratch == NULL) return DATASAN_PNG_FAST_DECLINED;
@@ -409,7 +521,7 @@ int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_hea
   size_t need = filtered_bytes + (idat_chunks > 1 ? idat_size : 0);
   unsigned char *buffer = datasan_fast_buffer(scratch, need, &owned);
   if (buffer == NULL) return DATASAN_PNG_FAST_DECLINED;
-  int status = DATASAN_PNG_FAST_DECLINED;
+  const unsigned char *idat = p + chunks.idat_first + 8;  // the data of the first IDAT chunk
   if (idat_chunks > 1) {  // gather the compressed data of all IDAT chunks
     unsigned char *gathered = buffer + filtered_bytes;
     size_t position = chunks.idat_first, filled = 0;
@@ -422,23 +534,11 @@ int datasan_png_fast_decode(const void *data, size_t size, const datasan_png_hea
     idat = gathered;
   }
   size_t in_used = 0, out_made = 0;
-  const int inflated = libdeflate_zlib_decompress_ex(scratch->decompressor, idat, idat_size, buffer, filtered_bytes,
-                                                     &in_used, &out_made) == LIBDEFLATE_SUCCESS &&
-                       in_used == idat_size && out_made == filtered_bytes;
-  if (inflated && !plain) {
-    status = datasan_fast_expand(buffer, header, palette, palette_entries, channels_first, (unsigned char *)out);
-  } else if (inflated) {
-    status = DATASAN_PNG_OK;
-    for (size_t y = 0; y < height; y++) {
-      unsigned char *row = buffer + y * (row_bytes + 1);
-      int ok = y == 0 ? datasan_unfilter_first(row[0], row + 1, row_bytes, bpp)
-                      : datasan_unfilter(row[0], row + 1, row - row_bytes, row_bytes, bpp);
-      if (!ok) {
-        status = DATASAN_PNG_FAST_DECLINED;
-        break;
-      }
-      datasan_fast_store(row + 1, (unsigned char *)out, y, width, height, channels, value_size, channels_first);
-    }
+  if (libdeflate_zlib_decompress_ex(scratch->decompressor, idat, idat_size, buffer, filtered_bytes, &in_used,
+                                    &out_made) == LIBDEFLATE_SUCCESS &&
+      in_used == idat_size && out_made == filtered_bytes) {
+    rows.buffer = buffer;
+    status = datasan_fast_decode_rows(&rows, header, palette, palette_entries, channels_first, (unsigned char *)out);
   }
   if (owned) free(buffer);
   return status;

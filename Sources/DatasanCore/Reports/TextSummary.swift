@@ -4,6 +4,9 @@ import Foundation
 /// input (paths, keys, names inside details) is written with its control characters escaped
 /// (``Swift/String/oneLine(limit:)``).
 public enum TextSummary {
+  /// Dataset findings of one kind printed before the rest are counted in one line.
+  public static let datasetFindingsPerKind = 20
+
   /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
   /// is quoted for dataset warnings.
   public static func render(_ report: ScanReport) -> String { render(report, clean: nil) }
@@ -31,8 +34,20 @@ public enum TextSummary {
     if !r.datasetFindings.isEmpty {
       lines.append("")
       lines.append("dataset findings:")
+      // At most `datasetFindingsPerKind` lines of a kind: a CSV of a million constant columns
+      // prints a summary, not a million lines (the JSON and HTML reports list them).
+      var shown: [FindingKind: Int] = [:]
       for f in r.datasetFindings {
-        lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail.oneLine())")
+        shown[f.kind, default: 0] += 1
+        if shown[f.kind]! <= datasetFindingsPerKind {
+          lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail.oneLine())")
+        }
+      }
+      for kind in FindingKind.allCases {
+        let more = (shown[kind] ?? 0) - datasetFindingsPerKind
+        if more > 0 {
+          lines.append("  ... \(more) more \(kind.rawValue) finding\(more == 1 ? "" : "s") (all in --report / --html)")
+        }
       }
     }
     lines.append("")
