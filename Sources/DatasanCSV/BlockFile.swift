@@ -33,7 +33,7 @@ final class BlockFile {
     var st = stat()
     // Opened non-blocking, then checked: a FIFO, socket or device is refused instead of waiting
     // for a writer or reading without end (O_NONBLOCK changes nothing for a regular file).
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     if fd < 0 {
       throw DatasanError(path: path, "cannot open: \(String(cString: strerror(errno)))")
     }

@@ -140,7 +140,11 @@ public final class PNGFolderWriter: SampleWriter {
   /// Copies `source` to `destination` (replacing it); false when `source` does not exist or is
   /// not a regular file.
   private func copyFile(from source: [UInt8], to destination: [UInt8]) throws -> Bool {
-    let input = RawFileSystem.withCPath(source) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    var before = stat()
+    if RawFileSystem.withCPath(source, { stat($0, &before) }) == 0 && (before.st_mode & S_IFMT) != S_IFREG {
+      return false  // a FIFO, socket or device is never opened
+    }
+    let input = RawFileSystem.withCPath(source) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
     if input < 0 {
       if errno == ENOENT { return false }
       throw DatasanError(path: String(decoding: source, as: UTF8.self), "cannot open: \(RawFileSystem.errorText())")

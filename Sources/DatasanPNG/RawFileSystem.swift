@@ -151,8 +151,15 @@ enum RawFileSystem {
   }
 
   /// Reads the file `directory/relative` whole (one allocation: its bytes).
+  ///
+  /// A FIFO, socket or device is `not a regular file` from `stat` alone: it is never opened (opening a
+  /// device can have effects, a FIFO could block); the descriptor is checked again after `open`.
   static func readFile(_ directory: [UInt8], _ relative: [UInt8], limit: Int) -> Result<[UInt8], RawFSError> {
-    let fd = withCPath(directory, relative) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    var before = stat()
+    if withCPath(directory, relative, { stat($0, &before) }) == 0 && kind(before.st_mode) != .file {
+      return .failure(RawFSError("not a regular file"))
+    }
+    let fd = withCPath(directory, relative) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
     if fd < 0 { return .failure(RawFSError("cannot open: \(errorText())")) }
     defer { close(fd) }
     var st = stat()
