@@ -11,6 +11,8 @@
 public enum InputFileKind: Equatable, Sendable {
   case regular, directory
   case fifo, socket, characterDevice, blockDevice
+  /// Any other kind of file (a whiteout, a door): not read either.
+  case other
   /// It does not exist, or cannot be looked at (`errno`'s text).
   case missing(String)
 
@@ -33,7 +35,7 @@ public enum InputFileKind: Equatable, Sendable {
     case S_IFSOCK: self = .socket
     case S_IFCHR: self = .characterDevice
     case S_IFBLK: self = .blockDevice
-    default: self = .characterDevice
+    default: self = .other
     }
   }
 
@@ -45,6 +47,7 @@ public enum InputFileKind: Equatable, Sendable {
     case .socket: return "a socket"
     case .characterDevice: return "a character device"
     case .blockDevice: return "a block device"
+    case .other: return "a special file"
     case .regular, .directory, .missing: return nil
     }
   }
