@@ -408,10 +408,12 @@ static int datasan_fast_expand_row(const unsigned char *line, const datasan_png_
       for (size_t c = 0; c < samples; c++) out[at + c * c_step] = line[i * samples + c];
       continue;
     }
-    unsigned value = line[i];
+    unsigned value;
     if (depth < 8) {
       size_t bit = i * (size_t)depth;
       value = (unsigned)(line[bit >> 3] >> (8 - depth - (int)(bit & 7))) & mask;
+    } else {
+      value = line[i];
     }
     if (color == 3) {
       if (value >= palette_entries) return DATASAN_PNG_FAST_DECLINED;
