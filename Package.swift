@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
     .target(  // real C: owns libpng's setjmp; decodes common PNGs itself with libdeflate
       name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
-      linkerSettings: [.linkedLibrary("deflate")]),
+      linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]),
     .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.

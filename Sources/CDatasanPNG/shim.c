@@ -104,6 +104,38 @@ static int datasan_png_precheck(const unsigned char *bytes, size_t size, datasan
   return DATASAN_PNG_OK;
 }
 
+/// Bytes in the IDAT chunks of a PNG (a chunk cut by the end of the file counts what is there).
+static uint64_t datasan_png_idat_bytes(const unsigned char *p, size_t size) {
+  uint64_t total = 0;
+  size_t at = 8;
+  while (size >= 8 && at <= size - 8) {
+    uint32_t length = (uint32_t)p[at] << 24 | (uint32_t)p[at + 1] << 16 | (uint32_t)p[at + 2] << 8 | p[at + 3];
+    size_t left = size - at - 8;
+    if (memcmp(p + at + 4, "IDAT", 4) == 0) total += length < left ? length : left;
+    if (memcmp(p + at + 4, "IEND", 4) == 0 || length > left || left - length < 4) break;
+    at += 12 + (size_t)length;
+  }
+  return total;
+}
+
+/// Deflate never expands more than 1032 to 1 (a 258-byte match coded in 2 bits): compressed image
+/// data that cannot inflate to the image IHDR declares is refused before anything is allocated or
+/// decoded, so that memory and time follow the bytes of the file, not its header. libpng would refuse
+/// such a file too ("Not enough image data"), only after allocating and decoding what is there.
+static int datasan_png_data_suffices(const unsigned char *p, size_t size, uint32_t width, uint32_t height, int depth,
+                                     int color_type, int interlaced, datasan_png_context *context) {
+  uint64_t needed = datasan_png_filtered_bytes(width, height, depth, color_type, interlaced);
+  if (needed == UINT64_MAX) return 1;
+  uint64_t idat = datasan_png_idat_bytes(p, size);
+  if (needed <= idat * 1032 + 1032) return 1;
+  if (context != NULL && context->message != NULL && context->message_size > 0) {
+    snprintf(context->message, context->message_size,
+             "Not enough image data: %llu bytes of IDAT cannot inflate to the %u x %u image declared (%llu bytes)",
+             (unsigned long long)idat, (unsigned)width, (unsigned)height, (unsigned long long)needed);
+  }
+  return 0;
+}
+
 /// The one function that owns the setjmp: reads the header, and when `out` is given, the pixels.
 static int datasan_png_run(
     const void *data, size_t size, uint64_t max_pixels, int channels_first, void *out, size_t out_size,
@@ -116,8 +148,12 @@ static int datasan_png_run(
 
   // The common image without libpng (fast.c); libpng decides everything else.
   size_t image_data_at = 0;
+  // An image whose data cannot hold it goes to libpng, which reads the same header and refuses it
+  // (below) with the same message.
   if (fast && datasan_png_fast_header(data, size, header, &image_data_at) == DATASAN_PNG_OK &&
-      (uint64_t)header->width * header->height <= max_pixels && header->decoded_bytes <= (uint64_t)SIZE_MAX / 2) {
+      (uint64_t)header->width * header->height <= max_pixels && header->decoded_bytes <= (uint64_t)SIZE_MAX / 2 &&
+      datasan_png_data_suffices(context.data, size, header->width, header->height, header->source_bit_depth,
+                                header->source_color_type, header->interlaced, NULL)) {
     if (out == NULL && out_size == 0 && channels_first < 0) return DATASAN_PNG_OK;
     if (datasan_png_fast_decode(data, size, header, image_data_at, channels_first, out, out_size) == DATASAN_PNG_OK) {
       return DATASAN_PNG_OK;
@@ -184,6 +220,11 @@ static int datasan_png_run(
     return DATASAN_PNG_TOO_LARGE;
   }
   header->decoded_bytes = decoded_bytes;
+  if (!datasan_png_data_suffices(context.data, size, width, height, bit_depth, color_type,
+                                 interlace != PNG_INTERLACE_NONE, &context)) {
+    png_destroy_read_struct(&png, &info, NULL);
+    return DATASAN_PNG_INVALID;
+  }
   if (out == NULL && out_size == 0 && channels_first < 0) {  // header only
     png_destroy_read_struct(&png, &info, NULL);
     return DATASAN_PNG_OK;

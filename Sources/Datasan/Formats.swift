@@ -12,13 +12,13 @@ public struct Formats: FormatBackend {
   public init() {}
 
   /// SPEC.md `--format auto`: by magic bytes, then extension; a directory holding
-  /// `data.mdb` is LMDB, any other directory is a PNG folder.
+  /// `data.mdb` is LMDB, any other directory is a PNG folder. A FIFO, a socket or a device is
+  /// refused from `stat` alone, before anything is opened (opening a FIFO blocks).
   public func detectFormat(path: String) throws -> DataFormat {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw DatasanError(path: path, "no such file or directory")
-    }
-    if isDir.boolValue {
+    let kind = InputFileKind(path: path)
+    if case .missing = kind { throw DatasanError(path: path, "no such file or directory") }
+    try InputFileKind.refuseSpecial(path: path)
+    if kind == .directory {
       if FileManager.default.fileExists(atPath: path + "/data.mdb") { return .lmdb }
       return .png
     }
@@ -44,7 +44,13 @@ public struct Formats: FormatBackend {
     throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder or CSV); use --format")
   }
 
+  /// Opens the reader of `format`. Whatever the format, an input that is a FIFO, a socket or a
+  /// device (or an LMDB folder whose `data.mdb` is one) is refused first: exit 2, never a blocked read.
   public func openReader(format: DataFormat, path: String, options: ReadOptions) throws -> SampleReader {
+    try InputFileKind.refuseSpecial(path: path)
+    if format == .lmdb && InputFileKind(path: path) == .directory {
+      try InputFileKind.refuseSpecial(path: path + "/data.mdb")
+    }
     switch format {
     case .hdf5: return try HDF5Reader(path: path, options: options)
     case .csv: return try CSVReader(path: path, options: options)

@@ -31,13 +31,22 @@ final class BlockFile {
   init(path: String, blockSize: Int = 4 << 20, maxCapacity: Int = 256 << 20) throws {
     self.path = path
     var st = stat()
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // Opened non-blocking, then checked: a FIFO, socket or device is refused instead of waiting
+    // for a writer or reading without end (O_NONBLOCK changes nothing for a regular file).
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
     if fd < 0 {
       throw DatasanError(path: path, "cannot open: \(String(cString: strerror(errno)))")
     }
-    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+    if fstat(fd, &st) != 0 {
+      let text = String(cString: strerror(errno))
       close(fd)
-      throw DatasanError(path: path, "is a directory, not a CSV file")
+      throw DatasanError(path: path, "cannot stat: \(text)")
+    }
+    let kind = InputFileKind(mode: st.st_mode)
+    if kind != .regular {
+      close(fd)
+      if kind == .directory { throw DatasanError(path: path, "is a directory, not a CSV file") }
+      throw DatasanError(path: path, "is \(kind.specialName ?? "not a regular file"), not a CSV file")
     }
     self.fd = fd
     capacity = blockSize

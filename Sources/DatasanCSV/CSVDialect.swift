@@ -56,16 +56,16 @@ enum CSVDialect {
     if hasHeader, let i = names.firstIndex(of: spec) { return i }
     let trimmed = spec.trimmingSpaces
     if let i = Int(trimmed), i >= 0, i < names.count { return i }
-    let shown = names.prefix(20).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 20 ? ", ..." : "")
+    let shown = names.prefix(20).map { "'\($0.messageName)'" }.joined(separator: ", ") + (names.count > 20 ? ", ..." : "")
     if hasHeader {
       throw DatasanError(
         path: path,
-        "\(option) '\(spec)' is neither a column name nor a 0-based column index; the \(names.count) columns are \(shown)"
+        "\(option) '\(spec.messageName)' is neither a column name nor a 0-based column index; the \(names.count) columns are \(shown)"
       )
     }
     throw DatasanError(
       path: path,
-      "\(option) '\(spec)' is not a 0-based column index below \(names.count) (the file has no header)")
+      "\(option) '\(spec.messageName)' is not a 0-based column index below \(names.count) (the file has no header)")
   }
 }
 
@@ -96,21 +96,9 @@ extension String {
   }
 }
 
-/// A short, printable form of a field value for messages (line endings shown as `\n`, `\r`).
+/// A short, printable form of a field value for messages: at most `limit` characters (an ellipsis
+/// when cut), control characters escaped (line endings shown as `\n`, `\r`). Only the first bytes
+/// of the field are decoded, so a huge field costs no more than a short one.
 func shortValue(_ bytes: UnsafeRawBufferPointer, limit: Int = 40) -> String {
-  var out = ""
-  var n = 0
-  for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-    if n == limit {
-      out += "..."
-      break
-    }
-    switch scalar {
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    default: out.unicodeScalars.append(scalar)
-    }
-    n += 1
-  }
-  return out
+  String(decoding: bytes.prefix(4 * limit + 4), as: UTF8.self).oneLine(limit: limit)
 }

@@ -53,8 +53,9 @@ public final class CSVReader: SampleReader {
   /// Bytes and records of the stream consumed so far (for the size of a batch's bytes).
   private var consumedBytes = 0
   private var consumedRecords = 0
-  /// Column names (header names, or "column N").
-  private let columnNames: [String]
+  /// Column names as messages print them (cut to ``Swift/String/messageNameLimit`` characters, control
+  /// characters escaped): each row's message copies a short name, never a header field of any length.
+  private let messageNames: [String]
   private let featureColumns: [Int]
   private let columnCount: Int
   private let labelColumn: Int?
@@ -201,13 +202,13 @@ public final class CSVReader: SampleReader {
     }
     if let label {
       if forcedText.contains(label) {
-        throw DatasanError(path: path, "the label column '\(names[label])' cannot be a text column")
+        throw DatasanError(path: path, "the label column '\(names[label].messageName)' cannot be a text column")
       }
       if !tally.isNumeric(label) {
         let example = tally.firstInvalid[label].map { " (line \($0.line): '\($0.value)')" } ?? ""
         throw DatasanError(
           path: path,
-          "the label column '\(names[label])' is not numeric\(example); choose another with --label-column")
+          "the label column '\(names[label].messageName)' is not numeric\(example); choose another with --label-column")
       }
     }
     var features: [Int] = []
@@ -234,7 +235,7 @@ public final class CSVReader: SampleReader {
     let perRow = 2 * (8 * d + recordBytes + 16)
     rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, perRow)))
     self.line = line
-    self.columnNames = names
+    self.messageNames = names.map(\.messageName)
     self.featureColumns = features
     self.columnCount = columnCount
     self.labelColumn = label
@@ -431,7 +432,7 @@ public final class CSVReader: SampleReader {
     case .fieldCount(let n):
       return "line \(line): \(n) fields, expected \(columnCount)"
     case .notANumber(let column, let value):
-      return "line \(line): column '\(columnNames[column])' value '\(value)' is not a number"
+      return "line \(line): column '\(messageNames[column])' value '\(value)' is not a number"
     }
   }
 

@@ -1,3 +1,5 @@
+import DatasanCore
+
 /// One line of a `--list` file in Caffe's convert_imageset layout: `relative/path.png LABEL`.
 struct ListLine: Equatable {
   /// 1-based line number in the list file.
@@ -15,7 +17,8 @@ struct ListLine: Equatable {
 /// The label is the text after the last run of spaces or tabs, and must be a base-10 integer
 /// (`+`/`-` allowed): where Caffe's `atoi` reads a missing or non-numeric label as 0, such a line
 /// here becomes an `unreadable` sample. A trailing `\r` and trailing blanks are ignored; blank
-/// lines are skipped; paths may contain spaces.
+/// lines are skipped; paths may contain spaces. A path that is absolute or climbs out of the image
+/// folder (`../x`, `a/../../x`) is `unreadable` and never opened.
 enum ListFile {
   static func parse(_ data: [UInt8]) -> [ListLine] {
     var result: [ListLine] = []
@@ -52,6 +55,12 @@ enum ListFile {
     if path.isEmpty {
       return ListLine(
         line: number, path: Array(text), label: nil, problem: "list line \(number): no path before the label")
+    }
+    if RawFileSystem.leavesFolder(path) {
+      return ListLine(
+        line: number, path: path, label: Int(labelText),
+        problem: "list line \(number): path '\(String(decoding: path, as: UTF8.self).messageName)' is absolute or "
+          + "climbs out of the image folder: not read")
     }
     guard let label = Int(labelText) else {
       return ListLine(

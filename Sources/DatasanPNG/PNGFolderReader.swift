@@ -55,6 +55,8 @@ public final class PNGFolderReader: SampleReader {
   public static let skippedExampleCount = 5
 
   private let root: [UInt8]
+  /// The root with its symbolic links resolved: a list entry is read only when it resolves inside.
+  private let resolvedRoot: [UInt8]
   private let entries: [PNGEntry]
   private let maxPixels: Int
   private let channelAxis: ChannelAxis
@@ -79,8 +81,11 @@ public final class PNGFolderReader: SampleReader {
     let maxPixels = Swift.max(0, options.maxPixels)
     let fileLimit = Self.fileLimit(maxPixels: maxPixels)
     var first: PNGImageHeader? = nil
+    let resolvedRoot = RawFileSystem.resolved(root) ?? root
     for entry in scan.entries where entry.problem == nil {
-      guard case .success(let bytes) = RawFileSystem.readFile(root, entry.path, limit: fileLimit)
+      guard
+        case .success(let bytes) = Self.read(
+          entry, root: root, resolvedRoot: resolvedRoot, checkLinks: scan.layout == .list, limit: fileLimit)
       else { continue }
       if case .success(let header) = Self.trialDecode(bytes, maxPixels: maxPixels, channelAxis: options.channelAxis) {
         first = header
@@ -88,6 +93,7 @@ public final class PNGFolderReader: SampleReader {
       }
     }
     self.root = root
+    self.resolvedRoot = resolvedRoot
     self.maxPixels = maxPixels
     self.fileLimit = fileLimit
     layout = scan.layout
@@ -103,6 +109,18 @@ public final class PNGFolderReader: SampleReader {
       sampleShape: first?.shape(options.channelAxis), featureName: "data",
       labelName: scan.layout == .flat ? nil : "label",
       layout: .pngFolder(listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
+  }
+
+  /// Reads the file of `entry`. With `checkLinks` (list entries, which may name any path through
+  /// symbolic links; a walk checks the links it meets itself), a file that resolves outside the root
+  /// is not opened.
+  private static func read(
+    _ entry: PNGEntry, root: [UInt8], resolvedRoot: [UInt8], checkLinks: Bool, limit: Int
+  ) -> Result<[UInt8], RawFSError> {
+    if checkLinks && !RawFileSystem.staysInside(RawFileSystem.join(root, entry.path), resolvedRoot: resolvedRoot) {
+      return .failure(RawFSError("resolves (through a symbolic link) outside the image folder: not read"))
+    }
+    return RawFileSystem.readFile(root, entry.path, limit: limit)
   }
 
   /// Decodes `bytes` into scratch memory that is dropped: whether the file decodes, and its header.
@@ -181,7 +199,7 @@ public final class PNGFolderReader: SampleReader {
     }
     if let known = entry.problem { return LoadedFile(entry: index, bytes: [], outcome: .problem(known), cost: 64) }
     let bytes: [UInt8]
-    switch RawFileSystem.readFile(root, entry.path, limit: fileLimit) {
+    switch Self.read(entry, root: root, resolvedRoot: resolvedRoot, checkLinks: layout == .list, limit: fileLimit) {
     case .success(let b): bytes = b
     case .failure(let e): return problem(.unreadable, e.description, cost: 0)
     }

@@ -45,7 +45,7 @@ struct PNGFolderScan {
         path: rootName, kind == .missing ? "no such directory" : "not a directory (a PNG folder is a directory)")
     }
     if let listFile { return try scanList(listFile) }
-    var walker = Walker()
+    var walker = Walker(resolvedRoot: RawFileSystem.resolved(root) ?? root)
     let top = try walker.list(root, name: rootName)
     let pngsAtRoot = top.contains { !isHidden($0.name) && $0.kind != .directory && isPNG($0.name) }
     let folders = top.filter { $0.kind == .directory }
@@ -53,7 +53,8 @@ struct PNGFolderScan {
     if pngsAtRoot || !folders.contains(where: { !isHidden($0.name) }) {
       var found: [[UInt8]] = []
       try walker.walk(root, relative: [], rootName: rootName, into: &found)
-      scan = PNGFolderScan(layout: .flat, entries: found.map { PNGEntry(path: $0, key: text($0), label: nil) })
+      scan = PNGFolderScan(
+        layout: .flat, entries: found.map { PNGEntry(path: $0, key: text($0), label: nil, problem: walker.problem($0)) })
     } else {
       var found: [([UInt8], Int)] = []
       var classes: [[UInt8]] = []
@@ -76,7 +77,8 @@ struct PNGFolderScan {
         found.append(contentsOf: files.map { ($0, index) })
       }
       scan = PNGFolderScan(
-        layout: .imageFolder, entries: found.map { PNGEntry(path: $0.0, key: text($0.0), label: Double($0.1)) })
+        layout: .imageFolder,
+        entries: found.map { PNGEntry(path: $0.0, key: text($0.0), label: Double($0.1), problem: walker.problem($0.0)) })
       scan.classNames = classes.map(text)
       scan.hiddenClassFolders = hidden
     }
@@ -119,12 +121,28 @@ struct PNGFolderScan {
 }
 
 /// A recursive directory walk that visits each directory once and notes skipped files.
+///
+/// Symbolic links are followed only to what lies inside the root (their target resolved): a link
+/// to a `.png` outside is a sample that is never read (`unreadable`), a link to a folder outside
+/// is not walked and is counted with the skipped files. Nothing outside the input is read.
 private struct Walker {
+  /// The root with its symbolic links resolved.
+  let resolvedRoot: [UInt8]
   var visited: Set<RawFileSystem.FileID> = []
-  /// Relative paths of non-`.png` files.
+  /// Relative paths of non-`.png` files (and of links to folders outside the root).
   var skipped: [[UInt8]] = []
+  /// Relative paths of `.png` entries that are links to files outside the root.
+  var outside: Set<[UInt8]> = []
 
-  func list(_ path: [UInt8], name: String) throws -> [(name: [UInt8], kind: RawFileSystem.Kind)] {
+  init(resolvedRoot: [UInt8]) { self.resolvedRoot = resolvedRoot }
+
+  /// The problem known for the sample at `relative` without reading it.
+  func problem(_ relative: [UInt8]) -> ReaderProblem? {
+    outside.contains(relative)
+      ? ReaderProblem(.unreadable, "symbolic link to a file outside the image folder: not read") : nil
+  }
+
+  func list(_ path: [UInt8], name: String) throws -> [(name: [UInt8], kind: RawFileSystem.Kind, link: Bool)] {
     do {
       return try RawFileSystem.list(path)
     } catch {
@@ -134,6 +152,11 @@ private struct Walker {
 
   /// Appends the relative paths of the `.png` files under `path` (recursively) to `found`.
   mutating func walk(_ path: [UInt8], relative: [UInt8], rootName: String, into found: inout [[UInt8]]) throws {
+    // A class folder that is a link to a folder outside the root is a class without samples.
+    if !relative.isEmpty && !RawFileSystem.staysInside(path, resolvedRoot: resolvedRoot) {
+      skipped.append(relative)
+      return
+    }
     if let id = RawFileSystem.fileStatus(path).id {
       if visited.contains(id) { return }  // a symbolic-link cycle, or a folder seen through two links
       visited.insert(id)
@@ -141,6 +164,17 @@ private struct Walker {
     let shown = relative.isEmpty ? rootName : rootName + "/" + PNGFolderScan.text(relative)
     for entry in try list(path, name: shown) where !PNGFolderScan.isHidden(entry.name) {
       let rel = RawFileSystem.join(relative, entry.name)
+      if entry.link && !RawFileSystem.staysInside(RawFileSystem.join(path, entry.name), resolvedRoot: resolvedRoot) {
+        if entry.kind == .directory {
+          skipped.append(rel)
+        } else if PNGFolderScan.isPNG(entry.name) {
+          found.append(rel)
+          outside.insert(rel)
+        } else {
+          skipped.append(rel)
+        }
+        continue
+      }
       switch entry.kind {
       case .directory:
         try walk(RawFileSystem.join(path, entry.name), relative: rel, rootName: rootName, into: &found)

@@ -16,7 +16,8 @@ import DatasanCore
 /// file `sourceRoot/<path>` is copied to `path/<path>`, sub-folders created as needed. A sample
 /// whose source does not exist (a missing file named in a `--list`), is not a regular file or has no
 /// path is not copied and
-/// is counted in ``missingSources``. A path with a `..` component is refused (it would leave `path`).
+/// is counted in ``missingSources``, and so is one whose path is absolute, climbs out of the folder,
+/// or resolves (through a symbolic link) outside `sourceRoot`: it is neither read nor written.
 /// With `listFileName`, ``finish()`` also writes `path/<listFileName>`, one `path LABEL` line per
 /// sample in convert_imageset layout (just the path when the label is missing).
 ///
@@ -30,6 +31,7 @@ public final class PNGFolderWriter: SampleWriter {
   private let path: [UInt8]
   private let pathName: String
   private let sourceRoot: [UInt8]
+  private let resolvedSourceRoot: [UInt8]
   private let listFileName: String?
   private var listText: [UInt8] = []
   private var createdFolders: Set<[UInt8]> = []
@@ -46,6 +48,7 @@ public final class PNGFolderWriter: SampleWriter {
     self.path = Array(path.utf8)
     pathName = path
     self.sourceRoot = Array(sourceRoot.utf8)
+    resolvedSourceRoot = RawFileSystem.resolved(self.sourceRoot) ?? self.sourceRoot
     self.listFileName = listFileName
     if mkdir(path, 0o777) != 0 {
       throw DatasanError(path: path, "cannot create the output folder: \(RawFileSystem.errorText())")
@@ -55,8 +58,7 @@ public final class PNGFolderWriter: SampleWriter {
 
   /// Copies the original file of every sample of `batch`.
   ///
-  /// - Throws: ``DatasanError`` when the batch has no originals, a path has a `..` component, or a
-  ///   file cannot be read or written.
+  /// - Throws: ``DatasanError`` when the batch has no originals, or a file cannot be read or written.
   public func append(_ batch: SampleBatch) throws {
     precondition(!finished, "append after finish")
     guard let originals = batch.originals else {
@@ -66,14 +68,15 @@ public final class PNGFolderWriter: SampleWriter {
       let relative = Array(originals.record(i))
       let key = String(decoding: relative, as: UTF8.self)
       if listFileName != nil { appendListLine(relative, label: batch.labels?[i]) }
-      guard let components = Self.components(relative) else {
-        throw DatasanError(path: pathName, "refusing to write '\(key)' outside the output folder")
-      }
-      if components.isEmpty {
+      let source = RawFileSystem.join(sourceRoot, relative)
+      // A path that leaves the input folder (the reader made it `unreadable` without reading it)
+      // is not copied: nothing outside the input is read, nothing outside the output written.
+      guard let components = Self.components(relative), !components.isEmpty,
+        RawFileSystem.staysInside(source, resolvedRoot: resolvedSourceRoot)
+      else {
         missingSources.append(key)
         continue
       }
-      let source = RawFileSystem.join(sourceRoot, relative)
       var destination = path
       for component in components.dropLast() {
         destination = RawFileSystem.join(destination, component)
@@ -99,12 +102,17 @@ public final class PNGFolderWriter: SampleWriter {
 
   // MARK: Helpers
 
-  /// The non-empty components of a relative path, or nil when one is `..`.
+  /// The components of a relative path once `.` and `..` are resolved (`a/../b` is `[b]`), or nil
+  /// when it is absolute or climbs out of its folder.
   static func components(_ relative: [UInt8]) -> [[UInt8]]? {
+    if RawFileSystem.leavesFolder(relative) { return nil }
     var result: [[UInt8]] = []
     for part in relative.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
       if part.elementsEqual([UInt8(ascii: ".")]) { continue }
-      if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return nil }
+      if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+        result.removeLast()
+        continue
+      }
       result.append(Array(part))
     }
     return result
@@ -132,7 +140,11 @@ public final class PNGFolderWriter: SampleWriter {
   /// Copies `source` to `destination` (replacing it); false when `source` does not exist or is
   /// not a regular file.
   private func copyFile(from source: [UInt8], to destination: [UInt8]) throws -> Bool {
-    let input = RawFileSystem.withCPath(source) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    var before = stat()
+    if RawFileSystem.withCPath(source, { stat($0, &before) }) == 0 && (before.st_mode & S_IFMT) != S_IFREG {
+      return false  // a FIFO, socket or device is never opened
+    }
+    let input = RawFileSystem.withCPath(source) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
     if input < 0 {
       if errno == ENOENT { return false }
       throw DatasanError(path: String(decoding: source, as: UTF8.self), "cannot open: \(RawFileSystem.errorText())")

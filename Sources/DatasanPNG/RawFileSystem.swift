@@ -75,13 +75,14 @@ enum RawFileSystem {
     }
   }
 
-  /// The entries of a directory (without `.` and `..`), unsorted.
+  /// The entries of a directory (without `.` and `..`), unsorted; `link` is true for a symbolic link
+  /// (`kind` is then what it points to).
   ///
   /// - Throws: the `errno` text when the directory cannot be opened.
-  static func list(_ path: [UInt8]) throws(RawFSError) -> [(name: [UInt8], kind: Kind)] {
+  static func list(_ path: [UInt8]) throws(RawFSError) -> [(name: [UInt8], kind: Kind, link: Bool)] {
     guard let dir = withCPath(path, { opendir($0) }) else { throw RawFSError(errorText()) }
     defer { closedir(dir) }
-    var result: [(name: [UInt8], kind: Kind)] = []
+    var result: [(name: [UInt8], kind: Kind, link: Bool)] = []
     while let entry = readdir(dir) {
       let name: [UInt8] = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
         let bytes = raw.bindMemory(to: UInt8.self)
@@ -90,15 +91,56 @@ enum RawFileSystem {
       }
       if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
       let kind: Kind
+      var link = false
       switch Int32(entry.pointee.d_type) {
       case Int32(DT_REG): kind = .file
       case Int32(DT_DIR): kind = .directory
-      case Int32(DT_LNK), Int32(DT_UNKNOWN): kind = fileStatus(join(path, name)).kind
+      case Int32(DT_LNK), Int32(DT_UNKNOWN):
+        let full = join(path, name)
+        kind = fileStatus(full).kind
+        var st = stat()
+        link = withCPath(full) { lstat($0, &st) } == 0 && (st.st_mode & S_IFMT) == S_IFLNK
       default: kind = .other
       }
-      result.append((name, kind))
+      result.append((name, kind, link))
     }
     return result
+  }
+
+  /// `path` with every symbolic link, `.` and `..` resolved (`realpath(3)`), or nil when it does not
+  /// resolve (a missing file, a dangling link).
+  static func resolved(_ path: [UInt8]) -> [UInt8]? {
+    guard let real = withCPath(path, { realpath($0, nil) }) else { return nil }
+    defer { free(real) }
+    return Array(UnsafeRawBufferPointer(start: real, count: strlen(real)))
+  }
+
+  /// Whether the relative path `relative` could name something outside the folder it is relative to,
+  /// without looking at the disk: it is absolute, or its `..` components climb above its start
+  /// (`../x`, `a/../../x`).
+  static func leavesFolder(_ relative: [UInt8]) -> Bool {
+    if relative.first == UInt8(ascii: "/") { return true }
+    var depth = 0
+    for part in relative.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+      if part.elementsEqual([UInt8(ascii: ".")]) { continue }
+      if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+        depth -= 1
+        if depth < 0 { return true }
+      } else {
+        depth += 1
+      }
+    }
+    return false
+  }
+
+  /// Whether `path`, its symbolic links resolved, lies inside `resolvedRoot` (a path from
+  /// ``resolved(_:)``), or is the root itself. A path that does not resolve counts as inside: opening
+  /// it reports why.
+  static func staysInside(_ path: [UInt8], resolvedRoot: [UInt8]) -> Bool {
+    guard let real = resolved(path) else { return true }
+    if resolvedRoot == [UInt8(ascii: "/")] || real == resolvedRoot { return true }
+    return real.count > resolvedRoot.count && real.starts(with: resolvedRoot)
+      && real[resolvedRoot.count] == UInt8(ascii: "/")
   }
 
   /// Reads a whole regular file, refusing one larger than `limit` bytes.
@@ -109,8 +151,15 @@ enum RawFileSystem {
   }
 
   /// Reads the file `directory/relative` whole (one allocation: its bytes).
+  ///
+  /// A FIFO, socket or device is `not a regular file` from `stat` alone: it is never opened (opening a
+  /// device can have effects, a FIFO could block); the descriptor is checked again after `open`.
   static func readFile(_ directory: [UInt8], _ relative: [UInt8], limit: Int) -> Result<[UInt8], RawFSError> {
-    let fd = withCPath(directory, relative) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    var before = stat()
+    if withCPath(directory, relative, { stat($0, &before) }) == 0 && kind(before.st_mode) != .file {
+      return .failure(RawFSError("not a regular file"))
+    }
+    let fd = withCPath(directory, relative) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
     if fd < 0 { return .failure(RawFSError("cannot open: \(errorText())")) }
     defer { close(fd) }
     var st = stat()

@@ -42,10 +42,11 @@ enum GitHubAnnotations {
     return out
   }
 
-  /// `::name key=value,key=value::message`, escaped as @actions/core escapes them.
+  /// `::name key=value,key=value::message`, escaped as @actions/core escapes them (and the
+  /// message's control characters written as escapes, so that a finding stays one annotation line).
   static func command(_ name: String, _ properties: [(String, String)], _ message: String) -> String {
     let props = properties.map { "\($0.0)=\(escapeProperty($0.1))" }.joined(separator: ",")
-    return "::\(name)\(props.isEmpty ? "" : " " + props)::\(escapeData(message))"
+    return "::\(name)\(props.isEmpty ? "" : " " + props)::\(escapeData(message.oneLine()))"
   }
 
   static func escapeData(_ s: String) -> String {
@@ -107,13 +108,13 @@ enum GitHubAnnotations {
 
   /// Text inside a Markdown table cell.
   static func cell(_ s: String) -> String {
-    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+    s.oneLine().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
       .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<", with: "&lt;")
   }
 
   /// Text inside a code span.
   static func code(_ s: String) -> String {
-    s.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
+    s.oneLine().replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
       .replacingOccurrences(of: "\n", with: " ")
   }
 

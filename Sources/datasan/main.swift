@@ -24,9 +24,9 @@ do {
 } catch let error as DatasanError {
   fail("datasan: \(error)", code: 2)
 } catch let error as ConfigError {
-  fail("datasan: \(error)", code: 2)
+  fail("datasan: \(error.description.oneLine())", code: 2)
 } catch let error as CustomStringConvertible {
-  fail("Error: \(error.description)", code: 2)
+  fail("Error: \(error.description.oneLine())", code: 2)
 } catch {
-  fail("Error: \(error.localizedDescription)", code: 2)
+  fail("Error: \(error.localizedDescription.oneLine())", code: 2)
 }

@@ -110,3 +110,100 @@ import Testing
     #expect(unknown.status == 2 && unknown.stderr.contains("nope"))
   }
 }
+
+/// Inputs that must not hang, copy unbounded header text or span lines (issue 10).
+@Suite struct CSVHardeningCLITests {
+  /// Runs datasan, killing it after `seconds` (a hang is a failure, not a stuck test run).
+  func runBounded(_ arguments: [String], seconds: Double = 60) throws -> CLI.Result? {
+    let process = try CLI.start(arguments)
+    // Both pipes drained while it runs, so that its output never blocks it.
+    final class Drained: @unchecked Sendable { var data = Data() }
+    let (out, err) = (Drained(), Drained())
+    let group = DispatchGroup()
+    for (pipe, box) in [(process.standardOutput as! Pipe, out), (process.standardError as! Pipe, err)] {
+      group.enter()
+      DispatchQueue.global().async {
+        box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+      }
+    }
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning {
+      process.terminate()
+      process.waitUntilExit()
+      group.wait()
+      Issue.record("datasan \(arguments.joined(separator: " ")) did not finish in \(seconds) s")
+      return nil
+    }
+    group.wait()
+    return CLI.Result(
+      status: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
+      stderr: String(decoding: err.data, as: UTF8.self))
+  }
+
+  @Test func fifosAndDevicesAreExit2WithoutBlocking() throws {
+    let dir = try makeTempDir()
+    let fifo = dir + "/pipe.csv"
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let runs: [[String]] = [
+      ["scan", fifo], ["scan", fifo, "--format", "csv"], ["scan", fifo, "--format", "hdf5"],
+      ["scan", fifo, "--format", "lmdb"], ["scan", fifo, "--format", "png"],
+      ["clean", fifo, "-o", dir + "/out.csv"], ["scan", "/dev/zero", "--format", "csv"], ["scan", "/dev/null"],
+    ]
+    for arguments in runs {
+      guard let r = try runBounded(arguments, seconds: 20) else { continue }
+      #expect(r.status == 2, "\(arguments): \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(arguments): \(r.stderr)")
+      #expect(r.stderr.contains("FIFO") || r.stderr.contains("device"), "\(arguments): \(r.stderr)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["pipe.csv"])
+  }
+
+  /// A 100,000-character column name holding a line break: per-row messages print it cut to 64
+  /// characters, every message and the summary stay one line, and an error naming it is one line.
+  @Test func hugeColumnNameIsCutAndEscapedInEveryMessage() throws {
+    let dir = try makeTempDir()
+    let name = "bad\nname" + String(repeating: "n", count: 100_000)
+    let path = dir + "/wide.csv"
+    try writeCSV(path, header: "\"\(name)\",other,label\n", rows: 2000) { n in
+      n % 3 == 0 ? "abc,\(n),0\n" : "\(n),\(n),1\n"
+    }
+    guard let r = try runBounded(["scan", path, "--report", dir + "/r.json"]) else { return }
+    #expect(r.status == 1, "\(r.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.count("unreadable") == 667)
+    for issue in report.issues {
+      #expect(issue.detail.count < 400, "\(issue.detail.count) characters")
+      #expect(!issue.detail.contains("\n"))
+    }
+    #expect(report.issues.first { $0.kind == "unreadable" }?.detail == "line 3: column 'bad\\nname" + String(repeating: "n", count: 56) + "…' value 'abc' is not a number")
+    #expect(r.stdout.split(separator: "\n").allSatisfy { $0.count < 400 })
+    // (Line 3: the quoted header spans lines 1 and 2.) An exit-2 error that names the column: one
+    // line, the name cut.
+    guard let e = try runBounded(["scan", path, "--label-column", "0", "--text-columns", "0"]) else { return }
+    #expect(e.status == 2)
+    #expect(e.stderr.split(separator: "\n").count == 1 && e.stderr.count < 300, "\(e.stderr)")
+    #expect(e.stderr.contains("'bad\\nname"))
+  }
+
+  /// One line of 100,000 fields (the fuzzer's had a million; the debug build is slow): one sample of
+  /// 100,000 features. With --html, histograms for at most 64 columns (the charts the report draws),
+  /// statistics for all; the summary prints 20 constant_feature lines and counts the rest.
+  @Test func veryWideLineWithHTMLFinishesAndSummarizes() throws {
+    let dir = try makeTempDir()
+    let path = dir + "/one.csv"
+    let line = (0..<100_000).map { String($0 % 10) }.joined(separator: ",") + "\n"
+    try line.write(toFile: path, atomically: false, encoding: .utf8)
+    guard let r = try runBounded(["scan", path, "--html", dir + "/r.html", "--report", dir + "/r.json"], seconds: 240)
+    else { return }
+    #expect([0, 1].contains(r.status), "\(r.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.samples.total == 1 && report.stats.groups.count == 100_000)
+    #expect(report.count("constant_feature") == 100_000)
+    #expect(r.stdout.split(separator: "\n").count < 40, "\(r.stdout.prefix(2000))")
+    #expect(r.stdout.contains("... 99980 more constant_feature findings"))
+    let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+    #expect(html.components(separatedBy: "class=\"hist\"").count - 1 <= 64)
+  }
+}

@@ -94,3 +94,65 @@ import Testing
     #expect(!page.contains("http://") && !page.contains("https://") || page.contains("Content-Security-Policy"))
   }
 }
+
+/// Nothing outside an image folder is read, and nothing of it lands in the outputs (issue 10).
+@Suite struct PNGContainmentCLITests {
+  @Test func listEntriesAndLinksOutsideTheRootAreUnreadableAndNotCopied() throws {
+    let dir = try makeTempDir()
+    let root = dir + "/images"
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: root + "/img", withIntermediateDirectories: true)
+    try fm.copyItem(atPath: CLI.fixture("png/train/cat/cat_00.png"), toPath: root + "/img/a.png")
+    try fm.copyItem(atPath: CLI.fixture("png/train/cat/cat_01.png"), toPath: dir + "/secret.png")
+    try fm.createSymbolicLink(atPath: root + "/img/leak.png", withDestinationPath: dir + "/secret.png")
+    let list = dir + "/list.txt"
+    try "img/a.png 0\n../../../../etc/passwd 1\n/etc/hostname 1\nimg/../../secret.png 1\nimg/leak.png 1\n"
+      .write(toFile: list, atomically: false, encoding: .utf8)
+    let scan = try CLI.run(["scan", root, "--list", list, "--report", dir + "/r.json"])
+    #expect(scan.status == 1, "\(scan.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.samples.total == 5 && report.count("unreadable") == 4)
+    let clean = try CLI.run(["clean", root, "--list", list, "-o", dir + "/out", "--normalize", "none"])
+    #expect(clean.status == 0, "\(clean.stderr)")
+    // The clean output holds the one good image; the quarantine copies nothing from outside.
+    #expect(fm.contentsEqual(atPath: dir + "/out/img/a.png", andPath: root + "/img/a.png"))
+    let quarantined = fm.enumerator(atPath: dir + "/out.quarantine")?.compactMap { $0 as? String } ?? []
+    #expect(quarantined.filter { $0.hasSuffix(".png") || $0.contains("passwd") || $0.contains("hostname") }.isEmpty)
+    #expect(try Reason.load(dir + "/out.quarantine.reasons.jsonl").count == 4)
+    #expect(!fm.fileExists(atPath: dir + "/etc"))
+  }
+
+  /// A folder that declares a huge image in a small file (here 10000 x 10000 16-bit RGBA whose IDAT
+  /// holds 1,000 bytes): refused from its header, at once, and the rest of the folder scanned.
+  @Test func hugeDeclaredImageInASmallFileIsUnreadableAtOnce() throws {
+    let dir = try makeTempDir()
+    try FileManager.default.copyItem(atPath: CLI.fixture("png/train/cat/cat_00.png"), toPath: dir + "/a.png")
+    try Data(shortDataPNG(width: 10_000, height: 10_000)).write(to: URL(fileURLWithPath: dir + "/b.png"))
+    let start = Date()
+    let r = try CLI.run(["scan", dir, "--report", dir + "/r.json"])
+    #expect(Date().timeIntervalSince(start) < 20)
+    #expect(r.status == 1, "\(r.stderr)")
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.count("unreadable") == 1)
+    #expect(report.issues.first { $0.kind == "unreadable" }?.detail.hasPrefix("Not enough image data") == true)
+  }
+
+  /// A 16-bit RGBA PNG of `width` x `height` whose IDAT is 1,000 zero bytes stored in zlib.
+  func shortDataPNG(width: Int, height: Int) -> [UInt8] {
+    func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+      let body = Array(type.utf8) + data
+      var crc: UInt32 = 0xFFFF_FFFF
+      for byte in body {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+      }
+      return be32(data.count) + body + be32(Int(~crc))
+    }
+    let n = 1000
+    let stream: [UInt8] = [0x78, 0x01, 1, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
+      + [UInt8](repeating: 0, count: n) + be32(((n % 65521) << 16) | 1)
+    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(width) + be32(height) + [16, 6, 0, 0, 0])
+      + chunk("IDAT", stream) + chunk("IEND", [])
+  }
+}

@@ -72,18 +72,62 @@ import Testing
   }
 
   @Test func bombWithinTheLimitFailsOnItsData() throws {
-    // With a limit above 10^10 pixels the header is accepted; the 30 GB destination is never
-    // provided by decode(into:), which refuses the small buffer before touching the data.
+    // With a limit above 10^10 pixels the pixel count is accepted, but its few bytes of IDAT cannot
+    // inflate to 30 GB (deflate expands at most 1032:1): the header itself is refused, so a reader
+    // never allocates for it.
     let bytes = try Fixture.bytes("broken/bomb.png")
+    let header = bytes.withUnsafeBytes { PNGDecoder.readHeader($0, maxPixels: Int.max) }
+    guard case .failure(let error) = header else {
+      Issue.record("the header of bomb.png was accepted")
+      return
+    }
+    #expect(error.reason == .invalid)
+    #expect(error.message.hasPrefix("Not enough image data: "))
     var out = [UInt8](repeating: 0, count: 16)
     let result = bytes.withUnsafeBytes { src in
       out.withUnsafeMutableBytes { PNGDecoder.decode(src, maxPixels: Int.max, channelAxis: .first, into: $0) }
     }
-    guard case .failure(let error) = result else {
-      Issue.record("decoded into 16 bytes")
+    #expect(result == .failure(error))
+  }
+
+  /// A small file whose IHDR declares a large image (within --max-pixels) and whose image data is
+  /// far too short for it, in every color type and with Adam7: refused from its header in well under
+  /// a second, nothing allocated for the declared size.
+  @Test(arguments: [(8, 2, false), (16, 6, false), (16, 6, true), (1, 3, true), (2, 0, false)])
+  func declaredSizeBeyondItsDataIsRefusedFromTheHeader(_ depth: Int, _ colorType: Int, _ interlaced: Bool) throws {
+    let png = shortDataPNG(width: 10_000, height: 10_000, depth: depth, colorType: colorType, interlaced: interlaced)
+    let start = ContinuousClock.now
+    let header = png.withUnsafeBytes { PNGDecoder.readHeader($0, maxPixels: 100_000_000) }
+    #expect(ContinuousClock.now - start < .milliseconds(100))
+    guard case .failure(let error) = header else {
+      Issue.record("the header was accepted")
       return
     }
-    #expect(error.reason == .bufferTooSmall)
+    #expect(error.reason == .invalid)
+    #expect(error.message.hasPrefix("Not enough image data: "), "\(error.message)")
+  }
+
+  /// A PNG of `width` x `height` whose IDAT holds one zlib-compressed row of zeros only (and a PLTE
+  /// for a palette image), CRCs right.
+  func shortDataPNG(width: Int, height: Int, depth: Int, colorType: Int, interlaced: Bool) -> [UInt8] {
+    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+      let body = Array(type.utf8) + data
+      var crc: UInt32 = 0xFFFF_FFFF  // CRC-32 of PNG (and zlib), bit by bit
+      for byte in body {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+      }
+      return be32(data.count) + body + be32(Int(~crc))
+    }
+    func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+    let ihdr = be32(width) + be32(height) + [UInt8(depth), UInt8(colorType), 0, 0, interlaced ? 1 : 0]
+    // zlib stream of 1,000 zero bytes, stored: header, one stored block, adler32 of zeros.
+    let zeros = 1000
+    let stream: [UInt8] = [0x78, 0x01, 1, UInt8(zeros & 0xFF), UInt8(zeros >> 8), UInt8(~zeros & 0xFF), UInt8((~zeros >> 8) & 0xFF)]
+      + [UInt8](repeating: 0, count: zeros) + be32(((zeros % 65521) << 16) | 1)
+    let palette = colorType == 3 ? chunk("PLTE", [0, 0, 0, 255, 255, 255]) : []
+    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + palette + chunk("IDAT", stream)
+      + chunk("IEND", [])
   }
 
   @Test func arbitraryPrefixesNeverCrash() throws {

@@ -22,4 +22,16 @@ import Testing
     #expect(lines[3].problem == "list line 4: label '99999999999999999999999' is not an integer")
     #expect(lines[4].problem == "list line 5: no path before the label")
   }
+
+  @Test func pathsLeavingTheRootAreProblemsNotFiles() {
+    let lines = parse("../../../../etc/passwd 1\n/etc/hostname 2\na/../../x.png 3\na/../b.png 4\n./c/./d.png 5\n")
+    #expect(lines.map(\.label) == [1, 2, 3, 4, 5])
+    #expect(
+      lines[0].problem
+        == "list line 1: path '../../../../etc/passwd' is absolute or climbs out of the image folder: not read")
+    #expect(lines[1].problem?.hasPrefix("list line 2: path '/etc/hostname' is absolute") == true)
+    #expect(lines[2].problem?.hasPrefix("list line 3: path 'a/../../x.png' is absolute") == true)
+    #expect(lines[3].problem == nil)
+    #expect(lines[4].problem == nil)
+  }
 }

@@ -61,6 +61,54 @@ final class TempFolder {
     #expect(got[2].problem == ReaderProblem(.unreadable, "cannot open: No such file or directory"))
   }
 
+  @Test func symbolicLinksAreFollowedOnlyInsideTheRoot() throws {
+    let outside = try TempFolder()
+    try outside.copyFixture("kinds/rgb.png", to: "secret.png")
+    try outside.copyFixture("kinds/rgb.png", to: "elsewhere/e.png")
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "real/a.png")
+    let fm = FileManager.default
+    try fm.createSymbolicLink(atPath: dir.path + "/inside.png", withDestinationPath: "real/a.png")
+    try fm.createSymbolicLink(atPath: dir.path + "/leak.png", withDestinationPath: outside.path + "/secret.png")
+    try fm.createSymbolicLink(atPath: dir.path + "/climb.png", withDestinationPath: "../" + URL(fileURLWithPath: outside.path).lastPathComponent + "/secret.png")
+    try fm.createSymbolicLink(atPath: dir.path + "/away", withDestinationPath: outside.path + "/elsewhere")
+    let reader = try PNGFolderReader(path: dir.path, options: ReadOptions())
+    let got = samples(try readAll(reader))
+    #expect(got.map(\.key) == ["climb.png", "inside.png", "leak.png", "real/a.png"])
+    let outsideProblem = ReaderProblem(.unreadable, "symbolic link to a file outside the image folder: not read")
+    #expect(got[0].problem == outsideProblem)
+    #expect(got[1].problem == nil && got[1].values == got[3].values)
+    #expect(got[2].problem == outsideProblem)
+    // The folder link is not walked: it is counted with the skipped entries.
+    #expect(reader.skippedFiles.examples == ["away"])
+  }
+
+  @Test func listEntriesOutsideTheRootAreUnreadableAndNotOpened() throws {
+    let outside = try TempFolder()
+    try outside.copyFixture("kinds/rgb.png", to: "secret.png")
+    let dir = try TempFolder()
+    try dir.copyFixture("kinds/rgb.png", to: "img/a.png")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.path + "/img/leak.png", withDestinationPath: outside.path + "/secret.png")
+    let name = URL(fileURLWithPath: outside.path).lastPathComponent
+    try dir.write(
+      "list.txt",
+      Array("img/a.png 0\n../../../../etc/passwd 1\n\(outside.path)/secret.png 2\nimg/../../\(name)/secret.png 3\nimg/leak.png 4\nimg/x/../a.png 5\n".utf8))
+    let reader = try PNGFolderReader(path: dir.path, options: readOptions(list: dir.path + "/list.txt"))
+    let got = samples(try readAll(reader))
+    #expect(got.count == 6)
+    #expect(got[0].problem == nil)
+    #expect(got[1].problem?.detail.hasSuffix("is absolute or climbs out of the image folder: not read") == true)
+    #expect(got[2].problem?.detail.hasPrefix("list line 3: path '/") == true)
+    #expect(got[3].problem?.detail.hasPrefix("list line 4:") == true)
+    #expect(got[4].problem == ReaderProblem(.unreadable, "resolves (through a symbolic link) outside the image folder: not read"))
+    #expect(got[1...4].allSatisfy { $0.problem?.kind == .unreadable && $0.values.isEmpty })
+    #expect(got.map(\.label)[1...4] == [1, 2, 3, 4])
+    // Inside after its `..`: opened as any path (here img/x does not exist).
+    #expect(got[5].problem == ReaderProblem(.unreadable, "cannot open: No such file or directory"))
+    #expect(reader.bytesRead == (try Fixture.bytes("kinds/rgb.png")).count)
+  }
+
   @Test func nonUTF8FileNamesAreReadAndKeptAsBytes() throws {
     let dir = try TempFolder()
     let name: [UInt8] = [

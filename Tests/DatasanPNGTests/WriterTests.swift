@@ -70,19 +70,47 @@ import Testing
         + "img/five.png -1\nsub/six.png\nimg/one.png 4\n")
   }
 
-  @Test func pathsLeavingTheOutputAreRefused() throws {
+  @Test func pathsLeavingTheFoldersAreNeitherReadNorWritten() throws {
     let out = try TempFolder()
-    let writer = try PNGFolderWriter(path: out.path + "/w", sourceRoot: Fixture.png("list"))
+    let writer = try PNGFolderWriter(path: out.path + "/w", sourceRoot: Fixture.png("list") + "/img")
     var originals = OriginalRecords()
-    originals.append(Array("../img/one.png".utf8))
+    let paths = ["../sub/six.png", "/etc/hostname", "one.png/../../sub/six.png", "./one.png"]
+    for p in paths { originals.append(Array(p.utf8)) }
     let batch = SampleBatch(
-      firstIndex: 0, count: 1, elementType: .uint8, shape: [0], storage: ByteStorage(byteCount: 0), labels: nil,
-      keys: .strings(["../img/one.png"]), originals: originals)
-    #expect(throws: DatasanError.self) { try writer.append(batch) }
+      firstIndex: 0, count: paths.count, elementType: .uint8, shape: [0], storage: ByteStorage(byteCount: 0),
+      labels: nil, keys: .strings(paths), originals: originals)
+    try writer.append(batch)
+    try writer.finish()
+    // The three that leave the input are neither read nor written.
+    #expect(writer.missingSources == Array(paths.prefix(3)))
+    #expect(writer.copied == 1)
+    #expect(FileManager.default.fileExists(atPath: out.path + "/w/one.png"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out.path + "/w") == ["one.png"])
     #expect(
       PNGFolderWriter.components(Array("./a//b/./c.png".utf8)) == [
         Array("a".utf8), Array("b".utf8), Array("c.png".utf8),
       ])
+    #expect(PNGFolderWriter.components(Array("x/../c.png".utf8)) == [Array("c.png".utf8)])
+    #expect(PNGFolderWriter.components(Array("a/../../c.png".utf8)) == nil)
+  }
+
+  @Test func linksOutOfTheSourceAreNotCopied() throws {
+    let source = try TempFolder()
+    let outsideFile = try TempFolder()
+    try Data("secret".utf8).write(to: URL(fileURLWithPath: outsideFile.path + "/secret.png"))
+    try FileManager.default.createSymbolicLink(
+      atPath: source.path + "/leak.png", withDestinationPath: outsideFile.path + "/secret.png")
+    let out = try TempFolder()
+    let writer = try PNGFolderWriter(path: out.path + "/w", sourceRoot: source.path)
+    var originals = OriginalRecords()
+    originals.append(Array("leak.png".utf8))
+    let batch = SampleBatch(
+      firstIndex: 0, count: 1, elementType: .uint8, shape: [0], storage: ByteStorage(byteCount: 0), labels: nil,
+      keys: .strings(["leak.png"]), originals: originals)
+    try writer.append(batch)
+    try writer.finish()
+    #expect(writer.missingSources == ["leak.png"])
+    #expect(!FileManager.default.fileExists(atPath: out.path + "/w/leak.png"))
   }
 
   @Test func existingOutputIsRefused() throws {

@@ -19,7 +19,7 @@ public enum DatasetChecks {
     for g in measured where g.values.maxMagnitude > options.scaleLimit {
       add(
         .unnormalizedScale, field: g.name,
-        "\(g.name) ranges over [\(num(g.values.min)), \(num(g.values.max))], largest magnitude "
+        "\(g.name.messageName) ranges over [\(num(g.values.min)), \(num(g.values.max))], largest magnitude "
           + "\(num(g.values.maxMagnitude)) > --scale-limit \(num(options.scaleLimit)); fix: \(fixCommand) --normalize minmax")
     }
 
@@ -31,7 +31,7 @@ public enum DatasetChecks {
       if ratio > options.scaleImbalanceRatio {
         add(
           .scaleImbalance, field: nil,
-          "std of \(widest.name) (\(num(widest.values.std))) is \(num(ratio))x that of \(narrowest.name) "
+          "std of \(widest.name.messageName) (\(num(widest.values.std))) is \(num(ratio))x that of \(narrowest.name.messageName) "
             + "(\(num(narrowest.values.std))); fix: \(fixCommand) --normalize zscore")
       }
     }
@@ -39,14 +39,14 @@ public enum DatasetChecks {
     for g in measured where g.values.isConstant {
       add(
         .constantFeature, field: g.name,
-        "\(g.name) is constant (\(num(g.values.min))) over \(g.values.count) values: z-score would divide by zero; "
+        "\(g.name.messageName) is constant (\(num(g.values.min))) over \(g.values.count) values: z-score would divide by zero; "
           + "datasan clean maps it to 0")
     }
 
     for g in measured where g.extremeCount > 0 {
       add(
         .extremeValue, field: g.name,
-        "\(g.name) has \(g.extremeCount) value\(g.extremeCount == 1 ? "" : "s") with magnitude >= --max-abs "
+        "\(g.name.messageName) has \(g.extremeCount) value\(g.extremeCount == 1 ? "" : "s") with magnitude >= --max-abs "
           + "\(num(options.maxAbs)) (largest \(num(g.extremeMax)))")
     }
 

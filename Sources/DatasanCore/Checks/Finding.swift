@@ -98,9 +98,14 @@ public struct CheckOptions: Sendable {
   public var expectedShape: [Int]? = nil
   /// `--strict`: dataset warnings become errors.
   public var strict: Bool = false
-  /// Collect a ``StreamingHistogram`` of each feature group over the clean samples
-  /// (`GroupStats.histogram`, for the HTML report). Off by default: it costs a pass over the values.
+  /// Collect a ``StreamingHistogram`` of the first ``histogramGroupLimit`` feature groups over the
+  /// clean samples (`GroupStats.histogram`, for the HTML report). Off by default: it costs a pass over
+  /// the values.
   public var histograms: Bool = false
+  /// Feature groups that get a histogram when ``histograms`` is on (the HTML report draws as many
+  /// charts, ``HTMLReport/Options/maxGroupCharts``): a CSV of thousands of columns costs statistics
+  /// per column, never a histogram per column.
+  public static let histogramGroupLimit = 64
 
   public init() {}
 }

@@ -46,7 +46,7 @@ public struct CleanSampleStats: Sendable {
 
   public init(groupNames: [String], histograms: Bool = false) {
     groups = groupNames.map { GroupStats(name: $0) }
-    if histograms { for g in groups.indices { groups[g].histogram = StreamingHistogram() } }
+    if histograms { for g in groups.indices.prefix(CheckOptions.histogramGroupLimit) { groups[g].histogram = StreamingHistogram() } }
   }
 
   public mutating func merge(_ other: CleanSampleStats) {
@@ -378,7 +378,7 @@ public final class SampleChecker: @unchecked Sendable {
     let plural = n == 1 ? "\(n) \(what) value" : "\(n) \(what) values"
     let missing = info.format == .csv && what == "NaN" ? " (NaN or missing)" : ""
     if shape.count == 1, let names = info.groupNames, first < names.count {
-      return "\(plural)\(missing), first in column '\(names[first])'"
+      return "\(plural)\(missing), first in column '\(names[first].messageName)'"
     }
     if shape.isEmpty { return "\(plural)\(missing)" }
     var rest = first

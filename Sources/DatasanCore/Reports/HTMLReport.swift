@@ -29,7 +29,7 @@ public enum HTMLReport {
     public var maxThumbnails = 48
     /// Feature groups drawn with a histogram; further groups get one table row each, up to
     /// ``maxGroupRows``.
-    public var maxGroupCharts = 64
+    public var maxGroupCharts = CheckOptions.histogramGroupLimit
     public var maxGroupRows = 1000
     /// Bars of a feature histogram.
     public var histogramBins = 40
@@ -403,12 +403,13 @@ struct HTMLPage {
     html += "<p class=\"muted\">Statistics of the clean samples, and the normalization <code>datasan clean</code> would apply to each group: "
     html += "<code>--normalize minmax</code> (the default) maps [min, max] onto [\(HTMLPage.num(lo)), \(HTMLPage.num(hi))] as y = x·scale + offset; "
     html += "<code>--normalize zscore</code> maps to (x − mean) / std.</p>\n"
-    if r.groupStats.contains(where: { $0.histogram == nil }) && r.groupStats.prefix(options.maxGroupCharts).contains(where: { $0.values.count > 0 }) {
+    if r.groupStats.prefix(options.maxGroupCharts).contains(where: { $0.histogram == nil && $0.values.count > 0 }) {
       html += "<p class=\"note\">Histograms were not collected by this scan (CheckOptions.histograms); each chart shows the range, mean and ±1 std.</p>\n"
     }
     html += "<div class=\"groups\">\n"
+    let flagsOfGroup = HTMLPage.findingsByGroup(Array(r.groupStats.prefix(options.maxGroupCharts)), r.datasetFindings)
     for (g, stats) in r.groupStats.enumerated().prefix(options.maxGroupCharts) {
-      let flags = r.datasetFindings.filter { $0.field == stats.name || $0.detail.hasPrefix(stats.name + " ") }
+      let flags = flagsOfGroup[g]
       html += "<div class=\"group\" data-group=\"\(HTMLPage.e(stats.name))\">"
       html += "<h3><code>\(HTMLPage.e(stats.name))</code>"
       for f in flags { html += " <span class=\"kind \(f.severity.rawValue)\" title=\"\(HTMLPage.e(f.detail))\">\(f.kind.rawValue)</span>" }
@@ -440,6 +441,31 @@ struct HTMLPage {
       }
     }
     html += "</section>\n"
+  }
+
+  /// The dataset findings about each of `groups`: those whose field is its name, or whose detail
+  /// starts with its name and a space. One pass over the findings (a CSV of a million constant
+  /// columns has a million), looking names up by the detail's prefixes that end at a space.
+  static func findingsByGroup(_ groups: [GroupStats], _ findings: [Finding]) -> [[Finding]] {
+    var positions: [String: [Int]] = [:]
+    for (g, stats) in groups.enumerated() { positions[stats.name, default: []].append(g) }
+    let longest = groups.map { $0.name.utf8.count }.max() ?? 0
+    var result = [[Finding]](repeating: [], count: groups.count)
+    for f in findings {
+      var hits = Set(f.field.flatMap { positions[$0] } ?? [])
+      let utf8 = f.detail.utf8
+      var i = utf8.startIndex
+      var offset = 0
+      while i != utf8.endIndex && offset <= longest {
+        if utf8[i] == UInt8(ascii: " "), let found = positions[String(decoding: utf8[..<i], as: UTF8.self)] {
+          hits.formUnion(found)
+        }
+        i = utf8.index(after: i)
+        offset += 1
+      }
+      for g in hits.sorted() { result[g].append(f) }
+    }
+    return result
   }
 
   func normalization(_ m: NormalizationParameters.Group, _ z: NormalizationParameters.Group, count: Int) -> String {

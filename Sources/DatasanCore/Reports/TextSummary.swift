@@ -1,7 +1,12 @@
 import Foundation
 
-/// The short human summary printed on stdout.
+/// The short human summary printed on stdout. Every line stays one line: text that comes from the
+/// input (paths, keys, names inside details) is written with its control characters escaped
+/// (``Swift/String/oneLine(limit:)``).
 public enum TextSummary {
+  /// Dataset findings of one kind printed before the rest are counted in one line.
+  public static let datasetFindingsPerKind = 20
+
   /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
   /// is quoted for dataset warnings.
   public static func render(_ report: ScanReport) -> String { render(report, clean: nil) }
@@ -10,7 +15,7 @@ public enum TextSummary {
   public static func render(_ report: ScanReport, clean: CleanResult?) -> String {
     var lines: [String] = []
     let r = report
-    lines.append("datasan: \(r.info.path) (\(r.info.format.rawValue))")
+    lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
     let rate = r.seconds > 0 ? String(format: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
@@ -21,7 +26,7 @@ public enum TextSummary {
         let n = r.counts[kind] ?? 0
         lines.append("  \(kind.rawValue): \(n) sample\(n == 1 ? "" : "s")")
         for f in r.examples[kind] ?? [] {
-          lines.append("    key \(f.key ?? "?"): \(f.detail)")
+          lines.append("    key \((f.key ?? "?").oneLine()): \(f.detail.oneLine())")
         }
         if n > (r.examples[kind]?.count ?? 0) { lines.append("    ...") }
       }
@@ -29,16 +34,28 @@ public enum TextSummary {
     if !r.datasetFindings.isEmpty {
       lines.append("")
       lines.append("dataset findings:")
+      // At most `datasetFindingsPerKind` lines of a kind: a CSV of a million constant columns
+      // prints a summary, not a million lines (the JSON and HTML reports list them).
+      var shown: [FindingKind: Int] = [:]
       for f in r.datasetFindings {
-        lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail)")
+        shown[f.kind, default: 0] += 1
+        if shown[f.kind]! <= datasetFindingsPerKind {
+          lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail.oneLine())")
+        }
+      }
+      for kind in FindingKind.allCases {
+        let more = (shown[kind] ?? 0) - datasetFindingsPerKind
+        if more > 0 {
+          lines.append("  ... \(more) more \(kind.rawValue) finding\(more == 1 ? "" : "s") (all in --report / --html)")
+        }
       }
     }
     lines.append("")
     if let clean {
       lines.append("cleaned:")
       let how = clean.parameters.map { "normalized with \($0.method.rawValue)" + ($0.method == .minmax ? " to [\(DatasetChecks.num($0.range[0])), \(DatasetChecks.num($0.range[1]))]" : "") } ?? "values unchanged"
-      lines.append("  \(clean.written) clean sample\(clean.written == 1 ? "" : "s") -> \(clean.output) (\(how))")
-      lines.append("  \(clean.quarantined) rejected sample\(clean.quarantined == 1 ? "" : "s") -> \(clean.quarantine) (why: \(clean.quarantine).reasons.jsonl)")
+      lines.append("  \(clean.written) clean sample\(clean.written == 1 ? "" : "s") -> \(clean.output.oneLine()) (\(how))")
+      lines.append("  \(clean.quarantined) rejected sample\(clean.quarantined == 1 ? "" : "s") -> \(clean.quarantine.oneLine()) (why: \(clean.quarantine.oneLine()).reasons.jsonl)")
       lines.append("")
       lines.append("input verdict (what `datasan scan` says):")
     }
