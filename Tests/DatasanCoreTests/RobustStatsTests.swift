@@ -270,6 +270,31 @@ func expectMatches(_ got: RunningStats, _ xs: [Double], tolerance: Double, _ wha
     _ = sweep(Float.self, shape: [7], channelAxis: .first, all: groups, tolerance: { _ in 1e-12 }, samples: 512, batches: 4)
   }
 
+  /// A batch that lists per-sample offsets (as readers of samples of varying shape do) takes the
+  /// value-by-value path for interleaved groups.
+  @Test func valueByValueFloat64() {
+    let all = sweepGroups(30 * 8, seed: 12)
+    let shape = [8, 3]
+    for chunk in stride(from: 0, to: all.count - 2, by: 3) {
+      let groups = all[chunk..<(chunk + 3)].map(\.1)
+      var options = CheckOptions()
+      options.channelAxis = .last
+      var info = makeInfo(shape: shape, labels: false)
+      info.elementType = .float64
+      let checker = SampleChecker(options: options, info: info)
+      let storage = ByteStorage(byteCount: 30 * 24 * 8)
+      let dst = storage.typed(Double.self, count: 30 * 24)
+      for i in 0..<30 { for v in 0..<8 { for g in 0..<3 { dst[i * 24 + v * 3 + g] = groups[g][i * 8 + v] } } }
+      let batch = SampleBatch(
+        firstIndex: 0, count: 30, elementType: .float64, shape: shape, shapes: [[Int]](repeating: shape, count: 30),
+        offsets: (0...30).map { $0 * 24 }, storage: storage, labels: nil, keys: .strings((0..<30).map(String.init)))
+      #expect(checker.check(batch).flagged.isEmpty)
+      for g in 0..<3 {
+        expectMatches(checker.groupStats[g].values, groups[g], tolerance: 1e-12, "value by value \(all[chunk + g].0)")
+      }
+    }
+  }
+
   /// A batch merged with many others on all cores gives the statistics of one pass over the values.
   @Test func manyBatchesMergeLikeOne() {
     let all = Array(sweepGroups(64 * 32, seed: 8).prefix(24))
@@ -335,6 +360,20 @@ func expectMatches(_ got: RunningStats, _ xs: [Double], tolerance: Double, _ wha
     let old = #"{"schema":"datasan-stats/1","method":"minmax","range":[0,1],"channel_axis":"first","groups":[{"name":"a","min":0,"max":2,"mean":1,"std":1,"scale":0.5,"offset":0}]}"#
     let q = try JSONDecoder().decode(NormalizationParameters.self, from: Data(old.utf8))
     #expect(q.groups[0].scaleExponent == nil && q.groups[0].scale == 0.5)
+  }
+}
+
+@Suite struct RobustMeanImageTests {
+  /// float64 samples near ±DBL_MAX: the per-element sums do not overflow (a plain sum reaches +Inf
+  /// after two samples and never comes back).
+  @Test func sumsNearTheLargestDoublesDoNotOverflow() {
+    let b = SampleBatch.uniform(firstIndex: 0, count: 4, elementType: .float64, shape: [2], labels: nil)
+    let dst = b.storage.typed(Double.self, count: 8)
+    let values = [1.7e308, 1, 1.7e308, 2, -1.7e308, 3, -1.7e308, 4]
+    for (i, x) in values.enumerated() { dst[i] = x }
+    var mean = MeanImage(shape: [2])
+    mean.add(b)
+    #expect(mean.caffeLayout(channelAxis: .first).mean == [0, 2.5])
   }
 }
 
