@@ -68,4 +68,20 @@ import Testing
     #expect(again.status == 0, "\(again.stderr)")
     #expect(try String(contentsOfFile: dir + "/again.csv", encoding: .utf8) == String(contentsOfFile: dir + "/out.csv", encoding: .utf8))
   }
+
+  /// An HDF5 output records the power of two of the subnormal column's map beside its scale, and its
+  /// values reach the ends of the range.
+  @Test func hdf5OutputRecordsTheScaleExponent() throws {
+    let dir = try makeTempDir()
+    let input = try writeCSV(dir)
+    let r = try CLI.run(["clean", input, "-o", dir + "/out.h5", "--normalize", "minmax"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let data = try #require(HDF5ReadBack.read(dir + "/out.h5", "data"))
+    #expect(data.dims == [rows, 4] && data.values.allSatisfy { $0.isFinite })
+    for c in 0..<4 {
+      let column = stride(from: c, to: data.values.count, by: 4).map { data.values[$0] }
+      #expect(abs(column.min()! + 1) < 1e-6 && abs(column.max()! - 1) < 1e-6, "column \(c)")
+    }
+    #expect(HDF5ReadBack.hasAttribute(dir + "/out.h5", "data", "datasan_scale_exponent"))
+  }
 }
