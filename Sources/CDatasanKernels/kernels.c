@@ -35,7 +35,8 @@ static inline void datasan_moments_from_sums(datasan_moments *out, double min, d
 
 // One pass over the block: sums of d = x - K and of d*d, K being the first value (a shift that
 // keeps the sum of squares accurate when the mean is large against the spread), in float lanes over
-// runs of FLOAT_RUN values, then in double. mean = K + S1/n, M2 = S2 - S1^2/n.
+// runs of FLOAT_RUN values, then in double. mean = K + S1/n, M2 = S2 - S1^2/n. Squares that overflow,
+// and a range so small that the squares lose precision, make `finite` 0.
 DATASAN_CLONES
 void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
   datasan_moments_clear(out);
@@ -74,7 +75,8 @@ void datasan_moments_f32(const float *p, size_t n, datasan_moments *out) {
   if (!isfinite(s1) || !isfinite(s2)) { out->finite = 0; return; }
   float mn = lo[0], mx = hi[0];
   for (int j = 1; j < LANES; j++) { mn = lo[j] < mn ? lo[j] : mn; mx = hi[j] > mx ? hi[j] : mx; }
-  double m2 = s2 - s1 * s1 / (double)n;
+  if ((double)mx - (double)mn < DATASAN_MIN_SAFE_RANGE_F32 && mx != mn) { out->finite = 0; return; }
+  double m2 = s2 - s1 / (double)n * s1;  // <= s2 (Cauchy-Schwarz): finite where s2 is
   out->min = mn;
   out->max = mx;
   out->mean = (double)k + s1 / (double)n;
@@ -114,7 +116,8 @@ void datasan_moments_f64(const double *p, size_t n, datasan_moments *out) {
   if (!isfinite(s1) || !isfinite(s2)) { out->finite = 0; return; }
   double mn = lo[0], mx = hi[0];
   for (int j = 1; j < DLANES; j++) { mn = lo[j] < mn ? lo[j] : mn; mx = hi[j] > mx ? hi[j] : mx; }
-  double m2 = s2 - s1 * s1 / (double)n;
+  if ((double)mx - (double)mn < DATASAN_MIN_SAFE_RANGE_F64 && mx != mn) { out->finite = 0; return; }
+  double m2 = s2 - s1 / (double)n * s1;  // <= s2 (Cauchy-Schwarz): finite where s2 is
   out->min = mn;
   out->max = mx;
   out->mean = k + s1 / (double)n;
@@ -232,12 +235,15 @@ AFFINE(datasan_affine_u16, uint16_t)
 
 // Columns of a row-major block, in chunks of up to COLUMN_CHUNK columns held in local arrays: the
 // loop over a row's columns vectorizes (each column has its own accumulators, so no sum is
-// reordered: the results equal adding the values one at a time).
+// reordered: the results equal adding the values one at a time). A column whose sums went
+// non-finite or whose range is too small for its squares is not written back but marked skipped,
+// as is a column already in scaled form (exponent != 0): the caller adds those rows in scaled form.
 #define COLUMN_CHUNK 32
 #define COLUMN_MOMENTS(NAME, T)                                                                \
   DATASAN_CLONES                                                                               \
-  void NAME(const T *p, size_t rows, size_t columns, double max_abs, datasan_column_moments *m) { \
-    if (rows == 0) return;                                                                     \
+  size_t NAME(const T *p, size_t rows, size_t columns, double max_abs, datasan_column_moments *m) { \
+    if (rows == 0) return 0;                                                                   \
+    size_t skipped = 0;                                                                        \
     for (size_t c0 = 0; c0 < columns; c0 += COLUMN_CHUNK) {                                    \
       size_t w = columns - c0 < COLUMN_CHUNK ? columns - c0 : COLUMN_CHUNK;                    \
       double k[COLUMN_CHUNK], s1[COLUMN_CHUNK], s2[COLUMN_CHUNK], lo[COLUMN_CHUNK], hi[COLUMN_CHUNK]; \
@@ -266,10 +272,18 @@ AFFINE(datasan_affine_u16, uint16_t)
       }                                                                                        \
       for (size_t j = 0; j < w; j++) {                                                         \
         datasan_column_moments *c = &m[c0 + j];                                                \
+        double range = hi[j] - lo[j];                                                          \
+        if (c->exponent != 0 || !isfinite(s1[j]) || !isfinite(s2[j])                           \
+            || (range != 0 && range < DATASAN_MIN_SAFE_RANGE_F64)) {                           \
+          c->skipped = 1;                                                                      \
+          skipped++;                                                                           \
+          continue;                                                                            \
+        }                                                                                      \
         c->n += rows; c->s1 = s1[j]; c->s2 = s2[j]; c->min = lo[j]; c->max = hi[j];            \
         c->extreme_max = emax[j]; c->extreme_count = ecount[j];                                \
       }                                                                                        \
     }                                                                                          \
+    return skipped;                                                                            \
   }
 
 COLUMN_MOMENTS(datasan_column_moments_f32, float)

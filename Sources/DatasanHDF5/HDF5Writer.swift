@@ -190,7 +190,8 @@ public final class HDF5Writer: SampleWriter {
 
   /// Records `parameters` as attributes: `datasan_normalize`, `datasan_range`,
   /// `datasan_channel_axis`, and one float64 per group in `datasan_min`, `datasan_max`,
-  /// `datasan_mean`, `datasan_std`, `datasan_scale`, `datasan_offset`.
+  /// `datasan_mean`, `datasan_std`, `datasan_scale`, `datasan_offset` (and `datasan_scale_exponent`
+  /// when some group's map is `x * 2^e * scale + offset`).
   private static func record(_ parameters: NormalizationParameters, on attributes: HDF5Attributes) throws {
     try attributes.write("datasan_normalize", string: parameters.method.rawValue)
     try attributes.write("datasan_range", doubles: parameters.range)
@@ -202,6 +203,9 @@ public final class HDF5Writer: SampleWriter {
     try attributes.write("datasan_std", doubles: groups.map(\.std))
     try attributes.write("datasan_scale", doubles: groups.map(\.scale))
     try attributes.write("datasan_offset", doubles: groups.map(\.offset))
+    if groups.contains(where: { $0.scaleExponent != nil }) {
+      try attributes.write("datasan_scale_exponent", doubles: groups.map { Double($0.scaleExponent ?? 0) })
+    }
   }
 }
 

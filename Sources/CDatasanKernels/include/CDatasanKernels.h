@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 /// Moments of a block: min, max, mean and M2 (sum of squared deviations from the mean).
-/// `finite` is 0 when the sum is not finite: the block may hold a NaN or an Inf.
+/// `finite` is 0 when the sums cannot be trusted: the block holds a NaN or an Inf, or finite values
+/// whose squares overflow or whose range is below DATASAN_MIN_SAFE_RANGE_* (the caller tells these
+/// apart and measures the finite ones in scaled form).
 typedef struct {
   double min;
   double max;
@@ -37,6 +39,8 @@ void datasan_affine_u16(const uint16_t *values, size_t count, double scale, doub
 
 /// Running moments of one column of a row-major (interleaved) block: the sums of d = x - shift and
 /// of d*d (shift: the column's first value), min, max, and the values with |x| >= max_abs.
+/// A column whose values are too large or too small to square in a double keeps its sums in units of
+/// 2^exponent (d = x * 2^-exponent - shift * 2^-exponent); the kernels below work on exponent 0 only.
 typedef struct {
   uint64_t n;
   double shift;
@@ -46,14 +50,25 @@ typedef struct {
   double max;
   uint64_t extreme_count;
   double extreme_max;
+  int32_t exponent;
+  /// Set by the kernels on a column they left unchanged, for the caller to add in scaled form.
+  int32_t skipped;
 } datasan_column_moments;
 
 /// Adds `rows` rows of `columns` values (row-major, values[r * columns + c]) to moments[0..<columns],
 /// each column in row order: the same sums as adding the values one by one. Every value must be
-/// finite (the caller has checked the rows).
-void datasan_column_moments_f32(const float *values, size_t rows, size_t columns, double max_abs,
-                                datasan_column_moments *moments);
-void datasan_column_moments_f64(const double *values, size_t rows, size_t columns, double max_abs,
-                                datasan_column_moments *moments);
+/// finite (the caller has checked the rows). A column with a nonzero exponent, or whose sums would
+/// go non-finite or whose range is so small that its squares lose precision, is left unchanged and
+/// marked `skipped`; returns how many were.
+size_t datasan_column_moments_f32(const float *values, size_t rows, size_t columns, double max_abs,
+                                  datasan_column_moments *moments);
+size_t datasan_column_moments_f64(const double *values, size_t rows, size_t columns, double max_abs,
+                                  datasan_column_moments *moments);
+
+/// The smallest nonzero range (max - min) of a block whose double squares keep their precision
+/// (d*d well above the subnormals); a block with a smaller one is measured in scaled form.
+#define DATASAN_MIN_SAFE_RANGE_F64 0x1p-500
+/// The same for the float32 moments kernel, which sums squares in float lanes.
+#define DATASAN_MIN_SAFE_RANGE_F32 0x1p-40
 
 #endif

@@ -31,7 +31,7 @@ public enum DatasetChecks {
       if ratio > options.scaleImbalanceRatio {
         add(
           .scaleImbalance, field: nil,
-          "std of \(widest.name.messageName) (\(num(widest.values.std))) is \(num(ratio))x that of \(narrowest.name.messageName) "
+          "std of \(widest.name.messageName) (\(num(widest.values.std))) is \(ratio.isFinite ? num(ratio) : "over 1e308")x that of \(narrowest.name.messageName) "
             + "(\(num(narrowest.values.std))); fix: \(fixCommand) --normalize zscore")
       }
     }

@@ -402,7 +402,7 @@ public final class SampleChecker: @unchecked Sendable {
       var e = start
       for _ in 0..<perGroup {
         for g in 0..<groups.count {
-          acc[g].add(values[e].doubleValue, maxAbs: maxAbs)
+          acc[g].add(values[e], maxAbs: maxAbs)
           e += 1
         }
       }

@@ -1,29 +1,24 @@
 import CDatasanKernels
 
 /// Moments of one contiguous block of values (one feature group of one sample), computed with
-/// vectorized C kernels in two passes over memory that stays in L1: min / max / sum, then the sum of
-/// squared deviations from the block's mean. A non-finite sum tells the caller that the block may hold
-/// a NaN or an Inf (or values so large their sum overflows), to be counted exactly.
+/// vectorized C kernels in one pass over memory that stays in L1. `finite` false tells the caller
+/// that the block holds a NaN or an Inf, to be counted exactly. Finite values the kernel cannot
+/// square (beyond ~1e150, or a range below ~1e-150; for float32 beyond ~1e18 or a range below ~1e-12)
+/// are measured again in scaled form (``ShiftedMoments/addScaled``).
 struct BlockMoments {
-  var count = 0
-  var min = Double.infinity
-  var max = -Double.infinity
-  var mean = 0.0
-  var m2 = 0.0
-  /// False when the block's sum is not finite: count its NaN / Inf exactly before using it.
+  /// The moments as running statistics, to merge with Chan's formula.
+  var stats = RunningStats()
+  /// False when the block holds a NaN or an Inf: count them exactly; `stats` is then meaningless.
   var finite = true
 
-  /// The moments as running statistics, to merge with Chan's formula.
-  var stats: RunningStats { RunningStats(count: count, min: min, max: max, mean: mean, m2: m2) }
+  var count: Int { stats.count }
+  var min: Double { stats.min }
+  var max: Double { stats.max }
 
   init() {}
 
   init(_ m: datasan_moments, count: Int) {
-    self.count = count
-    min = m.min
-    max = m.max
-    mean = m.mean
-    m2 = m.m2
+    stats = RunningStats(count: count, min: m.min, max: m.max, mean: m.mean, m2: m.m2)
     finite = m.finite != 0
   }
 
@@ -33,8 +28,16 @@ struct BlockMoments {
     var m = datasan_moments()
     let raw = UnsafeRawPointer(p)
     switch T.elementType {
-    case .float32: datasan_moments_f32(raw.assumingMemoryBound(to: Float.self), n, &m)
-    case .float64: datasan_moments_f64(raw.assumingMemoryBound(to: Double.self), n, &m)
+    case .float32:
+      datasan_moments_f32(raw.assumingMemoryBound(to: Float.self), n, &m)
+      if m.finite == 0 && datasan_all_finite_f32(raw.assumingMemoryBound(to: Float.self), n) != 0 {
+        return scaled(p, count: n)
+      }
+    case .float64:
+      datasan_moments_f64(raw.assumingMemoryBound(to: Double.self), n, &m)
+      if m.finite == 0 && datasan_all_finite_f64(raw.assumingMemoryBound(to: Double.self), n) != 0 {
+        return scaled(p, count: n)
+      }
     case .uint8: datasan_moments_u8(raw.assumingMemoryBound(to: UInt8.self), n, &m)
     case .int8: datasan_moments_i8(raw.assumingMemoryBound(to: Int8.self), n, &m)
     case .uint16: datasan_moments_u16(raw.assumingMemoryBound(to: UInt16.self), n, &m)
@@ -44,10 +47,19 @@ struct BlockMoments {
     return BlockMoments(m, count: n)
   }
 
-  /// Any other element type, converted to double value by value.
+  /// Finite values whose squares the kernels cannot hold, in scaled form.
+  static func scaled<T: FeatureElement>(_ p: UnsafePointer<T>, count n: Int) -> BlockMoments {
+    var s = ShiftedMoments()
+    s.addScaled(p, count: n, stride: 1, maxAbs: .infinity)
+    var result = BlockMoments()
+    result.stats = s.stats
+    return result
+  }
+
+  /// Any other element type (integers of 32 and 64 bits, whose squares fit a double), converted to
+  /// double value by value.
   static func of<T: FeatureElement>(generic p: UnsafePointer<T>, count n: Int) -> BlockMoments {
     var result = BlockMoments()
-    result.count = n
     guard n > 0 else { return result }
     var total = 0.0
     var lo = Double.infinity
@@ -58,20 +70,13 @@ struct BlockMoments {
       lo = Swift.min(lo, x)
       hi = Swift.max(hi, x)
     }
-    guard total.isFinite else {
-      result.finite = false
-      return result
-    }
-    result.min = lo
-    result.max = hi
     let mean = total / Double(n)
-    result.mean = mean
     var m2 = 0.0
     for i in 0..<n {
       let d = p[i].doubleValue - mean
       m2 += d * d
     }
-    result.m2 = m2
+    result.stats = RunningStats(count: n, min: lo, max: hi, mean: mean, m2: m2)
     return result
   }
 }

@@ -1,10 +1,13 @@
 /// The per-element mean of the clean samples (Caffe's `compute_image_mean`), accumulated in
-/// float64 over the original values, before any normalization.
+/// float64 over the original values, before any normalization. The sums are kept in units of 2^64
+/// (exact: a power of two), so that float64 values near the largest doubles do not overflow them;
+/// the values that lose precision to it lie far below what the float32 mean can show.
 public struct MeanImage: Sendable {
   /// The shape of the samples averaged.
   public let shape: [Int]
   public private(set) var count = 0
   private var sums: [Double]
+  private static let unit = 0x1p-64
 
   public init(shape: [Int]) {
     self.shape = shape
@@ -21,7 +24,7 @@ public struct MeanImage: Sendable {
     sums.withUnsafeMutableBufferPointer { sums in
       for i in 0..<batch.count where batch.shape(of: i) == shape {
         let start = batch.elementRange(of: i).lowerBound
-        for e in 0..<sums.count { sums[e] += values[start + e].doubleValue }
+        for e in 0..<sums.count { sums[e] += values[start + e].doubleValue * MeanImage.unit }
         count += 1
       }
     }
@@ -30,7 +33,7 @@ public struct MeanImage: Sendable {
   /// The mean as C x H x W (Caffe's layout), with the channels, height and width it has.
   /// Samples stored H x W x C (`channelAxis == .last`) are transposed.
   public func caffeLayout(channelAxis: ChannelAxis) -> (channels: Int, height: Int, width: Int, mean: [Float]) {
-    let n = Double(Swift.max(count, 1))
+    let n = Double(Swift.max(count, 1)) * MeanImage.unit
     var c = 1, h = 1, w = sums.count
     switch shape.count {
     case 3: (c, h, w) = channelAxis == .last ? (shape[2], shape[0], shape[1]) : (shape[0], shape[1], shape[2])

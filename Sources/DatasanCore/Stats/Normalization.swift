@@ -1,4 +1,5 @@
 import CDatasanKernels
+import Foundation
 
 /// How `clean` maps features (`--normalize`).
 public enum NormalizationMethod: String, Sendable, CaseIterable, Codable {
@@ -22,8 +23,14 @@ public struct NormalizationParameters: Sendable, Equatable, Codable {
     public var std: Double
     public var scale: Double
     public var offset: Double
+    /// The map is `y = x * 2^scaleExponent * scale + offset`. Absent (0) unless the scale itself is
+    /// no normal double: a range or a std that is subnormal, or one near the largest doubles.
+    public var scaleExponent: Int?
 
-    public init(name: String, min: Double, max: Double, mean: Double, std: Double, scale: Double, offset: Double) {
+    public init(
+      name: String, min: Double, max: Double, mean: Double, std: Double, scale: Double, offset: Double,
+      scaleExponent: Int? = nil
+    ) {
       self.name = name
       self.min = min
       self.max = max
@@ -31,6 +38,11 @@ public struct NormalizationParameters: Sendable, Equatable, Codable {
       self.std = std
       self.scale = scale
       self.offset = offset
+      self.scaleExponent = scaleExponent == 0 ? nil : scaleExponent
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case name, min, max, mean, std, scale, offset, scaleExponent = "scale_exponent"
     }
   }
 
@@ -61,33 +73,50 @@ public struct NormalizationParameters: Sendable, Equatable, Codable {
     self.channelAxis = channelAxis
     self.groups = stats.map { g in
       let s = g.values
-      var scale = 1.0
-      var offset = 0.0
+      var map = (scale: 1.0, offset: 0.0, exponent: 0)
       switch method {
       case .minmax:
-        if s.count == 0 || s.max == s.min || !(s.max - s.min).isFinite {
-          scale = 0
-          offset = 0
-        } else {
-          scale = (hi - lo) / (s.max - s.min)
-          offset = lo - s.min * scale
-        }
+        map = s.count == 0 || s.max == s.min ? (0, 0, 0) : NormalizationParameters.map(from: s.min, s.max, onto: lo, hi)
       case .zscore:
-        let sd = s.std
-        if s.count == 0 || sd == 0 || !sd.isFinite {
-          scale = 0
-          offset = 0
-        } else {
-          scale = 1 / sd
-          offset = -s.mean / sd
-        }
+        map = s.count == 0 || s.std == 0 ? (0, 0, 0) : NormalizationParameters.standardize(s.scaled)
       case .none:
         break
       }
       return Group(
         name: g.name, min: s.count > 0 ? s.min : 0, max: s.count > 0 ? s.max : 0, mean: s.mean, std: s.std,
-        scale: scale, offset: offset)
+        scale: map.scale, offset: map.offset, scaleExponent: map.exponent)
     }
+  }
+
+  /// The affine map of [a, b] onto [lo, hi]. When b - a or the scale is no normal double (a
+  /// subnormal range, or ends of opposite signs near the largest doubles), in units of 2^k, k the
+  /// exponent of the larger end: there both ends lie in [-2, 2].
+  static func map(from a: Double, _ b: Double, onto lo: Double, _ hi: Double) -> (scale: Double, offset: Double, exponent: Int) {
+    let scale = (hi - lo) / (b - a)
+    if (b - a).isNormal && scale.isNormal { return (scale, lo - a * scale, 0) }
+    let k = Int(Swift.max(Swift.abs(a), Swift.abs(b)).exponent)
+    let (u, v) = (scalbn(a, -k), scalbn(b, -k))
+    let unitScale = (hi - lo) / (v - u)
+    return folded(scale: unitScale, offset: lo - u * unitScale, exponent: -k)
+  }
+
+  /// The affine map x -> (x - mean) / std, from mean and std in units of 2^e (``RunningStats/scaled``).
+  /// When 1 / std is no normal double, in units of 2^k more, k the exponent of the scaled std.
+  static func standardize(_ s: (mean: Double, std: Double, exponent: Int)) -> (scale: Double, offset: Double, exponent: Int) {
+    if s.exponent == 0 {
+      let scale = 1 / s.std
+      if scale.isNormal && (s.mean / s.std).isFinite { return (scale, -s.mean / s.std, 0) }
+    }
+    let k = Int(s.std.exponent)
+    let w = scalbn(s.std, -k)
+    return folded(scale: 1 / w, offset: -scalbn(s.mean, -k) / w, exponent: -(k + s.exponent))
+  }
+
+  /// `x * 2^exponent * scale + offset` with the power of two folded into the scale when that leaves
+  /// it a normal double.
+  private static func folded(scale: Double, offset: Double, exponent: Int) -> (scale: Double, offset: Double, exponent: Int) {
+    let whole = scalbn(scale, exponent)
+    return whole.isNormal ? (whole, offset, 0) : (scale, offset, exponent)
   }
 }
 
@@ -105,6 +134,8 @@ public struct Normalizer: Sendable {
     let dst = out.typed(Float.self, count: n)
     let scales = parameters.groups.map { $0.scale }
     let offsets = parameters.groups.map { $0.offset }
+    let exponents = parameters.groups.map { $0.scaleExponent ?? 0 }
+    let scaled = exponents.contains { $0 != 0 }
     // Uniform batches share one layout: work it out once, not per sample.
     let shared = batch.shapes == nil ? FeatureGroups(sampleShape: batch.shape, channelAxis: parameters.channelAxis) : nil
     try batch.elementType.withType { t in
@@ -114,9 +145,15 @@ public struct Normalizer: Sendable {
           throw DatasanError(
             "the normalization parameters have \(scales.count) feature groups, the data has \(groups.count)")
         }
-        Normalizer.map(
-          t, batch: batch, range: batch.elementRange(of: i), groups: groups, scales: scales, offsets: offsets,
-          into: dst)
+        if scaled {
+          Normalizer.mapScaled(
+            t, batch: batch, range: batch.elementRange(of: i), groups: groups, scales: scales, offsets: offsets,
+            exponents: exponents, into: dst)
+        } else {
+          Normalizer.map(
+            t, batch: batch, range: batch.elementRange(of: i), groups: groups, scales: scales, offsets: offsets,
+            into: dst)
+        }
       }
     }
     var result = batch
@@ -152,6 +189,20 @@ public struct Normalizer: Sendable {
       default:
         for e in 0..<n { to[e] = Float(src[start + e].doubleValue * scales[g] + offsets[g]) }
       }
+    }
+  }
+
+  /// ``map`` for parameters where some group's scale carries a power of two: x * 2^e first (exact),
+  /// then the affine map, value by value.
+  private static func mapScaled<T: FeatureElement>(
+    _: T.Type, batch: SampleBatch, range: Range<Int>, groups: FeatureGroups, scales: [Double],
+    offsets: [Double], exponents: [Int], into dst: UnsafeMutableBufferPointer<Float>
+  ) {
+    let src = batch.storage.typed(T.self, count: batch.elementCount)
+    for e in range {
+      let position = e - range.lowerBound
+      let g = groups.interleaved ? position % groups.count : position / groups.valuesPerGroup
+      dst[e] = Float(scalbn(src[e].doubleValue, exponents[g]) * scales[g] + offsets[g])
     }
   }
 }
