@@ -41,6 +41,7 @@ struct Common {
     } else {
       format = try formats.detectFormat(path: path)
     }
+    Supervision.registerInput(path, format: format)
     var config = ScanConfiguration(
       input: path, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
     config.read.channelAxis = config.checks.channelAxis
@@ -249,6 +250,7 @@ struct Clean: Command {
     config.range = try parseRange()
     config.statsOut = statsOut
     config.statsIn = try statsIn.map(StatsFile.read)
+    config.statsInPath = statsIn
     config.force = force
     config.meanImageOut = caffeMean
     config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }
