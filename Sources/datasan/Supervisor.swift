@@ -41,8 +41,8 @@ enum Supervisor {
     }
     if pid == 0 {
       Supervision.fd = registry
-      dieQuietlyOnFaults()
       pthread_sigmask(SIG_SETMASK, &previous, nil)
+      dieQuietlyOnFaults()
       return
     }
     supervisedChild = pid
@@ -51,7 +51,9 @@ enum Supervisor {
       action.__sigaction_handler.sa_handler = { sig in kill(supervisedChild, sig) }
       sigaction(sig, &action, nil)
     }
+    // Unblocked even when the mask inherited says otherwise (test runners block most signals).
     pthread_sigmask(SIG_SETMASK, &previous, nil)
+    pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
 
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -67,9 +69,21 @@ enum Supervisor {
   /// runtime backtrace), and the parent says what happened. The LMDB fault guard, installed
   /// later, chains to these default actions for the faults that are not its own.
   static func dieQuietlyOnFaults() {
-    for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG_DFL) }
+    for sig in faultSignals { signal(sig, SIG_DFL) }
+    unblockFaults()
     var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
     setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+  }
+
+  static let faultSignals = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
+
+  /// Unblocks the fault signals, which a parent may have left blocked across exec (test runners
+  /// do): a blocked SIGSEGV is not delivered to the LMDB fault guard but kills the process.
+  static func unblockFaults() {
+    var faults = sigset_t()
+    sigemptyset(&faults)
+    for sig in faultSignals { sigaddset(&faults, sig) }
+    pthread_sigmask(SIG_UNBLOCK, &faults, nil)
   }
 
   struct Records {
