@@ -84,6 +84,7 @@ public final class Pipeline {
   /// Reads the whole input once and reports what the checks found.
   public func scan(_ config: ScanConfiguration) throws -> ScanReport {
     let started = Date()
+    let snapshot = InputSnapshot(config.input)
     var read = config.read
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
     // Values are read only for histograms, thumbnails and counting values at or above --max-abs;
@@ -107,6 +108,7 @@ public final class Pipeline {
       progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
     }
     progress?.finish()
+    try snapshot?.check(config.input)
     return builder.finish(
       checker: checker, datasetFindings: layoutFindings(reader, config.checks) + datasetFindings(checker, config: config),
       bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
@@ -133,6 +135,7 @@ public final class Pipeline {
   /// Writes the clean samples (normalized) and the quarantine, atomically.
   public func clean(_ config: CleanConfiguration) throws -> CleanResult {
     let started = Date()
+    let snapshot = InputSnapshot(config.scan.input)
     let needsStatsPass = config.normalize != .none && config.statsIn == nil
     var firstReport: ScanReport? = nil
     var parameters: NormalizationParameters? = nil
@@ -251,6 +254,7 @@ public final class Pipeline {
         try file.write(bytes: encode(c, h, w, values))
         try file.close()
       }
+      try snapshot?.check(config.scan.input)
       try transaction.commit(replace: config.force)
       report.seconds = Date().timeIntervalSince(started)
       return CleanResult(
