@@ -2,8 +2,8 @@ import Foundation
 
 /// The input's identity, size and modification time when a run starts, checked again before the
 /// run gives its verdict: a file truncated, replaced or rewritten while it was read gives exit 2,
-/// not a report (or a clean copy) of data that was never whole. For a folder (PNG, LMDB) it is the
-/// folder's own entry, which changes when files are added or removed.
+/// not a report (or a clean copy) of data that was never whole. A folder (PNG, LMDB) is only
+/// checked to be the same folder: opening an LMDB environment may create its lock file in it.
 struct InputSnapshot: Equatable {
   let device: UInt64
   let inode: UInt64
@@ -15,8 +15,9 @@ struct InputSnapshot: Equatable {
     guard stat(path, &st) == 0 else { return nil }
     device = UInt64(st.st_dev)
     inode = UInt64(st.st_ino)
-    size = Int64(st.st_size)
-    modified = st.st_mtim
+    let isFile = (st.st_mode & S_IFMT) == S_IFREG
+    size = isFile ? Int64(st.st_size) : 0
+    modified = isFile ? st.st_mtim : timespec()
   }
 
   static func == (a: InputSnapshot, b: InputSnapshot) -> Bool {
