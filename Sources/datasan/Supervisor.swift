@@ -59,7 +59,11 @@ enum Supervisor {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let records = readRecords(registry)
     for path in records.temporaries { removeTemporary(path) }
-    exit(verdict(status: status, input: records.input))
+    let code = verdict(status: status, input: records.input)
+    // _exit: the exit handlers (and destructors of preloaded tools such as the allocation
+    // counter) are the child's business; this process only waited.
+    fflush(nil)
+    _exit(code)
   }
 
   static let forwardedSignals = [SIGINT, SIGTERM, SIGHUP]
@@ -177,6 +181,8 @@ enum Supervisor {
 
   /// One line, whatever the path holds.
   static func printLine(_ message: String) {
+    // A progress bar the child was drawing is cleared first.
+    if isatty(2) != 0 { fputs(TerminalProgress.clear, stderr) }
     fputs(message.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\n", stderr)
   }
 }

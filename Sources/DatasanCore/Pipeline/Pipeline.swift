@@ -164,7 +164,9 @@ public final class Pipeline {
       var pending = try stream.next(upTo: Pipeline.parallelBatches)
       var pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       let shape = checker.referenceShape ?? reader.info.sampleShape ?? []
-      if let statsIn = config.statsIn, !pending.isEmpty { try Pipeline.check(statsIn, fits: shape, config) }
+      if let statsIn = config.statsIn, config.normalize != .none, !pending.isEmpty {
+        try Pipeline.check(statsIn, fits: shape, config)
+      }
       let labelType: ElementType = {
         if case .hdf5(let layout) = reader.info.layout, let t = layout.labelType { return t }
         return config.scan.checks.loss == .crossEntropy ? .int64 : .float64
