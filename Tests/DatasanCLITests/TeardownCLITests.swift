@@ -48,6 +48,22 @@ import Testing
     #expect(try TeardownCLITests.contents(input) == before)
   }
 
+  @Test func statsInAlongAnotherChannelAxis() throws {
+    let dir = try makeTempDir()
+    let input = CLI.fixture("hdf5/dirty.h5")
+    let stats = dir + "/stats.json"
+    let made = try CLI.run(["clean", input, "-o", dir + "/first.h5", "--stats-out", stats, "--quiet"])
+    #expect(made.status == 0, "\(made.stderr)")
+    let out = dir + "/out"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    for _ in 0..<5 {
+      let r = try CLI.run(["clean", input, "-o", out + "/clean.h5", "--stats-in", stats, "--channel-axis", "last", "--quiet"])
+      TeardownCLITests.expectVerdict(
+        r, mentions: "stats.json: was computed with --channel-axis first, this run uses --channel-axis last", folders: [out])
+      #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+  }
+
   /// A tmpfs of `size` mounted at a new folder for `body` (read-only with `readOnly`), unmounted
   /// after. Needs root; otherwise says why it skipped and returns false.
   static func withTmpfs(size: String, readOnly: Bool = false, _ body: (String) throws -> Void) throws -> Bool {
