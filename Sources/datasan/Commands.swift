@@ -112,10 +112,15 @@ struct Common {
     }
   }
 
+  /// Writes a report atomically, under a temporary name the supervisor knows (see Supervisor.swift).
   static func write(_ text: String, to path: String) throws {
+    let transaction = OutputTransaction()
     do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try Data(text.utf8).write(to: URL(fileURLWithPath: transaction.add(finalPath: path)))
+      try transaction.commit(replace: true)
     } catch {
+      transaction.rollback()
+      if let error = error as? DatasanError { throw error }
       throw DatasanError(path: path, "cannot write: \(error.localizedDescription)")
     }
   }
