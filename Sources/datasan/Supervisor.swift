@@ -74,7 +74,6 @@ enum Supervisor {
   /// later, chains to these default actions for the faults that are not its own.
   static func dieQuietlyOnFaults() {
     for sig in faultSignals { signal(sig, SIG_DFL) }
-    unblockFaults()
     var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
     setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
   }

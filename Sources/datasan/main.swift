@@ -9,7 +9,8 @@ setvbuf(stdout, nil, _IOFBF, 1 << 16)
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
 // Before any thread starts: scan and clean go on in a supervised child (Supervisor.swift).
-if Supervisor.wanted(arguments) { Supervisor.forkAndSupervise() } else { Supervisor.unblockFaults() }
+Supervisor.unblockFaults()
+if Supervisor.wanted(arguments) { Supervisor.forkAndSupervise() }
 InterruptGuard.shared.install()
 
 func fail(_ message: String, code: Int32) -> Never {
