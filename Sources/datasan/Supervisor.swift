@@ -58,7 +58,8 @@ enum Supervisor {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let records = readRecords(registry)
-    for path in records.temporaries { removeTemporary(path) }
+    // Those the child committed or rolled back are gone already.
+    for path in records.temporaries { OutputTransaction.remove(path) }
     let code = verdict(status: status, input: records.input)
     // _exit: the exit handlers (and destructors of preloaded tools such as the allocation
     // counter) are the child's business; this process only waited.
@@ -118,18 +119,6 @@ enum Supervisor {
       }
     }
     return records
-  }
-
-  /// Removes a temporary output left by the child (a file or a folder); they are gone already
-  /// when the child committed or rolled back.
-  static func removeTemporary(_ path: String) {
-    var st = stat()
-    guard lstat(path, &st) == 0 else { return }
-    if (st.st_mode & S_IFMT) == S_IFDIR {
-      try? FileManager.default.removeItem(atPath: path)
-    } else {
-      unlink(path)
-    }
   }
 
   /// The exit code for the child's wait status, with the one line that explains a death by signal.

@@ -104,7 +104,8 @@ public final class OutputTransaction: @unchecked Sendable {
     return renameAt2(AT_FDCWD, temp, AT_FDCWD, final, renameExchange) == 0
   }
 
-  static func remove(_ path: String) {
+  /// Removes a file or a folder (with its contents); nothing when `path` does not exist.
+  public static func remove(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {
