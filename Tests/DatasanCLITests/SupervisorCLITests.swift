@@ -17,6 +17,15 @@ import Testing
     }
   }
 
+  /// Beyond its map guard, a fault in liblmdb is the library's: the guard passes it on.
+  @Test func lmdbCrashBeyondTheGuard() throws {
+    let input = CLI.fixture("lmdb/train.lmdb")
+    for k in 1...2 {
+      let r = try CLI.run(["scan", input], environment: ["DATASAN_TEST_CRASH": "read:\(k):SIGSEGV"])
+      TeardownCLITests.expectVerdict(r, mentions: "\(input): liblmdb crashed reading it (SIGSEGV)", folders: [])
+    }
+  }
+
   /// The child dies with its outputs half written: the parent removes them.
   @Test(arguments: ["hdf5/dirty.h5", "csv"])
   func crashWhileCleaningLeavesNothing(input: String) throws {
