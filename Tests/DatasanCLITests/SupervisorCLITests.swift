@@ -17,6 +17,23 @@ import Testing
     }
   }
 
+  /// A real one: libhdf5 1.10.8 dereferences NULL on this file (Fixtures/make_hdf5_crash_fixture.py).
+  /// Should a check of datasan's ever refuse the file before libhdf5 sees it, the verdict stays.
+  @Test func realLibhdf5Crash() throws {
+    let input = CLI.fixture("hdf5/crash_stab_btree.h5")
+    let before = try TeardownCLITests.contents(input)
+    let dir = try makeTempDir()
+    for _ in 0..<3 {
+      let scan = try CLI.run(["scan", input, "--report", dir + "/report.json"])
+      TeardownCLITests.expectVerdict(scan, mentions: input + ":", folders: [dir])
+      let clean = try CLI.run(["clean", input, "-o", dir + "/clean.h5", "--quiet"])
+      TeardownCLITests.expectVerdict(clean, mentions: input + ":", folders: [dir])
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+      print(scan.stderr, terminator: "")
+    }
+    #expect(try TeardownCLITests.contents(input) == before)
+  }
+
   /// Beyond its map guard, a fault in liblmdb is the library's: the guard passes it on.
   @Test func lmdbCrashBeyondTheGuard() throws {
     let input = CLI.fixture("lmdb/train.lmdb")
