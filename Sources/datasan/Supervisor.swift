@@ -27,6 +27,12 @@ enum Supervisor {
     let registry = unsafeBitCast(symbol, to: MemfdCreate.self)("datasan-registry", 1 /* MFD_CLOEXEC */)
     guard registry >= 0 else { return }
 
+    // Where stderr is not a terminal (CI), the child's stderr goes through the parent, which
+    // holds it back until the child is done: a library that aborts often prints a line of its
+    // own first (glibc's "malloc(): corrupted top size"), and the verdict is one line.
+    var relay: [Int32] = [-1, -1]
+    if isatty(2) == 0 && pipe(&relay) != 0 { relay = [-1, -1] }
+
     // Signals stay blocked across the fork until each side has its handlers in place.
     var forwarded = sigset_t()
     sigemptyset(&forwarded)
@@ -36,10 +42,15 @@ enum Supervisor {
     let pid = fork()
     if pid < 0 {  // no process to spare: run unsupervised
       pthread_sigmask(SIG_SETMASK, &previous, nil)
-      close(registry)
+      for fd in [registry] + relay where fd >= 0 { close(fd) }
       return
     }
     if pid == 0 {
+      if relay[1] >= 0 {
+        dup2(relay[1], 2)
+        close(relay[0])
+        close(relay[1])
+      }
       Supervision.fd = registry
       pthread_sigmask(SIG_SETMASK, &previous, nil)
       dieQuietlyOnFaults()
@@ -55,11 +66,20 @@ enum Supervisor {
     pthread_sigmask(SIG_SETMASK, &previous, nil)
     pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
 
+    var held: [UInt8] = []
+    if relay[0] >= 0 {
+      close(relay[1])
+      held = hold(relay[0])
+    }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let records = readRecords(registry)
     // Those the child committed or rolled back are gone already.
     for path in records.temporaries { OutputTransaction.remove(path) }
+    if diedOfFault(status) {
+      held.removeAll()  // what a dying library printed: the verdict below replaces it
+    }
+    writeAll(held, to: 2)
     let code = verdict(status: status, input: records.input)
     // _exit: the exit handlers (and destructors of preloaded tools such as the allocation
     // counter) are the child's business; this process only waited.
@@ -68,6 +88,40 @@ enum Supervisor {
   }
 
   static let forwardedSignals = [SIGINT, SIGTERM, SIGHUP]
+
+  /// Reads the child's stderr to its end (the child's exit), passing it on only past 1 MiB.
+  static func hold(_ fd: Int32) -> [UInt8] {
+    var held: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 14)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      held += chunk[0..<n]
+      if held.count > 1 << 20 {
+        writeAll(held, to: 2)
+        held.removeAll(keepingCapacity: true)
+      }
+    }
+    close(fd)
+    return held
+  }
+
+  static func writeAll(_ bytes: [UInt8], to fd: Int32) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return }
+      offset += n
+    }
+  }
+
+  /// Whether the wait status is a death by a signal other than the forwarded ones.
+  static func diedOfFault(_ status: Int32) -> Bool {
+    let sig = status & 0x7f
+    return sig != 0 && sig != 0x7f && !forwardedSignals.contains(sig)
+  }
 
   /// The faults a corrupt file can provoke in a C library, and Swift's own traps (SIGILL on
   /// x86-64, SIGTRAP on arm64): the child dies of them at once and in silence (no core file, no
