@@ -41,6 +41,7 @@ struct Common {
     } else {
       format = try formats.detectFormat(path: path)
     }
+    Supervision.registerInput(path, format: format)
     var config = ScanConfiguration(
       input: path, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
     config.read.channelAxis = config.checks.channelAxis
@@ -111,10 +112,15 @@ struct Common {
     }
   }
 
+  /// Writes a report atomically, under a temporary name the supervisor knows (see Supervisor.swift).
   static func write(_ text: String, to path: String) throws {
+    let transaction = OutputTransaction()
     do {
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try Data(text.utf8).write(to: URL(fileURLWithPath: transaction.add(finalPath: path)))
+      try transaction.commit(replace: true)
     } catch {
+      transaction.rollback()
+      if let error = error as? DatasanError { throw error }
       throw DatasanError(path: path, "cannot write: \(error.localizedDescription)")
     }
   }
@@ -249,6 +255,7 @@ struct Clean: Command {
     config.range = try parseRange()
     config.statsOut = statsOut
     config.statsIn = try statsIn.map(StatsFile.read)
+    config.statsInPath = statsIn
     config.force = force
     config.meanImageOut = caffeMean
     config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }

@@ -7,6 +7,10 @@ import Foundation
 // failed exits 1.
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
 signal(SIGPIPE, SIG_IGN)
+let arguments = Array(CommandLine.arguments.dropFirst())
+// Before any thread starts: scan and clean go on in a supervised child (Supervisor.swift).
+Supervisor.unblockFaults()
+if Supervisor.wanted(arguments) { Supervisor.forkAndSupervise() }
 InterruptGuard.shared.install()
 
 func fail(_ message: String, code: Int32) -> Never {
@@ -16,7 +20,7 @@ func fail(_ message: String, code: Int32) -> Never {
 }
 
 do {
-  let code = try datasanProgram.run(Array(CommandLine.arguments.dropFirst()))
+  let code = try datasanProgram.run(arguments)
   fflush(stdout)
   exit(code)
 } catch let error as UsageError {

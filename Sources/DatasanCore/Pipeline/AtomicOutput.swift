@@ -22,6 +22,7 @@ public final class OutputTransaction: @unchecked Sendable {
     let url = URL(fileURLWithPath: finalPath)
     let dir = url.deletingLastPathComponent().path
     let temp = dir + "/." + url.lastPathComponent + ".datasan-tmp-\(getpid())"
+    Supervision.registerTemporary(temp)
     lock.lock()
     entries.append(Entry(finalPath: finalPath, tempPath: temp))
     lock.unlock()
@@ -64,6 +65,19 @@ public final class OutputTransaction: @unchecked Sendable {
     InterruptGuard.shared.unregister(self)
   }
 
+  /// `error` with the output it is about named by its final path rather than its temporary one
+  /// (e.g. "out.csv: write error: No space left on device").
+  public func naming(_ error: Error) -> Error {
+    guard var e = error as? DatasanError, let path = e.path else { return error }
+    lock.lock()
+    defer { lock.unlock() }
+    for entry in entries where path == entry.tempPath || path.hasPrefix(entry.tempPath + "/") {
+      e.path = entry.finalPath + path.dropFirst(entry.tempPath.count)
+      return e
+    }
+    return error
+  }
+
   /// renameat2(2) with RENAME_EXCHANGE where the C library has it (Linux; the Swift overlay
   /// does not export it).
   private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
@@ -90,7 +104,8 @@ public final class OutputTransaction: @unchecked Sendable {
     return renameAt2(AT_FDCWD, temp, AT_FDCWD, final, renameExchange) == 0
   }
 
-  static func remove(_ path: String) {
+  /// Removes a file or a folder (with its contents); nothing when `path` does not exist.
+  public static func remove(_ path: String) {
     var st = stat()
     guard lstat(path, &st) == 0 else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {

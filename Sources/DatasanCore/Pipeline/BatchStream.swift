@@ -2,59 +2,91 @@ import Foundation
 
 /// Reads batches on a background thread, a couple ahead of the consumer, so that reading
 /// (I/O, HDF5, parsing) overlaps with checking on the other core. Order is preserved.
+///
+/// The thread shares only ``State`` with the stream, never the stream itself: an error thrown
+/// by the consumer may release the stream before its thread has even started, and the thread
+/// must still find everything it uses alive. ``close()`` (also called by `deinit`) returns only
+/// once the thread has let go of the reader, so the caller may close files and exit after it.
 final class BatchStream {
-  private let reader: SampleReader
-  private let depth: Int
-  private let condition = NSCondition()
-  private var queue: [SampleBatch] = []
-  private var finished = false
-  private var failure: Error?
-  private var cancelled = false
-  private var thread: Thread?
+  private final class State {
+    let condition = NSCondition()
+    /// Set to nil by the thread when it stops: it no longer touches the reader after that.
+    var reader: SampleReader?
+    let depth: Int
+    var queue: [SampleBatch] = []
+    var finished = false
+    var failure: Error?
+    var cancelled = false
+    var exited = false
 
-  init(reader: SampleReader, depth: Int = 3) {
-    self.reader = reader
-    self.depth = depth
-    let thread = Thread { [unowned self] in self.produce() }
-    thread.stackSize = 8 << 20
-    thread.name = "datasan-reader"
-    self.thread = thread
-    thread.start()
+    init(reader: SampleReader, depth: Int) {
+      self.reader = reader
+      self.depth = depth
+    }
+
+    func produce() {
+      do {
+        let reader = self.reader!
+        read(reader)
+      }
+      // This thread's local reference is gone; dropping this last one may close the file, which
+      // happens here, before the thread says it has stopped.
+      condition.lock()
+      self.reader = nil
+      finished = true
+      exited = true
+      condition.broadcast()
+      condition.unlock()
+    }
+
+    private func read(_ reader: SampleReader) {
+      while true {
+        condition.lock()
+        while queue.count >= depth && !cancelled { condition.wait() }
+        let stop = cancelled
+        condition.unlock()
+        if stop { break }
+        TestHooks.reached(.readBatch)
+        let result: Result<SampleBatch?, Error> = Result { try reader.nextBatch() }
+        condition.lock()
+        switch result {
+        case .success(let batch?): queue.append(batch)
+        case .success(nil): finished = true
+        case .failure(let error):
+          failure = error
+          finished = true
+        }
+        condition.broadcast()
+        let done = finished
+        condition.unlock()
+        if done { break }
+      }
+    }
   }
 
-  private func produce() {
-    while true {
-      condition.lock()
-      while queue.count >= depth && !cancelled { condition.wait() }
-      if cancelled { finished = true; condition.broadcast(); condition.unlock(); return }
-      condition.unlock()
-      let result: Result<SampleBatch?, Error> = Result { try reader.nextBatch() }
-      condition.lock()
-      switch result {
-      case .success(let batch?): queue.append(batch)
-      case .success(nil): finished = true
-      case .failure(let error):
-        failure = error
-        finished = true
-      }
-      condition.broadcast()
-      let done = finished
-      condition.unlock()
-      if done { return }
-    }
+  private let state: State
+
+  init(reader: SampleReader, depth: Int = 3) {
+    let state = State(reader: reader, depth: depth)
+    self.state = state
+    let thread = Thread { state.produce() }
+    thread.stackSize = 8 << 20
+    thread.name = "datasan-reader"
+    thread.start()
   }
 
   /// The next batch in stream order, nil at the end; rethrows the reader's error.
   func next() throws -> SampleBatch? {
-    condition.lock()
-    defer { condition.unlock() }
-    while queue.isEmpty && !finished { condition.wait() }
-    if !queue.isEmpty {
-      let batch = queue.removeFirst()
-      condition.broadcast()
+    let s = state
+    s.condition.lock()
+    defer { s.condition.unlock() }
+    while s.queue.isEmpty && !s.finished { s.condition.wait() }
+    if !s.queue.isEmpty {
+      let batch = s.queue.removeFirst()
+      s.condition.broadcast()
       return batch
     }
-    if let failure { throw failure }
+    if let failure = s.failure { throw failure }
     return nil
   }
 
@@ -65,13 +97,16 @@ final class BatchStream {
     return batches
   }
 
-  /// Stops the background reader and waits for it to let go of the reader.
+  /// Stops the background reader (after the batch it is reading, if any) and waits until it
+  /// has let go of the reader. Safe to call more than once.
   func close() {
-    condition.lock()
-    cancelled = true
-    condition.broadcast()
-    while !finished { condition.wait() }
-    condition.unlock()
+    let s = state
+    s.condition.lock()
+    s.cancelled = true
+    s.condition.broadcast()
+    while !s.exited { s.condition.wait() }
+    s.queue.removeAll()
+    s.condition.unlock()
   }
 
   deinit { close() }

@@ -30,8 +30,9 @@ public struct CleanConfiguration: Sendable {
   public var quarantine: String
   public var normalize: NormalizationMethod = .minmax
   public var range: (Double, Double) = (-1, 1)
-  /// `--stats-in`: parameters to apply instead of computing them.
+  /// `--stats-in`: parameters to apply instead of computing them, and the file they came from.
   public var statsIn: NormalizationParameters? = nil
+  public var statsInPath: String? = nil
   /// `--stats-out`: where to write the parameters.
   public var statsOut: String? = nil
   /// `--force`: replace existing outputs.
@@ -83,6 +84,7 @@ public final class Pipeline {
   /// Reads the whole input once and reports what the checks found.
   public func scan(_ config: ScanConfiguration) throws -> ScanReport {
     let started = Date()
+    let snapshot = InputSnapshot(config.input)
     var read = config.read
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
     read.valuesNeeded = SampleChecker.needsValues(config.checks, keepingSamples: config.keepFlaggedSamples > 0)
@@ -104,6 +106,7 @@ public final class Pipeline {
       progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
     }
     progress?.finish()
+    try snapshot?.check(config.input)
     return builder.finish(
       checker: checker, datasetFindings: layoutFindings(reader, config.checks) + datasetFindings(checker, config: config),
       bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
@@ -130,6 +133,7 @@ public final class Pipeline {
   /// Writes the clean samples (normalized) and the quarantine, atomically.
   public func clean(_ config: CleanConfiguration) throws -> CleanResult {
     let started = Date()
+    let snapshot = InputSnapshot(config.scan.input)
     let needsStatsPass = config.normalize != .none && config.statsIn == nil
     var firstReport: ScanReport? = nil
     var parameters: NormalizationParameters? = nil
@@ -158,6 +162,9 @@ public final class Pipeline {
       var pending = try stream.next(upTo: Pipeline.parallelBatches)
       var pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       let shape = checker.referenceShape ?? reader.info.sampleShape ?? []
+      if let statsIn = config.statsIn, config.normalize != .none, !pending.isEmpty {
+        try Pipeline.check(statsIn, fits: shape, config)
+      }
       let labelType: ElementType = {
         if case .hdf5(let layout) = reader.info.layout, let t = layout.labelType { return t }
         return config.scan.checks.loss == .crossEntropy ? .int64 : .float64
@@ -188,6 +195,8 @@ public final class Pipeline {
       var samples = 0
       // One batch of outputs waiting for the writer is enough to overlap; more only costs memory.
       let writes = WriteQueue(depth: 1)
+      // On an error, the writer thread stops before the catch below aborts the writers.
+      defer { writes.cancel() }
       while !pending.isEmpty {
         // Subset, normalize and format each batch's outputs on all cores; write them in order
         // on the writer thread while the next batches are read and checked.
@@ -245,6 +254,7 @@ public final class Pipeline {
         try file.write(bytes: encode(c, h, w, values))
         try file.close()
       }
+      try snapshot?.check(config.scan.input)
       try transaction.commit(replace: config.force)
       report.seconds = Date().timeIntervalSince(started)
       return CleanResult(
@@ -253,7 +263,25 @@ public final class Pipeline {
     } catch {
       for w in writers { w.abort() }
       transaction.rollback()
-      throw error
+      throw transaction.naming(error)
+    }
+  }
+
+  /// Refuses `--stats-in` parameters made for other data (another number of feature groups, or
+  /// groups along the other channel axis) before any output is created.
+  static func check(_ parameters: NormalizationParameters, fits shape: [Int], _ config: CleanConfiguration) throws {
+    let file = config.statsInPath ?? "--stats-in"
+    let axis = config.scan.checks.channelAxis
+    if shape.count > 1 && parameters.channelAxis != axis {
+      throw DatasanError(
+        path: file,
+        "was computed with --channel-axis \(parameters.channelAxis.rawValue), this run uses --channel-axis \(axis.rawValue)")
+    }
+    let groups = FeatureGroups(sampleShape: shape, channelAxis: axis).count
+    if parameters.groups.count != groups {
+      throw DatasanError(
+        path: file,
+        "has \(parameters.groups.count) feature groups, \(config.scan.input) has \(groups); it was written for other data")
     }
   }
 

@@ -4,72 +4,94 @@ import Foundation
 /// writing the outputs overlaps with reading and checking the next batches. Bounded: `submit`
 /// waits while `depth` jobs are pending. The first error stops the queue and is rethrown by
 /// the next `submit` or by `finish`.
+///
+/// The thread shares only ``State`` with the queue (see ``BatchStream``): the queue may be
+/// released by an error before its thread has started. ``cancel()`` (also called by `deinit`)
+/// drops the pending jobs and returns once the job running, if any, has ended and the thread
+/// holds nothing: only then may the caller abort the writers and remove their files.
 final class WriteQueue {
-  private let condition = NSCondition()
-  private var jobs: [() throws -> Void] = []
-  private var failure: Error?
-  private var closing = false
-  private var running = false
-  private let depth: Int
+  private final class State {
+    let condition = NSCondition()
+    var jobs: [() throws -> Void] = []
+    var failure: Error?
+    var closing = false
+    var running = true
+    let depth: Int
 
-  init(depth: Int = 2) {
-    self.depth = depth
-    let thread = Thread { [unowned self] in self.work() }
-    thread.name = "datasan-writer"
-    thread.stackSize = 8 << 20
-    running = true
-    thread.start()
-  }
+    init(depth: Int) { self.depth = depth }
 
-  private func work() {
-    while true {
-      condition.lock()
-      while jobs.isEmpty && !closing { condition.wait() }
-      if jobs.isEmpty {
-        running = false
+    func work() {
+      while true {
+        condition.lock()
+        while jobs.isEmpty && !closing { condition.wait() }
+        if jobs.isEmpty {
+          running = false
+          condition.broadcast()
+          condition.unlock()
+          return
+        }
+        let skip = failure != nil
+        let job = jobs.removeFirst()
         condition.broadcast()
         condition.unlock()
-        return
-      }
-      let job = jobs.removeFirst()
-      let skip = failure != nil
-      condition.broadcast()
-      condition.unlock()
-      if skip { continue }
-      do { try job() } catch {
-        condition.lock()
-        failure = failure ?? error
-        condition.unlock()
+        if skip { continue }
+        do {
+          TestHooks.reached(.writeBatch)
+          try job()
+        } catch {
+          condition.lock()
+          failure = failure ?? error
+          condition.broadcast()
+          condition.unlock()
+        }
       }
     }
   }
 
+  private let state: State
+
+  init(depth: Int = 2) {
+    let state = State(depth: depth)
+    self.state = state
+    let thread = Thread { state.work() }
+    thread.name = "datasan-writer"
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
   /// Queues `job`; rethrows an earlier job's error.
   func submit(_ job: @escaping () throws -> Void) throws {
-    condition.lock()
-    defer { condition.unlock() }
-    while jobs.count >= depth && failure == nil { condition.wait() }
-    if let failure { throw failure }
-    jobs.append(job)
-    condition.broadcast()
+    let s = state
+    s.condition.lock()
+    defer { s.condition.unlock() }
+    while s.jobs.count >= s.depth && s.failure == nil && !s.closing { s.condition.wait() }
+    if let failure = s.failure { throw failure }
+    precondition(!s.closing, "a job submitted to a finished write queue")
+    s.jobs.append(job)
+    s.condition.broadcast()
   }
 
   /// Waits for every queued job; rethrows the first error.
   func finish() throws {
-    condition.lock()
-    closing = true
-    condition.broadcast()
-    while running { condition.wait() }
-    let failure = self.failure
-    condition.unlock()
+    try stop(dropping: false)
+  }
+
+  /// Drops the jobs not started and waits for the thread to end. Safe to call more than once.
+  func cancel() {
+    try? stop(dropping: true)
+  }
+
+  private func stop(dropping: Bool) throws {
+    let s = state
+    s.condition.lock()
+    if dropping { s.jobs.removeAll() }
+    s.closing = true
+    s.condition.broadcast()
+    while s.running { s.condition.wait() }
+    let failure = s.failure
+    s.condition.unlock()
     if let failure { throw failure }
   }
 
-  deinit {
-    condition.lock()
-    closing = true
-    condition.broadcast()
-    while running { condition.wait() }
-    condition.unlock()
-  }
+  deinit { cancel() }
 }

@@ -1,0 +1,233 @@
+import Datasan
+import Foundation
+
+/// `scan` and `clean` run in a child process that this process supervises, so that a C library
+/// faulting on corrupt metadata (libhdf5 1.10.8 dereferences bad pointers in H5Literate,
+/// H5Lexists, H5Oopen, H5Dread) still gets a verdict: the parent names the file and the
+/// library in one line, removes every temporary the child had registered and exits 2.
+///
+/// The fork happens before anything starts a thread. The child inherits stdout and stderr and
+/// does all the work; the parent forwards SIGINT, SIGTERM and SIGHUP to it, waits, and passes
+/// its exit code through. `DATASAN_SUPERVISE=0` runs the command in this process (debugging:
+/// a crash then shows the Swift runtime's backtrace). README.md "Surviving the C libraries"
+/// gives the cost.
+enum Supervisor {
+  /// Whether to supervise this command line: `scan` and `clean`, not their help.
+  static func wanted(_ arguments: [String]) -> Bool {
+    guard let command = arguments.first, command == "scan" || command == "clean" else { return false }
+    if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) { return false }
+    return ProcessInfo.processInfo.environment["DATASAN_SUPERVISE"] != "0"
+  }
+
+  /// Forks. Returns in the child (ready to do the work); the parent never returns.
+  static func forkAndSupervise() {
+    // The registry of the child's temporaries and input: a memory file that outlives the child.
+    typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return }
+    let registry = unsafeBitCast(symbol, to: MemfdCreate.self)("datasan-registry", 1 /* MFD_CLOEXEC */)
+    guard registry >= 0 else { return }
+
+    // Where stderr is not a terminal (CI), the child's stderr goes through the parent, which
+    // holds it back until the child is done: a library that aborts often prints a line of its
+    // own first (glibc's "malloc(): corrupted top size"), and the verdict is one line.
+    var relay: [Int32] = [-1, -1]
+    if isatty(2) == 0 && pipe(&relay) != 0 { relay = [-1, -1] }
+
+    // Signals stay blocked across the fork until each side has its handlers in place.
+    var forwarded = sigset_t()
+    sigemptyset(&forwarded)
+    for sig in forwardedSignals { sigaddset(&forwarded, sig) }
+    var previous = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &forwarded, &previous)
+    let pid = fork()
+    if pid < 0 {  // no process to spare: run unsupervised
+      pthread_sigmask(SIG_SETMASK, &previous, nil)
+      for fd in [registry] + relay where fd >= 0 { close(fd) }
+      return
+    }
+    if pid == 0 {
+      if relay[1] >= 0 {
+        dup2(relay[1], 2)
+        close(relay[0])
+        close(relay[1])
+      }
+      Supervision.fd = registry
+      pthread_sigmask(SIG_SETMASK, &previous, nil)
+      dieQuietlyOnFaults()
+      return
+    }
+    supervisedChild = pid
+    for sig in forwardedSignals {
+      var action = sigaction()
+      action.__sigaction_handler.sa_handler = { sig in kill(supervisedChild, sig) }
+      sigaction(sig, &action, nil)
+    }
+    // Unblocked even when the mask inherited says otherwise (test runners block most signals).
+    pthread_sigmask(SIG_SETMASK, &previous, nil)
+    pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
+
+    var held: [UInt8] = []
+    if relay[0] >= 0 {
+      close(relay[1])
+      held = hold(relay[0])
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let records = readRecords(registry)
+    // Those the child committed or rolled back are gone already.
+    for path in records.temporaries { OutputTransaction.remove(path) }
+    if diedOfFault(status) {
+      held.removeAll()  // what a dying library printed: the verdict below replaces it
+    }
+    writeAll(held, to: 2)
+    let code = verdict(status: status, input: records.input)
+    // _exit: the exit handlers (and destructors of preloaded tools such as the allocation
+    // counter) are the child's business; this process only waited.
+    fflush(nil)
+    _exit(code)
+  }
+
+  static let forwardedSignals = [SIGINT, SIGTERM, SIGHUP]
+
+  /// Reads the child's stderr to its end (the child's exit), passing it on only past 1 MiB.
+  static func hold(_ fd: Int32) -> [UInt8] {
+    var held: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 14)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      held += chunk[0..<n]
+      if held.count > 1 << 20 {
+        writeAll(held, to: 2)
+        held.removeAll(keepingCapacity: true)
+      }
+    }
+    close(fd)
+    return held
+  }
+
+  static func writeAll(_ bytes: [UInt8], to fd: Int32) {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return }
+      offset += n
+    }
+  }
+
+  /// Whether the wait status is a death by a signal other than the forwarded ones.
+  static func diedOfFault(_ status: Int32) -> Bool {
+    let sig = status & 0x7f
+    return sig != 0 && sig != 0x7f && !forwardedSignals.contains(sig)
+  }
+
+  /// The faults a corrupt file can provoke in a C library, and Swift's own traps (SIGILL on
+  /// x86-64, SIGTRAP on arm64): the child dies of them at once and in silence (no core file, no
+  /// runtime backtrace), and the parent says what happened. The LMDB fault guard, installed
+  /// later, chains to these default actions for the faults that are not its own.
+  static func dieQuietlyOnFaults() {
+    for sig in faultSignals { signal(sig, SIG_DFL) }
+    var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+    setrlimit(Int32(RLIMIT_CORE.rawValue), &noCore)
+  }
+
+  static let faultSignals = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
+
+  /// Unblocks the fault signals, which a parent may have left blocked across exec (test runners
+  /// do): a blocked SIGSEGV is not delivered to the LMDB fault guard but kills the process.
+  static func unblockFaults() {
+    var faults = sigset_t()
+    sigemptyset(&faults)
+    for sig in faultSignals { sigaddset(&faults, sig) }
+    pthread_sigmask(SIG_UNBLOCK, &faults, nil)
+  }
+
+  struct Records {
+    var temporaries: [String] = []
+    var input: (path: String, format: String)?
+  }
+
+  /// The child's records (see ``Supervision``).
+  static func readRecords(_ fd: Int32) -> Records {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var offset: off_t = 0
+    while true {
+      let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      bytes += chunk[0..<n]
+      offset += off_t(n)
+    }
+    var records = Records()
+    for record in bytes.split(separator: 0) {
+      let text = String(decoding: record, as: UTF8.self)
+      if text.hasPrefix("T ") {
+        records.temporaries.append(String(text.dropFirst(2)))
+      } else if text.hasPrefix("I ") {
+        let rest = text.dropFirst(2)
+        guard let space = rest.firstIndex(of: " ") else { continue }
+        records.input = (String(rest[rest.index(after: space)...]), String(rest[..<space]))
+      }
+    }
+    return records
+  }
+
+  /// The exit code for the child's wait status, with the one line that explains a death by signal.
+  static func verdict(status: Int32, input: (path: String, format: String)?) -> Int32 {
+    let exited = status & 0x7f == 0
+    if exited { return (status >> 8) & 0xff }
+    let sig = status & 0x7f
+    let name = signalName(sig)
+    let message: String
+    if forwardedSignals.contains(sig) {
+      message = "datasan: interrupted by \(name); no output written"
+      printLine(message)
+      return 128 + sig
+    }
+    if let input {
+      let library = [SIGILL, SIGTRAP].contains(sig) ? "datasan" : libraryName(format: input.format)
+      switch sig {
+      case SIGKILL:
+        message = "datasan: \(input.path): the process reading it was killed (SIGKILL), e.g. for lack of memory"
+      case _ where library == "datasan":
+        message = "datasan: \(input.path): datasan crashed reading it (\(name)); please report this file"
+      default:
+        message = "datasan: \(input.path): \(library) crashed reading it (\(name)); it is likely corrupt"
+      }
+    } else {
+      message = "datasan: crashed (\(name)) before opening its input; please report it"
+    }
+    printLine(message)
+    return 2
+  }
+
+  static func libraryName(format: String) -> String {
+    switch DataFormat(rawValue: format) {
+    case .hdf5: return "libhdf5"
+    case .lmdb: return "liblmdb"
+    case .png: return "the PNG decoder"
+    default: return "datasan"
+    }
+  }
+
+  static func signalName(_ sig: Int32) -> String {
+    let names: [Int32: String] = [
+      SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGABRT: "SIGABRT",
+      SIGTRAP: "SIGTRAP", SIGKILL: "SIGKILL", SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP",
+    ]
+    return names[sig] ?? "signal \(sig)"
+  }
+
+  /// One line, whatever the path holds.
+  static func printLine(_ message: String) {
+    // A progress bar the child was drawing is cleared first.
+    if isatty(2) != 0 { fputs(TerminalProgress.clear, stderr) }
+    fputs(message.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\n", stderr)
+  }
+}
+
+/// The child's process id, for the signal handlers that forward to it (set before they are installed).
+nonisolated(unsafe) private var supervisedChild: pid_t = 0
