@@ -114,6 +114,11 @@ struct Common {
 
   /// Writes a report atomically, under a temporary name the supervisor knows (see Supervisor.swift).
   static func write(_ text: String, to path: String) throws {
+    if InputFileKind(path: path).specialName != nil {
+      // /dev/stdout, /dev/null, a pipe (`--report >(jq .)`): written as it is, never replaced.
+      try writeInPlace(text, to: path)
+      return
+    }
     let transaction = OutputTransaction()
     do {
       try Data(text.utf8).write(to: URL(fileURLWithPath: transaction.add(finalPath: path)))
@@ -122,6 +127,24 @@ struct Common {
       transaction.rollback()
       if let error = error as? DatasanError { throw error }
       throw DatasanError(path: path, "cannot write: \(error.localizedDescription)")
+    }
+  }
+}
+
+extension Common {
+  /// Writes `text` to an existing special file (a device, a pipe) by opening it for writing.
+  static func writeInPlace(_ text: String, to path: String) throws {
+    let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)
+    guard fd >= 0 else { throw DatasanError(path: path, "cannot write: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+      let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw DatasanError(path: path, "cannot write: \(String(cString: strerror(errno)))")
+      }
+      bytes = bytes.dropFirst(n)
     }
   }
 }
@@ -308,6 +331,9 @@ struct Clean: Command {
       }
       if let statsIn, canonical == Clean.canonical(statsIn) {
         throw DatasanError(path: path, "is the --stats-in file")
+      }
+      if let special = InputFileKind(path: path).specialName {
+        throw DatasanError(path: path, "is \(special); clean writes its outputs as new files and folders")
       }
       if FileManager.default.fileExists(atPath: path) && !config.force {
         throw DatasanError(path: path, "already exists; use --force to replace it")

@@ -38,6 +38,10 @@ public final class OutputTransaction: @unchecked Sendable {
     for e in entries {
       var isDir: ObjCBool = false
       if fm.fileExists(atPath: e.finalPath, isDirectory: &isDir) {
+        // A device or a pipe is never replaced (as root, a rename over /dev/null would succeed).
+        if let special = InputFileKind(path: e.finalPath).specialName {
+          throw DatasanError(path: e.finalPath, "is \(special), not a file datasan can replace")
+        }
         guard replace else { throw DatasanError(path: e.finalPath, "exists; use --force to replace it") }
         if OutputTransaction.exchange(e.tempPath, e.finalPath) {
           // The old output now sits at the temporary path.
