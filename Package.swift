@@ -30,7 +30,9 @@ let package = Package(
       name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
       linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]),
     .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
-    .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "DatasanPNG"]),
+    // Real C: owns the sigsetjmp of the LMDB fault guard and every liblmdb call that reads a map.
+    .target(name: "CDatasanLMDBGuard", dependencies: ["CLMDB", "CDatasanKernels"], cSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "CDatasanLMDBGuard", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.
     .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option).
@@ -46,6 +48,8 @@ let package = Package(
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
+    // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
+    .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
     .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
     .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanPNG"]),

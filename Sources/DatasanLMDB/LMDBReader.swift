@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import CDatasanLMDBGuard
 import CLMDB
 import DatasanCore
 import DatasanPNG
@@ -21,9 +22,11 @@ import Dispatch
 ///    A read-only file system needs nothing: liblmdb then skips the lock itself. The data file is
 ///    opened `O_RDONLY` by liblmdb and never written.
 /// 3. The walk is one read transaction (a consistent snapshot even while another process writes)
-///    and one cursor. Every cursor step and every copy out of the map runs under the fault guard of
-///    `CLMDB/shim.h` (sigsetjmp + a chained SIGSEGV/SIGBUS handler + liblmdb's assert callback), so
-///    a corrupt page that makes liblmdb read outside the map becomes an error, not a crash. Each
+///    and one cursor. Every liblmdb call that reads the map (opening the environment, beginning the
+///    transaction, every cursor step) and every copy out of it runs under the fault guard of the
+///    CDatasanLMDBGuard target (sigsetjmp + a chained SIGSEGV/SIGBUS handler + liblmdb's assert
+///    callback, all in C), so a corrupt page that makes liblmdb read past the map, or a data file
+///    truncated under the reader, becomes an error, not a crash. Each
 ///    value must also lie inside the data file, keys must ascend, and the walk may not yield more
 ///    records than the environment declares. Any of these failing, or liblmdb reporting
 ///    MDB_CORRUPTED / MDB_PAGE_NOTFOUND, stops the scan with "corrupt LMDB environment ... after
@@ -53,8 +56,8 @@ public final class LMDBReader: SampleReader {
   private let entries: Int
   private let checksKeyOrder: Bool
   private let allowsEqualKeys: Bool
-  /// Where the data file is mapped (its file-backed part), when /proc/self/maps tells.
-  private let mapped: [Range<UInt>]
+  /// Where the data file is mapped (its file-backed part), when the guard found the map.
+  private let mapped: Range<UInt>?
   /// The data file's size when the transaction began.
   private let dataFileSize: Int
   private var nextOp = MDB_FIRST
@@ -92,26 +95,12 @@ public final class LMDBReader: SampleReader {
 
     // The transaction, the main database, its record count, and where the map is.
     var txn: OpaquePointer?
-    var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
-    if rc == MDB_MAP_RESIZED {
-      _ = mdb_env_set_mapsize(env, 0)
-      rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
-    }
-    guard rc == MDB_SUCCESS else {
-      mdb_env_close(env)
-      throw DatasanError(path: path, "cannot read the LMDB environment: \(MDBError(rc))")
-    }
-    self.txn = txn
-    var dbi: MDB_dbi = 0
+    var cursor: OpaquePointer?
     var dbStat = MDB_stat()
     var envInfo = MDB_envinfo()
-    var cursor: OpaquePointer?
-    rc = mdb_dbi_open(txn, nil, 0, &dbi)
-    if rc == MDB_SUCCESS { rc = mdb_stat(txn, dbi, &dbStat) }
-    if rc == MDB_SUCCESS { rc = mdb_env_info(env, &envInfo) }
-    if rc == MDB_SUCCESS { rc = mdb_cursor_open(txn, dbi, &cursor) }
     var flagsOfDB: UInt32 = 0
-    if rc == MDB_SUCCESS { rc = mdb_dbi_flags(txn, dbi, &flagsOfDB) }
+    let rc = datasan_mdb_guarded_begin(env, &txn, &cursor, &dbStat, &flagsOfDB, &envInfo)
+    self.txn = txn
     self.cursor = cursor
     entries = Int(dbStat.ms_entries)
     checksKeyOrder = flagsOfDB & UInt32(MDB_REVERSEKEY | MDB_INTEGERKEY) == 0
@@ -120,19 +109,26 @@ public final class LMDBReader: SampleReader {
     // Values must lie in the part of the map that the data file backs.
     var fd: Int32 = -1
     var fileSize = location.fileSize
-    var inode: UInt64 = 0
     if mdb_env_get_fd(env, &fd) == MDB_SUCCESS {
       var st = stat()
-      if fstat(fd, &st) == 0 {
-        fileSize = Int(st.st_size)
-        inode = UInt64(st.st_ino)
-      }
+      if fstat(fd, &st) == 0 { fileSize = Int(st.st_size) }
     }
-    mapped = MappedFile.ranges(inode: inode, fileSize: fileSize)
+    var mapStart: UnsafeRawPointer?
+    var mapLength = 0
+    if datasan_mdb_reader_map(env, &mapStart, &mapLength) == 0, let mapStart {
+      let start = UInt(bitPattern: mapStart)
+      mapped = start..<(start + UInt(min(mapLength, fileSize)))
+    } else {
+      mapped = nil
+    }
     dataFileSize = fileSize
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: entries, elementType: .uint8, sampleShape: nil, featureName: "data",
       labelName: "label", layout: .plain)
+    if rc == DATASAN_MDB_FAULT {
+      close()
+      throw corrupt(faultDescription())
+    }
     if rc != MDB_SUCCESS {
       close()
       throw DatasanError(path: path, "cannot read the LMDB environment: \(MDBError(rc))")
@@ -144,6 +140,16 @@ public final class LMDBReader: SampleReader {
         path: location.dataFile,
         "truncated LMDB data file: \(fileSize) bytes, but its meta page names \(envInfo.me_last_pgno + 1) pages of "
           + "\(location.meta.pageSize) bytes (\(neededPages) bytes)")
+    }
+    // The B-tree, before the cursor walks it: liblmdb trusts its pages, and some damage makes its
+    // cursor fault outside the map, where the guard does not (and must not) recover.
+    var why = [CChar](repeating: 0, count: 160)
+    let tree = datasan_mdb_guarded_check_tree(env, txn, &why, why.count)
+    if tree != MDB_SUCCESS {
+      close()
+      if tree == DATASAN_MDB_FAULT { throw corrupt(faultDescription()) }
+      let problem = tree == DATASAN_MDB_CORRUPT ? String(cString: why) : "\(MDBError(tree))"
+      throw DatasanError(path: path, "corrupt LMDB environment: \(problem)")
     }
 
     // The first readable record fixes the element type and the sample shape.
@@ -169,20 +175,14 @@ public final class LMDBReader: SampleReader {
     cursor = nil
     if let txn { mdb_txn_abort(txn) }
     txn = nil
-    if let env { mdb_env_close(env) }
+    if let env { datasan_mdb_reader_close(env) }
     env = nil
     finished = true
   }
 
   private static func openEnvironment(_ location: LMDBLocation, flags: UInt32) throws(MDBError) -> OpaquePointer? {
     var env: OpaquePointer?
-    try mdbCheck(mdb_env_create(&env))
-    _ = datasan_mdb_env_set_guarded_assert(env)
-    let rc = mdb_env_open(env, location.path, flags, 0o644)
-    if rc != MDB_SUCCESS {
-      mdb_env_close(env)
-      throw MDBError(rc)
-    }
+    try mdbCheck(datasan_mdb_reader_open(location.path, flags, &env))
     return env
   }
 
@@ -191,6 +191,8 @@ public final class LMDBReader: SampleReader {
       switch e.code {
       case MDB_INVALID: return DatasanError(path: path, "not an LMDB environment")
       case MDB_VERSION_MISMATCH: return DatasanError(path: path, "LMDB environment of an unsupported version")
+      case DATASAN_MDB_FAULT:
+        return DatasanError(path: path, "corrupt LMDB environment: \(faultDescription()), while opening it")
       default: return DatasanError(path: path, "cannot open the LMDB environment: \(e)")
       }
     }
@@ -288,31 +290,21 @@ public final class LMDBReader: SampleReader {
   /// map's address is known; the guarded copy catches the rest).
   private func checkInsideFile(_ v: MDB_val, what: String) throws {
     guard v.mv_size > 0 else { return }
-    guard v.mv_size <= dataFileSize || !mapped.isEmpty else {
-      throw corrupt("a record's \(what) claims \(v.mv_size) bytes, more than the data file holds")
+    guard let mapped else {
+      if v.mv_size > dataFileSize {
+        throw corrupt("a record's \(what) claims \(v.mv_size) bytes, more than the data file holds")
+      }
+      return
     }
-    guard !mapped.isEmpty else { return }
     let start = UInt(bitPattern: v.mv_data)
-    for range in mapped where start >= range.lowerBound && start <= range.upperBound {
-      if UInt(v.mv_size) <= range.upperBound - start { return }
+    if start < mapped.lowerBound || start > mapped.upperBound || UInt(v.mv_size) > mapped.upperBound - start {
+      throw corrupt("a record's \(what) (\(v.mv_size) bytes) lies outside the data file")
     }
-    throw corrupt("a record's \(what) (\(v.mv_size) bytes) lies outside the data file")
   }
 
   /// A key for an error message: at most 80 characters.
   static func abbreviated(_ key: String) -> String {
     key.count <= 80 ? key : String(key.prefix(77)) + "..."
-  }
-
-  private func faultDescription() -> String {
-    let signal = datasan_mdb_last_fault_signal()
-    switch signal {
-    case SIGSEGV: return "liblmdb read outside the memory map (SIGSEGV caught)"
-    case SIGBUS: return "liblmdb read past the end of the data file (SIGBUS caught)"
-    default:
-      let message = String(cString: datasan_mdb_last_fault_message())
-      return "liblmdb assertion failed (\(message))"
-    }
   }
 
   private func corrupt(_ why: String) -> DatasanError {
@@ -599,8 +591,7 @@ public final class LMDBReader: SampleReader {
     var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
     // The checker's per-channel moments, measured record by record as each arrives in cache.
     let measured = MeasuredBlocks(samples: n, blocksPerSample: Int(c), blockLength: Int(h * w))
-    let (measure, table, tableStride) = measured.cMeasurer
-    let moments = table.assumingMemoryBound(to: UInt8.self)
+    let moments = measured.cTable
     rawValues.withUnsafeBufferPointer { values in
       rawLabels.withUnsafeMutableBufferPointer { labels in
         first.withUnsafeMutableBufferPointer { results in
@@ -608,9 +599,9 @@ public final class LMDBReader: SampleReader {
           let decode = { (k: Int) in
             var at = bounds[k]
             let rc = datasan_mdb_guarded_raw_datums(
-              values, bounds[k], bounds[k + 1], c, h, w, base, labels, measure, moments, tableStride, &at)
+              values, bounds[k], bounds[k + 1], c, h, w, base, labels, moments, &at)
             // The fault's description lives in thread-local state of the thread that faulted.
-            results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? self.faultDescription() : "")
+            results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? faultDescription() : "")
           }
           if segments > 1 { DispatchQueue.concurrentPerform(iterations: segments, execute: decode) } else { decode(0) }
         }
@@ -628,7 +619,7 @@ public final class LMDBReader: SampleReader {
         rc = rawValues.withUnsafeBufferPointer { values in
           rawLabels.withUnsafeMutableBufferPointer { labels in
             datasan_mdb_guarded_raw_datums(
-              values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, measure, moments, tableStride, &at)
+              values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, moments, &at)
           }
         }
       }
@@ -850,26 +841,12 @@ public final class LMDBReader: SampleReader {
   }
 }
 
-/// Where a file is mapped into this process, from /proc/self/maps (Linux; empty elsewhere).
-enum MappedFile {
-  /// The file-backed part (the first `fileSize` bytes) of every mapping of the file with `inode`.
-  static func ranges(inode: UInt64, fileSize: Int) -> [Range<UInt>] {
-    guard inode != 0, let file = fopen("/proc/self/maps", "r") else { return [] }
-    defer { fclose(file) }
-    var result: [Range<UInt>] = []
-    var line = [CChar](repeating: 0, count: 4096)
-    while fgets(&line, Int32(line.count), file) != nil {
-      // start-end perms offset dev inode path
-      let text = String(cString: line)
-      let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-      guard fields.count >= 5, UInt64(fields[4]) == inode, UInt64(fields[2], radix: 16) == 0 else { continue }
-      let bounds = fields[0].split(separator: "-")
-      guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else {
-        continue
-      }
-      result.append(start..<min(end, start + UInt(fileSize)))
-    }
-    return result
+/// What interrupted this thread's last guarded liblmdb call.
+private func faultDescription() -> String {
+  switch datasan_mdb_last_fault_signal() {
+  case SIGSEGV: return "liblmdb read outside the memory map (SIGSEGV caught)"
+  case SIGBUS: return "liblmdb read past the end of the data file (SIGBUS caught)"
+  default: return "liblmdb assertion failed (\(String(cString: datasan_mdb_last_fault_message())))"
   }
 }
 

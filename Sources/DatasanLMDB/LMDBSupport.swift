@@ -1,3 +1,4 @@
+import CDatasanLMDBGuard
 import CLMDB
 import DatasanCore
 

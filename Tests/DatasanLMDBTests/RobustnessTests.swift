@@ -8,7 +8,7 @@ import Testing
 
 /// Damaged, foreign, read-only and busy environments: always a one-line error or `unreadable`
 /// samples, never a crash. These run in the test process on purpose: the fault guard of
-/// CLMDB/shim.h is what they test (a failure would take the test run down, which is the point).
+/// CDatasanLMDBGuard is what they test (a failure would take the test run down, which is the point).
 @Suite struct RobustnessTests {
   func openError(_ path: String) -> DatasanError? {
     do {
@@ -127,51 +127,93 @@ import Testing
           outcomes[outcome, default: 0] += 1
         }
       }
-      // Garbage pages do reach liblmdb's faults and the other checks; every case ended cleanly.
+      // Every case ended cleanly. The B-tree check stops the damage that made liblmdb fault (inside
+      // its map, and outside it, where the guard must not recover) before a cursor walks the tree.
       #expect(outcomes.values.reduce(0, +) == pages * 6)
       #expect(outcomes.keys.contains("corrupt LMDB environment"), "\(outcomes)")
-      // Without the guard, each of these would have killed the process.
-      #expect(caught.count == 3, "\(caught)")
       print("page overwrite outcomes over \(pages) pages: \(outcomes.sorted { $0.key < $1.key }); caught: \(caught)")
     }
   }
 
-  /// The guard itself: faults inside a guarded copy come back as DATASAN_MDB_FAULT with the signal,
-  /// on any thread, and repeatedly.
-  @Test func faultGuardCatchesSegvAndBus() throws {
-    var byte: UInt8 = 0
-    for _ in 0..<3 {
-      let rc = datasan_mdb_guarded_probe(UnsafePointer(bitPattern: 16), &byte)
-      #expect(rc == DATASAN_MDB_FAULT)
-      #expect(datasan_mdb_last_fault_signal() == SIGSEGV)
-    }
-    // SIGBUS: a mapping past the end of its file.
+  /// The guard itself, in a process of its own (the datasan-lmdb-guard-check helper): a SIGBUS
+  /// inside a registered map and a SIGSEGV just past its end come back as DATASAN_MDB_FAULT, on
+  /// two threads at once, repeatedly.
+  @Test func faultsInARegisteredMapComeBack() throws {
+    let r = try runGuardCheck("inside")
+    #expect(r.signal == nil && r.status == 0, "\(r)")
+  }
+
+  /// Every other fault is a bug and kills the process, as it would without the guard: a guarded
+  /// read of an address in no map, a guarded read farther past a map than liblmdb can reach, a
+  /// SIGSEGV sent with kill to a thread inside guarded calls, a SIGSEGV outside any guarded call.
+  @Test(arguments: ["outside", "beyond-reach", "sent", "unarmed"])
+  func otherFaultsCrash(mode: String) throws {
+    let r = try runGuardCheck(mode)
+    // Under AddressSanitizer, its SIGSEGV handler (the one the guard hands over to) reports and exits.
+    #expect(r.signal == SIGSEGV || r.stderr.contains("AddressSanitizer: SEGV"), "\(mode): \(r)")
+  }
+
+  /// A data file truncated while it is read: liblmdb and the copies fault past its end, inside the
+  /// map (SIGBUS), on the general path and on the raw scan path (measured in the map or copied).
+  @Test(arguments: ReadPath.allCases) func truncatedWhileRead(path readPath: ReadPath) throws {
     try withTemporaryDirectory { dir in
-      let file = dir + "/short"
-      _ = FileManager.default.createFile(atPath: file, contents: Data(repeating: 7, count: 100))
-      let fd = open(file, O_RDONLY)
-      defer { close(fd) }
-      let map = mmap(nil, 3 * 4096, PROT_READ, MAP_SHARED, fd, 0)
-      try #require(map != MAP_FAILED)
-      defer { munmap(map, 3 * 4096) }
-      let base = map!.assumingMemoryBound(to: UInt8.self)
-      #expect(datasan_mdb_guarded_probe(base, &byte) == 0 && byte == 7)
-      #expect(datasan_mdb_guarded_probe(base + 2 * 4096, &byte) == DATASAN_MDB_FAULT)
-      #expect(datasan_mdb_last_fault_signal() == SIGBUS)
+      let env = try copyFixture("many.lmdb", to: dir)
+      let reader = try LMDBReader(path: env, options: options { o in
+        o.keepOriginals = readPath == .general
+        o.valuesNeeded = readPath != .scanWithoutValues
+      })
+      #expect(truncate(env + "/data.mdb", 2 * 4096) == 0)
+      let e = try #require(throwsDatasanError { while try reader.nextBatch() != nil {} })
+      #expect(e.message.hasPrefix("corrupt LMDB environment: liblmdb read past the end of the data file (SIGBUS caught)"), "\(e)")
     }
-    // On another thread.
-    let done = DispatchSemaphore(value: 0)
-    nonisolated(unsafe) var threadResult: Int32 = 0
-    nonisolated(unsafe) var threadSignal: Int32 = 0
-    let thread = Thread {
-      var b: UInt8 = 0
-      threadResult = datasan_mdb_guarded_probe(UnsafePointer(bitPattern: 64), &b)
-      threadSignal = datasan_mdb_last_fault_signal()
-      done.signal()
+  }
+
+  /// Several environments open at once (two of them of one file): each map is registered on its
+  /// own, a fault in any of them is recovered, and closing one leaves the others guarded.
+  @Test func severalEnvironmentsAtOnce() throws {
+    try withTemporaryDirectory { dir in
+      let a = try copyFixture("many.lmdb", to: dir, as: "a")
+      let b = try copyFixture("many.lmdb", to: dir, as: "b")
+      let readers = try [a, a, b, b].map { try LMDBReader(path: $0, options: options()) }
+      let sameFile = try readAll(a)  // a fifth environment, opened and closed in between
+      #expect(sameFile.samples.count == 300)
+      #expect(truncate(a + "/data.mdb", 2 * 4096) == 0)
+      for reader in readers[0...1] {
+        #expect(throwsDatasanError { while try reader.nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
+      }
+      // b's first reader is read while a's are still open; its second after they are closed.
+      var count = 0
+      while let batch = try readers[2].nextBatch() { count += batch.count }
+      #expect(count == 300)
+      readers[0].close()
+      readers[1].close()
+      #expect(truncate(b + "/data.mdb", 2 * 4096) == 0)
+      #expect(throwsDatasanError { while try readers[3].nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
     }
-    thread.start()
-    done.wait()
-    #expect(threadResult == DATASAN_MDB_FAULT && threadSignal == SIGSEGV)
+  }
+
+  /// Readers on several threads at once, each with its own fault to recover.
+  @Test func guardOnSeveralThreads() throws {
+    try withTemporaryDirectory { dir in
+      let threads = 4
+      let paths = try (0..<threads).map { try copyFixture("many.lmdb", to: dir, as: "env\($0)") }
+      let messages = UnsafeMutableBufferPointer<String?>.allocate(capacity: threads)
+      messages.initialize(repeating: nil)
+      defer { messages.deallocate() }
+      DispatchQueue.concurrentPerform(iterations: threads) { t in
+        for round in 0..<5 {
+          let data = paths[t] + "/data.mdb"
+          let original = try? Data(contentsOf: URL(fileURLWithPath: data))
+          guard let reader = try? LMDBReader(path: paths[t], options: options()) else { return }
+          _ = truncate(data, off_t(4096 * (2 + round)))
+          messages[t] = throwsDatasanError { while try reader.nextBatch() != nil {} }?.message
+          reader.close()
+          try? original?.write(to: URL(fileURLWithPath: data))
+          if messages[t]?.contains("SIGBUS caught") != true { return }
+        }
+      }
+      for t in 0..<threads { #expect(messages[t]?.contains("SIGBUS caught") == true, "thread \(t): \(messages[t] ?? "nil")") }
+    }
   }
 
   @Test func readOnlyCopyOpensWithoutWritingAnything() throws {

@@ -298,3 +298,45 @@ func readLine(_ pipe: Pipe) -> String {
 
 /// Whether this process can ignore file permissions (root): chmod then does not stop writes.
 var ignoresPermissions: Bool { geteuid() == 0 }
+
+/// The DatasanError that `body` throws, or nil (another error is recorded as an issue).
+func throwsDatasanError(_ body: () throws -> Void) -> DatasanError? {
+  do {
+    try body()
+    return nil
+  } catch let e as DatasanError {
+    return e
+  } catch {
+    Issue.record("unexpected error type: \(error)")
+    return nil
+  }
+}
+
+/// How the datasan-lmdb-guard-check helper (built beside this test bundle) ended in `mode`.
+struct GuardCheck: CustomStringConvertible {
+  var status: Int32
+  var signal: Int32?
+  var stderr: String
+  var description: String { "status \(status), signal \(signal.map(String.init) ?? "none"), stderr: \(stderr)" }
+}
+
+func runGuardCheck(_ mode: String) throws -> GuardCheck {
+  let name = "datasan-lmdb-guard-check"
+  var candidates: [URL] = []
+  if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+  candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+  let binary = try #require(
+    candidates.map { $0.appendingPathComponent(name).path }.first { FileManager.default.isExecutableFile(atPath: $0) },
+    "\(name) is not built beside the tests (swift build --build-tests builds it)")
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: binary)
+  process.arguments = [mode]
+  let err = Pipe()
+  process.standardError = err
+  try process.run()
+  let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  process.waitUntilExit()
+  let signaled = process.terminationReason == .uncaughtSignal
+  return GuardCheck(
+    status: signaled ? 0 : process.terminationStatus, signal: signaled ? process.terminationStatus : nil, stderr: stderr)
+}

@@ -126,16 +126,9 @@ public final class MeasuredBlocks: @unchecked Sendable {
     }
   }
 
-  /// For a C reader that measures as it goes: the function that measures one block of bytes into
-  /// its entry, the table (entry of sample `i`'s block `b` at `(i * blocksPerSample + b) * stride`)
-  /// and that stride.
-  public var cMeasurer:
-    (measure: @convention(c) (UnsafePointer<UInt8>?, Int, UnsafeMutableRawPointer?) -> Void,
-      table: UnsafeMutableRawPointer, stride: Int)
-  {
-    ({ block, count, out in datasan_moments_u8(block, count, out?.assumingMemoryBound(to: datasan_moments.self)) },
-      UnsafeMutableRawPointer(table), MemoryLayout<datasan_moments>.stride)
-  }
+  /// For a C reader that measures as it goes (with datasan_moments_u8): the table of
+  /// `datasan_moments`, sample `i`'s block `b` at entry `i * blocksPerSample + b`.
+  public var cTable: UnsafeMutableRawPointer { UnsafeMutableRawPointer(table) }
 
   /// True when the blocks are the contiguous feature groups `groups` of 8-bit samples.
   func describes(_ groups: FeatureGroups, elementType: ElementType) -> Bool {
