@@ -1,9 +1,9 @@
 // The fuzz regression test: every seed corpus and every saved crash, replayed through the same
 // target functions libFuzzer runs (Fuzz/README.md).
 //
-// Seeds run in this process (they are small and must all pass). Each saved crash runs in a child
-// process (this test binary again, FuzzReplayChild), so that one reproducer that still crashes is
-// reported by name, as a signal or a hang, instead of taking the whole test run down. Reproducers
+// The inputs run in child processes (this test binary again, FuzzReplayChild): the seeds of a target
+// in one, each saved crash in its own, so that an input that crashes is reported by name, as a
+// signal or a hang, instead of taking the whole test run down. Reproducers
 // of crashes inside libhdf5 itself (Fuzz/crashes/hdf5-libhdf5) go through the release command
 // line, which must give its verdict (exit 0, 1 or 2) instead of dying.
 
@@ -22,13 +22,13 @@ func files(in folder: URL) -> [URL] {
     .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
 }
 
-/// Reproducers whose fix belongs to another change that has not landed yet (Fuzz/crashes/PENDING:
-/// one path relative to Fuzz/crashes a line, `#` comments). They are replayed and reported, but do
-/// not fail the test; remove a line when its fix is merged.
+/// Inputs whose fix belongs to another change that has not landed yet (Fuzz/crashes/PENDING: one
+/// path relative to Fuzz/ a line, e.g. crashes/lmdb/crash-..., then a comment). They are left out (replayed and reported
+/// without failing the test when DATASAN_FUZZ_REPLAY_PENDING=1); remove a line when its fix is merged.
 let pendingReproducers: Set<String> = {
   let text = (try? String(contentsOf: fuzzRoot.appendingPathComponent("crashes/PENDING"), encoding: .utf8)) ?? ""
   return Set(
-    text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
+    text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.filter { !$0.hasPrefix("#") })
 }()
 
 /// How a child process ended.
@@ -50,10 +50,12 @@ func runChild(_ executable: String, _ arguments: [String], environment: [String:
   process.standardError = errors
   process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
   try process.run()
+  // Read while it runs (a full pipe would block it); the thread ends at the child's end of file.
+  final class Output: @unchecked Sendable { var data = Data() }
+  let output = Output()
   let done = DispatchSemaphore(value: 0)
-  var stderr = Data()
   DispatchQueue.global().async {
-    stderr = errors.fileHandleForReading.readDataToEndOfFile()
+    output.data = errors.fileHandleForReading.readDataToEndOfFile()
     done.signal()
   }
   let deadline = Date().addingTimeInterval(seconds)
@@ -62,29 +64,77 @@ func runChild(_ executable: String, _ arguments: [String], environment: [String:
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
     done.wait()
-    return (.hung, String(decoding: stderr, as: UTF8.self))
+    return (.hung, String(decoding: output.data, as: UTF8.self))
   }
   process.waitUntilExit()
   done.wait()
-  let text = String(decoding: stderr, as: UTF8.self)
+  let text = String(decoding: output.data, as: UTF8.self)
   if process.terminationReason == .uncaughtSignal { return (.signaled(process.terminationStatus), text) }
   return (.exited(process.terminationStatus), text)
 }
 
 final class FuzzReplayTests: XCTestCase {
-  /// Every seed of every target, in process: none may crash (they are the fixtures' bytes).
+  /// Replays `inputs` through `target` in a child process; nil when it finished cleanly, else what
+  /// went wrong and the input it was on.
+  func replayInChild(_ target: FuzzTarget, _ inputs: [URL], seconds: Double) throws -> String? {
+    let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let started = Date()
+    let (end, stderr) = try runChild(
+      me, ["DatasanFuzzTests.FuzzReplayChild/testReplayInputs"],
+      environment: [
+        "DATASAN_FUZZ_REPLAY_TARGET": target.name, "DATASAN_FUZZ_REPLAY_FILES": inputs.map(\.path).joined(separator: "\n"),
+        "SWIFT_BACKTRACE": "enable=no",  // the backtracer would outlive the child and hold its stderr
+      ],
+      seconds: seconds)
+    if end == .exited(0) { return nil }
+    let lines = stderr.split(separator: "\n")
+    let input = lines.last { $0.hasPrefix("replaying ") }.map { $0.dropFirst("replaying ".count) } ?? "?"
+    let why =
+      lines.first { $0.contains("failed") || $0.contains("Fatal error") || $0.contains("fuzz check") || $0.contains("ERROR") }
+      ?? lines.last ?? ""
+    return "\(input): \(end) after \(Int(Date().timeIntervalSince(started)))s; \(why)"
+  }
+
+  /// The files of Fuzz/<kind>/<target>, less the pending ones (unless DATASAN_FUZZ_REPLAY_PENDING=1).
+  func inputs(_ kind: String, _ target: FuzzTarget) -> (run: [URL], pending: [URL]) {
+    let all = files(in: fuzzRoot.appendingPathComponent("\(kind)/\(target.name)"))
+    let isPending = { (u: URL) in pendingReproducers.contains("\(kind)/\(target.name)/\(u.lastPathComponent)") }
+    if ProcessInfo.processInfo.environment["DATASAN_FUZZ_REPLAY_PENDING"] == "1" { return (all, all.filter(isPending)) }
+    return (all.filter { !isPending($0) }, all.filter(isPending))
+  }
+
+  /// Every seed of every target (one child process per target): none may crash, trap or hang.
   func testSeedCorporaReplay() throws {
     var replayed = 0
+    var failures: [String] = []
     for target in fuzzTargets {
-      let seeds = files(in: fuzzRoot.appendingPathComponent("corpus/\(target.name)"))
-      XCTAssertFalse(seeds.isEmpty, "no seed corpus for \(target.name)")
-      for seed in seeds {
-        let data = try Data(contentsOf: seed)
-        data.withUnsafeBytes { target.run($0) }
+      let (seeds, pending) = inputs("corpus", target)
+      XCTAssertFalse(seeds.isEmpty && pending.isEmpty, "no seed corpus for \(target.name)")
+      replayed += seeds.count
+      if let failure = try replayInChild(target, seeds, seconds: 60) { failures.append(failure) }
+    }
+    XCTAssertTrue(failures.isEmpty, "fuzz seeds that fail:\n" + failures.joined(separator: "\n"))
+    XCTAssertGreaterThan(replayed, 100)
+  }
+
+  /// Every saved crash of every target, each in a child process of its own: it must finish without
+  /// a signal or a failed check within 10 s.
+  func testSavedCrashesReplay() throws {
+    var failures: [String] = []
+    var replayed = 0
+    var skipped = 0
+    for target in fuzzTargets {
+      let (reproducers, pending) = inputs("crashes", target)
+      skipped += pending.count
+      for reproducer in reproducers {
         replayed += 1
+        if let failure = try replayInChild(target, [reproducer], seconds: 10) {
+          (pending.contains(reproducer) ? { print("pending, still failing: \(failure)") } : { failures.append(failure) })()
+        }
       }
     }
-    XCTAssertGreaterThan(replayed, 100)
+    print("replayed \(replayed) saved fuzz crashes (\(skipped) pending: Fuzz/crashes/PENDING)")
+    XCTAssertTrue(failures.isEmpty, "saved fuzz crashes that still fail:\n" + failures.joined(separator: "\n"))
   }
 
   /// Every corpus and crash folder belongs to a target (a renamed target leaves no orphan behind).
@@ -99,38 +149,6 @@ final class FuzzReplayTests: XCTestCase {
         XCTAssertTrue(names.contains(name), "Fuzz/\(kind)/\(name) has no fuzz target")
       }
     }
-  }
-
-  /// Every saved crash of every target, each in a child process: it must finish, without a signal
-  /// or a failed check, within 30 s.
-  func testSavedCrashesReplay() throws {
-    let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-    var failures: [String] = []
-    var pendingStillFailing: [String] = []
-    var replayed = 0
-    for target in fuzzTargets {
-      for reproducer in files(in: fuzzRoot.appendingPathComponent("crashes/\(target.name)")) {
-        let name = "\(target.name)/\(reproducer.lastPathComponent)"
-        let started = Date()
-        let (end, stderr) = try runChild(
-          me, ["DatasanFuzzTests.FuzzReplayChild/testReplayOneInput"],
-          environment: [
-            "DATASAN_FUZZ_REPLAY_TARGET": target.name, "DATASAN_FUZZ_REPLAY_FILE": reproducer.path,
-            "SWIFT_BACKTRACE": "enable=no",  // the backtracer would outlive the child and hold its stderr
-          ],
-          seconds: 30)
-        replayed += 1
-        guard end != .exited(0) else { continue }
-        let line = "Fuzz/crashes/\(name): \(end) after \(Int(Date().timeIntervalSince(started)))s; "
-          + (stderr.split(separator: "\n").last { $0.contains("error") || $0.contains("fuzz check") }.map(String.init) ?? "")
-        if pendingReproducers.contains(name) { pendingStillFailing.append(line) } else { failures.append(line) }
-      }
-    }
-    if !pendingStillFailing.isEmpty {
-      print("pending fuzz reproducers still failing (Fuzz/crashes/PENDING):\n" + pendingStillFailing.joined(separator: "\n"))
-    }
-    XCTAssertTrue(failures.isEmpty, "saved fuzz crashes that still fail:\n" + failures.joined(separator: "\n"))
-    print("replayed \(replayed) saved fuzz crashes")
   }
 
   /// Whether the supervised reading of HDF5 files (issue 10 item 8) is in: until it is, libhdf5's own
@@ -162,16 +180,19 @@ final class FuzzReplayTests: XCTestCase {
   }
 }
 
-/// The child process of ``FuzzReplayTests/testSavedCrashesReplay``: replays the one input its
-/// environment names (and does nothing when run without one, as in the normal test run).
+/// The child process of ``FuzzReplayTests``: replays the inputs its environment names, each named
+/// on stderr first (it does nothing when run without them, as in the normal test run).
 final class FuzzReplayChild: XCTestCase {
-  func testReplayOneInput() throws {
+  func testReplayInputs() throws {
     let environment = ProcessInfo.processInfo.environment
-    guard let name = environment["DATASAN_FUZZ_REPLAY_TARGET"], let path = environment["DATASAN_FUZZ_REPLAY_FILE"] else {
+    guard let name = environment["DATASAN_FUZZ_REPLAY_TARGET"], let paths = environment["DATASAN_FUZZ_REPLAY_FILES"] else {
       return
     }
     let target = try XCTUnwrap(fuzzTarget(named: name), "no fuzz target \(name)")
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    data.withUnsafeBytes { target.run($0) }
+    for path in paths.split(separator: "\n") {
+      FileHandle.standardError.write(Data("replaying \(path)\n".utf8))
+      let data = try Data(contentsOf: URL(fileURLWithPath: String(path)))
+      data.withUnsafeBytes { target.run($0) }
+    }
   }
 }
