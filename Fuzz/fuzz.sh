@@ -81,10 +81,10 @@ triage() {
   for f in Fuzz/crashes/"$target"/*; do
     [ -f "$f" ] || continue
     out=$(DATASAN_FUZZ_TARGET=$target $BIN -timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=2048 "$f" 2>&1 || true)
-    kind=$(echo "$out" | grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [a-z -]+|Fatal error: [^:]*|fuzz check failed: .{0,80}|deadly signal|out-of-memory|timeout' | head -n 1)
+    kind=$(echo "$out" | grep -m1 -oE 'ERROR: (AddressSanitizer|libFuzzer): [A-Za-z -]+|Fatal error: [^:]*|fuzz check failed: .{0,80}|deadly signal|out-of-memory|timeout' | head -n 1)
     kind=${kind:-no crash}
     frames=$(echo "$out" | sed -nE 's/^ +#[0-9]+ 0x[0-9a-f]+ in ([^ ]+).*/\1/p' \
-      | grep -vE '^(fuzzer::|__sanitizer|__asan|_*interceptor|malloc$|calloc$|realloc$|free$|memcpy$|memmove$|memset$|operator|Swift$|abort$|raise$|gsignal|__libc|__pthread|_start$|main$|LLVMFuzzer|\$s4main|\$ss|swift_|_swift)' \
+      | grep -vE '^(fuzzer::|__sanitizer|__asan|_*interceptor|malloc$|calloc$|realloc$|free$|_*mem[a-z_]*$|str[a-z]*$|operator|Swift$|abort$|raise$|gsignal|__libc|__pthread|_start$|main$|LLVMFuzzer|\$s4main|\$ss|swift_|_swift)' \
       | head -n 3 | swift-demangle --simplified --compact | sed -E 's/\(.*//' | tr '\n' ' ')
     sig="$kind | $frames"
     case "$seen" in *"$sig"*) echo "dup  $f"; rm -f "$f"; continue ;; esac

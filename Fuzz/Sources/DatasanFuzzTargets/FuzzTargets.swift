@@ -11,7 +11,7 @@
 import CDatasanPNG
 import CLMDB
 import Datasan
-@testable import DatasanCSV
+import DatasanCSV
 import DatasanConfig
 import DatasanLMDB
 @testable import DatasanPNG
