@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 SCRATCH=.build-fuzz
-BIN=$SCRATCH/datasan-fuzz
+BIN=${FUZZ_BIN:-$SCRATCH/datasan-fuzz}
 SWIFT=${SWIFT:-swift}
 SWIFTC=${SWIFTC:-swiftc}
 JOBS=${FUZZ_JOBS:-2}
@@ -19,11 +19,10 @@ JOBS=${FUZZ_JOBS:-2}
 build() {
   $SWIFT build -c release --scratch-path $SCRATCH --target DatasanFuzzTargets \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing -Xcc -fsanitize=fuzzer-no-link,address
-  objects=$(find $SCRATCH/release/ -name '*.o' \
-    \( -path '*/CDatasan*' -o -path '*/CYaml.build/*' -o -path '*/Yams.build/*' -o -path '*/Datasan.build/*' \
-       -o -path '*/DatasanCore.build/*' -o -path '*/DatasanCSV.build/*' -o -path '*/DatasanHDF5.build/*' \
-       -o -path '*/DatasanLMDB.build/*' -o -path '*/DatasanPNG.build/*' -o -path '*/DatasanConfig.build/*' \
-       -o -path '*/DatasanFuzzTargets.build/*' \))
+  # Every module object but the command line's main, the test targets and the allocation counter.
+  objects=$(find $SCRATCH/release/ -name '*.o' ! -path '*/datasan.build/*' ! -path '*Tests.build/*' \
+    ! -path '*TestSupport.build/*' ! -path '*AllocationCounter.build/*' ! -path '*PackageTests.build/*' \
+    ! -path '*PackageDiscoveredTests.build/*' ! -path '*/ModuleCache/*')
   # shellcheck disable=SC2046,SC2086
   $SWIFTC -O -parse-as-library -sanitize=fuzzer,address -I $SCRATCH/release/Modules \
     -Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CLMDB/module.modulemap \
