@@ -48,6 +48,8 @@ run_one() {
   work=$SCRATCH/corpus/$target  # what the fuzzer learns; the committed seeds stay as they are
   crashes=Fuzz/crashes/$target
   mkdir -p "$work" "$crashes" "$SCRATCH/logs"
+  # The fuzzer is given only its own folder (fork mode once wrote into a second corpus folder too).
+  cp -p "Fuzz/corpus/$target"/* "$work"/
   dict=""
   base=${target%%-*}  # png-diff uses png.dict, datum-c datum.dict
   for d in "Fuzz/dict/$target.dict" "Fuzz/dict/$base.dict"; do
@@ -58,7 +60,7 @@ run_one() {
   # shellcheck disable=SC2086
   DATASAN_FUZZ_TARGET=$target $BIN -fork="$JOBS" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=2048 -max_len=262144 \
-    -print_final_stats=1 -artifact_prefix="$crashes/" $dict "$work" "Fuzz/corpus/$target" >"$log" 2>&1 || true
+    -print_final_stats=1 -artifact_prefix="$crashes/" $dict "$work" >"$log" 2>&1 || true
   summary "$target"
 }
 
