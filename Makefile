@@ -78,3 +78,27 @@ bench: release
 
 clean:
 	rm -rf .build .build-pkgconfig
+
+# --- Fuzzing (Fuzz/README.md) ------------------------------------------------------------------
+# make fuzz                    builds the libFuzzer binary, fuzzes every target FUZZ_SECONDS each
+# make fuzz FUZZ_TARGETS="hdf5 lmdb" FUZZ_SECONDS=3600 FUZZ_JOBS=2
+# make fuzz-triage             replays the saved crashes, one signature each, drops duplicates
+# make fuzz-corpus             rewrites the seed corpora from the Fixtures (Fuzz/make_corpus.py)
+# The regression test (seeds and saved crashes replayed) is the DatasanFuzzTests target of `make test`.
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS    ?= 2
+# The parsers of untrusted bytes first.
+FUZZ_TARGETS ?= hdf5 lmdb png png-diff csv datum datum-diff datum-c float list config
+
+.PHONY: fuzz fuzz-build fuzz-triage fuzz-corpus
+fuzz-build: deps hdf5-static
+	SWIFT="$(SWIFT)" ./Fuzz/fuzz.sh build
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) ./Fuzz/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-triage:
+	./Fuzz/fuzz.sh triage $(FUZZ_TARGETS)
+
+fuzz-corpus:
+	python3 Fuzz/make_corpus.py

@@ -40,6 +40,10 @@ let package = Package(
     // The command line: options and exit codes only, with its own small parser (Arguments.swift):
     // swift-argument-parser's reflection cost ~4.5 ms of every run.
     .executableTarget(name: "datasan", dependencies: ["Datasan", "DatasanConfig"]),
+    // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
+    .target(
+      name: "DatasanFuzzTargets", dependencies: ["Datasan", "DatasanConfig", "CDatasanPNG", "CLMDB"],
+      path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
     .target(name: "DatasanTestSupport", path: "Tests/TestSupport"),  // what several test targets share
@@ -52,6 +56,7 @@ let package = Package(
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
     .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
+    .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
     .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanPNG"]),
   ],
   swiftLanguageModes: [.v5]

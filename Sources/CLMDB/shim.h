@@ -69,7 +69,10 @@ static inline int datasan_datum_parse_raw(
     }
   }
   if (!(seen & (1u << 4)) || dims[1] != channels || dims[2] != height || dims[3] != width) return 0;
-  if (data_length != channels * height * width) return 0;
+  /* c*h*w must not wrap around: 2^30 x 2^30 x 16 with empty data is not a raw image. */
+  uint64_t plane, expected;
+  if (__builtin_mul_overflow(height, width, &plane) || __builtin_mul_overflow(channels, plane, &expected)) return 0;
+  if (data_length != expected) return 0;
   *label = lab;
   *data_offset = data_at;
   return 1;
