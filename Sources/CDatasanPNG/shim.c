@@ -185,8 +185,16 @@ static int datasan_png_run(
   png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
   // Only --max-pixels limits the size (libpng's default refuses sides above 1,000,000).
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
-  // tRNS is read as an unknown chunk and dropped (its CRC is still checked), so that a palette
-  // expands to RGB, never RGBA, and gray/RGB keep their channels.
+  // No chunk can hold more than the file: a tEXt/iTXt/zTXt/iCCP header that declares 2 GB in a
+  // 46-byte file made libpng allocate and zero it before it met the end (2-4 s and 2 GB a file,
+  // found by the fuzzer). A decompressed ancillary chunk is bounded by the same (generous) limit.
+  png_set_chunk_malloc_max(png, size < ((size_t)8 << 20) ? ((size_t)8 << 20) : size);
+  // Every ancillary chunk is read as an unknown chunk and dropped, its CRC still checked: datasan
+  // applies none of them (SPEC), and libpng's own handlers allocate what a text or profile chunk's
+  // header declares before they meet the end of the file (the fuzzer's 46-byte file with an iTXt of
+  // 1.2 GB: 2 s and 1.2 GB), where a dropped chunk is only read through in small pieces.
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+  // tRNS too, so that a palette expands to RGB, never RGBA, and gray/RGB keep their channels.
   static const png_byte trns[5] = {'t', 'R', 'N', 'S', 0};
   png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, trns, 1);
 

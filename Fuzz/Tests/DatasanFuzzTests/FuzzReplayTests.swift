@@ -153,7 +153,7 @@ final class FuzzReplayTests: XCTestCase {
 
   /// Whether the supervised reading of HDF5 files (issue 10 item 8) is in: until it is, libhdf5's own
   /// faults kill the command line and this test is skipped. Set to true when it lands.
-  static let hdf5SupervisorLanded = false
+  static let hdf5SupervisorLanded = true
 
   /// Files on which libhdf5 1.10.8 itself faults: the command line must still give a verdict.
   func testLibhdf5CrashesGetAVerdict() throws {
