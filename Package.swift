@@ -50,11 +50,11 @@ let package = Package(
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
-    .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanPNG"]),
+    .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
-    .testTarget(name: "DatasanCLITests", dependencies: ["datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
     .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
     .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanPNG"]),

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -138,21 +139,5 @@ import Testing
   }
 
   /// A 16-bit RGBA PNG of `width` x `height` whose IDAT is 1,000 zero bytes stored in zlib.
-  func shortDataPNG(width: Int, height: Int) -> [UInt8] {
-    func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
-    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-      let body = Array(type.utf8) + data
-      var crc: UInt32 = 0xFFFF_FFFF
-      for byte in body {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-      }
-      return be32(data.count) + body + be32(Int(~crc))
-    }
-    let n = 1000
-    let stream: [UInt8] = [0x78, 0x01, 1, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
-      + [UInt8](repeating: 0, count: n) + be32(((n % 65521) << 16) | 1)
-    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(width) + be32(height) + [16, 6, 0, 0, 0])
-      + chunk("IDAT", stream) + chunk("IEND", [])
-  }
+  func shortDataPNG(width: Int, height: Int) -> [UInt8] { PNGBytes.shortData(width: width, height: height) }
 }

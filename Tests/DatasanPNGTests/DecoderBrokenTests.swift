@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import DatasanCore
 import Testing
 
@@ -107,27 +108,8 @@ import Testing
     #expect(error.message.hasPrefix("Not enough image data: "), "\(error.message)")
   }
 
-  /// A PNG of `width` x `height` whose IDAT holds one zlib-compressed row of zeros only (and a PLTE
-  /// for a palette image), CRCs right.
   func shortDataPNG(width: Int, height: Int, depth: Int, colorType: Int, interlaced: Bool) -> [UInt8] {
-    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-      let body = Array(type.utf8) + data
-      var crc: UInt32 = 0xFFFF_FFFF  // CRC-32 of PNG (and zlib), bit by bit
-      for byte in body {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-      }
-      return be32(data.count) + body + be32(Int(~crc))
-    }
-    func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
-    let ihdr = be32(width) + be32(height) + [UInt8(depth), UInt8(colorType), 0, 0, interlaced ? 1 : 0]
-    // zlib stream of 1,000 zero bytes, stored: header, one stored block, adler32 of zeros.
-    let zeros = 1000
-    let stream: [UInt8] = [0x78, 0x01, 1, UInt8(zeros & 0xFF), UInt8(zeros >> 8), UInt8(~zeros & 0xFF), UInt8((~zeros >> 8) & 0xFF)]
-      + [UInt8](repeating: 0, count: zeros) + be32(((zeros % 65521) << 16) | 1)
-    let palette = colorType == 3 ? chunk("PLTE", [0, 0, 0, 255, 255, 255]) : []
-    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + palette + chunk("IDAT", stream)
-      + chunk("IEND", [])
+    PNGBytes.shortData(width: width, height: height, depth: depth, colorType: colorType, interlaced: interlaced)
   }
 
   @Test func arbitraryPrefixesNeverCrash() throws {

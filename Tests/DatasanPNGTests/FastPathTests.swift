@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import CDatasanPNG
 import DatasanCore
 import Foundation
@@ -164,16 +165,7 @@ import Testing
 
   /// A PNG whose image data is all zero bytes (every row filter 0, every value 0).
   static func zeroPNG(width: Int, height: Int, depth: Int, colorType: Int, interlaced: Bool, filtered: Int) -> [UInt8] {
-    func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
-    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-      let body = Array(type.utf8) + data
-      var crc: UInt32 = 0xFFFF_FFFF
-      for byte in body {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-      }
-      return be32(data.count) + body + be32(Int(~crc))
-    }
+    let (be32, chunk) = (PNGBytes.be32, PNGBytes.chunk)
     let ihdr = be32(width) + be32(height) + [UInt8(depth), UInt8(colorType), 0, 0, interlaced ? 1 : 0]
     let stream = zlibZeros(filtered)
     // The stream in IDAT chunks of 64 KiB, as encoders write them.
