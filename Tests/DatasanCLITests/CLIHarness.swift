@@ -66,9 +66,13 @@ struct CLI {
     errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
+    let stderr = String(decoding: errData, as: UTF8.self)
+    if let finding = Sanitizer.finding(in: stderr) {
+      Issue.record("datasan \(arguments.joined(separator: " ")): \(finding)")
+    }
     return Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self),
+      stderr: stderr,
       signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil,
       timedOut: timedOut.isSet)
   }
@@ -100,6 +104,16 @@ enum Sanitizer {
     if dlsym(process, "__tsan_init") != nil { return "ThreadSanitizer" }
     return nil
   }()
+
+  /// The report a sanitized `datasan` printed on stderr, whatever its exit: a test that expects
+  /// exit 1 or 2 would not notice it otherwise.
+  static func finding(in stderr: String) -> String? {
+    guard active != nil else { return nil }
+    return stderr.split(separator: "\n").first {
+      $0.contains("ERROR: AddressSanitizer") || $0.contains("ERROR: LeakSanitizer") || $0.contains("WARNING: ThreadSanitizer")
+        || $0.contains(": runtime error: ")
+    }.map { String($0) + "\n" + stderr.prefix(4000) }
+  }
 }
 
 /// A flag set once, read from any thread.

@@ -177,7 +177,7 @@ import Testing
       }
     }
     if !r.timedOut {
-      for dir in outputs + [cwd] {
+      for dir in Set(outputs + [cwd]) {
         let temporaries = leftovers(in: dir)
         if !temporaries.isEmpty { failures.append("\(shown): left \(temporaries.joined(separator: ", "))") }
       }
