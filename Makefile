@@ -1,6 +1,8 @@
 # datasan — build, test, demo and benchmark.
 #   make demo    installs system libraries if missing, builds, cleans the bundled demo dataset
-#   make test    installs system libraries if missing, builds, runs every test
+#   make test    installs system libraries if missing, builds, runs every test, then make test-asan
+#   make test-asan  every test under AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
+#   make test-tsan  every test under ThreadSanitizer (.build-tsan)
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
@@ -9,7 +11,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps browser hdf5-static build release test demo bench clean
+.PHONY: all deps browser hdf5-static build release test test-asan test-tsan demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -57,10 +59,36 @@ browser:
 	    || echo "warning: could not install chromium; the HTML report's browser test will be skipped"; \
 	fi
 
-# The release binary too: the allocation tests count what the optimized build allocates.
+# The release binary too: the allocation tests count what the optimized build allocates. Then the
+# whole suite again under AddressSanitizer (test-asan below), which CI runs as part of make test.
 test: deps browser hdf5-static release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	$(MAKE) test-asan
+
+# Sanitizers: the whole suite, built in a scratch path of its own with the sanitizer in every Swift
+# and C target (SwiftPM's --sanitize reaches the C targets too, after their -O3). Swift has no
+# UndefinedBehaviorSanitizer, so -fsanitize=undefined goes to the C targets only (its runtime is part
+# of ASan's). DATASAN_BINARY makes the CLI tests run this build's datasan; the allocation tests skip
+# themselves (the sanitizer's allocator replaces malloc).
+# allow_user_segv_handler=1: the LMDB fault guard installs its own SIGSEGV/SIGBUS handler over
+# ASan's, to catch liblmdb's faults inside a corrupt map (ASan's handler would report them and exit).
+# detect_leaks=0: LeakSanitizer finds leaks in the test runner itself (swift-corelibs-xctest and
+# Foundation at exit), not in datasan. SWIFT_BACKTRACE=enable=no: the sanitizer prints the stack;
+# the Swift backtracer, started on top of it in a sanitized process, can hang for many minutes.
+SANITIZE_ASAN := --sanitize address -Xcc -fsanitize=undefined
+SANITIZE_TSAN := --sanitize thread
+test-asan: deps hdf5-static
+	$(SWIFT) build --build-tests --scratch-path .build-asan $(SANITIZE_ASAN)
+	DATASAN_BINARY=.build-asan/debug/datasan \
+	ASAN_OPTIONS=allow_user_segv_handler=1:abort_on_error=1:detect_leaks=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SWIFT_BACKTRACE=enable=no \
+	  $(SWIFT) test --skip-build --scratch-path .build-asan $(SANITIZE_ASAN) --parallel
+
+test-tsan: deps hdf5-static
+	$(SWIFT) build --build-tests --scratch-path .build-tsan $(SANITIZE_TSAN)
+	DATASAN_BINARY=.build-tsan/debug/datasan TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 SWIFT_BACKTRACE=enable=no \
+	  $(SWIFT) test --skip-build --scratch-path .build-tsan $(SANITIZE_TSAN) --parallel
 
 demo: release
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
@@ -77,7 +105,7 @@ bench: release
 	./bench/run-bench.sh
 
 clean:
-	rm -rf .build .build-pkgconfig
+	rm -rf .build .build-asan .build-tsan .build-fuzz .build-pkgconfig
 
 # --- Fuzzing (Fuzz/README.md) ------------------------------------------------------------------
 # make fuzz                    builds the libFuzzer binary, fuzzes every target FUZZ_SECONDS each

@@ -50,6 +50,10 @@ Reader fixtures (Tests/DatasanLMDBTests), each a directory environment unless sa
                     "d11_bad_png"      encoded, a PNG with a flipped IDAT byte
   nosubdir.mdb    a single-file environment (MDB_NOSUBDIR): raw 1x2x2 Datums "k0" [1,2,3,4] label 0 and
                   "k1" [5,6,7,8] label 1
+  tiny_1x2x2.lmdb 3 raw uint8 Datums 1x2x2 (the smallest images, fewer than 16 values per channel):
+                  key "t%d", value[j] = 60*n + j, label n % 2
+  tiny_3x1x1.lmdb 3 raw uint8 Datums 3x1x1 (one pixel of three channels): key "t%d",
+                  value[c] = 80*n + c, label n % 2
   many.lmdb       300 raw Datums 1x8x8 (key "%05d", value[j] = (n + j) % 256, label n % 10) and, every
                   50th record, a 3x40x40 raw Datum (overflow pages): several leaf pages, a branch page,
                   overflow pages. The tests overwrite its pages with garbage on temporary copies.
@@ -305,6 +309,13 @@ def make_nosubdir():
                                ("k1", raw_datum(1, 2, 2, [5, 6, 7, 8], 1))], subdir=False)
 
 
+def make_tiny():
+    write_env("tiny_1x2x2.lmdb", [("t%d" % n, raw_datum(1, 2, 2, [60 * n + j for j in range(4)], n % 2))
+                                  for n in range(3)])
+    write_env("tiny_3x1x1.lmdb", [("t%d" % n, raw_datum(3, 1, 1, [80 * n + c for c in range(3)], n % 2))
+                                  for n in range(3)])
+
+
 def make_many():
     records = []
     for n in range(300):
@@ -376,6 +387,7 @@ def main():
     make_encoded()
     make_defects()
     make_nosubdir()
+    make_tiny()
     make_many()
     make_not_lmdb()
     make_train()

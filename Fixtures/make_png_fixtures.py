@@ -32,6 +32,9 @@ Layout:
 - list/: img/*.png, sub/six.png, and list.txt in convert_imageset layout: a space, a tab, a path with a
   space, a missing label, a non-integer label "x", a missing file, a label -1 with a CRLF line end, a
   blank line, a label "1.5", and a repeated path with another label.
+- tiny/: the smallest images, one flat folder per shape (C x H x W), 3 Pillow images each, values seeded:
+  tiny/1x1/ gray 8-bit 1x1 (1x1x1), tiny/1x2x2/ gray 8-bit 2x2, tiny/3x1x1/ RGB 8-bit 1x1.
+  (tiny/ itself read as an ImageFolder has three classes of three shapes: shape_mismatch.)
 - train/: for the CLI tests, an ImageFolder of 3 classes (cat, dog, zebra), 8 RGB 8x8 images each
   (cat_00..cat_07 ...), values 0..255 (unnormalized_scale). Planted: dog/dog_03.png truncated in IDAT
   (unreadable), zebra/zebra_05.png with one IDAT byte flipped (unreadable: CRC error), cat/cat_07.png is
@@ -424,6 +427,13 @@ def listed():
     write_bytes("list/list.txt", b"".join(lines))
 
 
+def tiny():
+    for folder, mode, shape in [("1x1", "L", (1, 1)), ("1x2x2", "L", (2, 2)), ("3x1x1", "RGB", (1, 1, 3))]:
+        for i in range(3):
+            values = np.random.default_rng(500 + i).integers(0, 256, size=shape, dtype=np.uint8)
+            write_bytes(f"tiny/{folder}/{i}.png", pillow_png(Image.fromarray(values, mode=mode)))
+
+
 def train():
     seed = 1000
     for c, name in enumerate(["cat", "dog", "zebra"]):
@@ -450,6 +460,7 @@ def main():
     flat()
     mixed_depth()
     listed()
+    tiny()
     train()
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
     print(f"wrote {OUT} ({total} bytes)")

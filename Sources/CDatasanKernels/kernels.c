@@ -3,6 +3,13 @@
 #include <math.h>
 
 // Compile each kernel for AVX-512, AVX2 and the baseline; the loader picks the best one the CPU has.
+// Not under ThreadSanitizer: the loader runs the clones' resolvers before the TSan runtime is set up,
+// and their instrumented entry (__tsan_func_entry) crashes every program at start.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DATASAN_NO_CLONES
+#endif
+#endif
 #if defined(__x86_64__) && defined(__clang__) && !defined(DATASAN_NO_CLONES)
 #define DATASAN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else

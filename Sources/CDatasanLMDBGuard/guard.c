@@ -648,7 +648,7 @@ __attribute__((noinline)) int datasan_mdb_guarded_raw_datums(
   size_t i = start;
   for (; i < count; i++) {
     enum { ahead = 6 };
-    if (i + ahead < count) {
+    if (i + ahead < count && values[i + ahead].mv_data != NULL) {  /* an empty value may have none */
       __builtin_prefetch(values[i + ahead].mv_data);
       __builtin_prefetch((const uint8_t *)values[i + ahead].mv_data + 64);
     }

@@ -7,6 +7,10 @@ struct CLI {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The signal that ended the process, when one did (then `status` is that signal's number).
+    var signal: Int32? = nil
+    /// The run outlived its `timeout` and was stopped (SIGTERM, then SIGKILL 2 s later).
+    var timedOut = false
   }
 
   /// The package root, found from this file.
@@ -15,8 +19,12 @@ struct CLI {
 
   static func fixture(_ path: String) -> String { root.appendingPathComponent("Fixtures/" + path).path }
 
-  /// The `datasan` executable built beside this test bundle.
+  /// The `datasan` executable: DATASAN_BINARY when set (make test-asan / test-tsan set it to their
+  /// sanitized build), else the one built beside this test bundle.
   static let binary: String = {
+    if let path = ProcessInfo.processInfo.environment["DATASAN_BINARY"], !path.isEmpty {
+      return path.hasPrefix("/") ? path : root.appendingPathComponent(path).path
+    }
     var candidates: [URL] = []
     if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
     candidates.append(Bundle.main.bundleURL)
@@ -30,9 +38,20 @@ struct CLI {
   }()
 
   static func run(
-    _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary
+    _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary,
+    timeout: Double? = nil
   ) throws -> Result {
     let process = try start(arguments, cwd: cwd, environment: environment, binary: binary)
+    let timedOut = Flag()
+    if let timeout {
+      let pid = process.processIdentifier
+      DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        guard process.isRunning else { return }
+        timedOut.set()
+        kill(pid, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+      }
+    }
     let out = process.standardOutput as! Pipe
     let err = process.standardError as! Pipe
     // Read both pipes to the end before waiting, so a chatty child never blocks.
@@ -47,9 +66,15 @@ struct CLI {
     errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
+    let stderr = String(decoding: errData, as: UTF8.self)
+    if let finding = Sanitizer.finding(in: stderr) {
+      Issue.record("datasan \(arguments.joined(separator: " ")): \(finding)")
+    }
     return Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-      stderr: String(decoding: errData, as: UTF8.self))
+      stderr: stderr,
+      signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil,
+      timedOut: timedOut.isSet)
   }
 
   static func start(
@@ -67,6 +92,36 @@ struct CLI {
     try process.run()
     return process
   }
+}
+
+/// The sanitizer this test process was built with (`make test-asan`, `make test-tsan`), if any: its
+/// runtime's entry point is then linked in.
+enum Sanitizer {
+  static let active: String? = {
+    guard let process = dlopen(nil, RTLD_NOW) else { return nil }
+    defer { dlclose(process) }
+    if dlsym(process, "__asan_init") != nil { return "AddressSanitizer" }
+    if dlsym(process, "__tsan_init") != nil { return "ThreadSanitizer" }
+    return nil
+  }()
+
+  /// The report a sanitized `datasan` printed on stderr, whatever its exit: a test that expects
+  /// exit 1 or 2 would not notice it otherwise.
+  static func finding(in stderr: String) -> String? {
+    guard active != nil else { return nil }
+    return stderr.split(separator: "\n").first {
+      $0.contains("ERROR: AddressSanitizer") || $0.contains("ERROR: LeakSanitizer") || $0.contains("WARNING: ThreadSanitizer")
+        || $0.contains(": runtime error: ")
+    }.map { String($0) + "\n" + stderr.prefix(4000) }
+  }
+}
+
+/// A flag set once, read from any thread.
+final class Flag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  var isSet: Bool { lock.withLock { value } }
+  func set() { lock.withLock { value = true } }
 }
 
 /// Writes a CSV file: `header`, then `row(n)` for n in 0..<rows (each ending in a newline),
