@@ -1,7 +1,7 @@
 import Datasan
 import Foundation
 
-/// `scan` and `clean` run in a child process that this process supervises, so that a C library
+/// `scan`, `clean` and `init` (which reads the whole dataset too) run in a child process that this process supervises, so that a C library
 /// faulting on corrupt metadata (libhdf5 1.10.8 dereferences bad pointers in H5Literate,
 /// H5Lexists, H5Oopen, H5Dread) still gets a verdict: the parent names the file and the
 /// library in one line, removes every temporary the child had registered and exits 2.
@@ -12,9 +12,9 @@ import Foundation
 /// a crash then shows the Swift runtime's backtrace). README.md "Surviving the C libraries"
 /// gives the cost.
 enum Supervisor {
-  /// Whether to supervise this command line: `scan` and `clean`, not their help.
+  /// Whether to supervise this command line: `scan`, `clean` and `init`, not their help.
   static func wanted(_ arguments: [String]) -> Bool {
-    guard let command = arguments.first, command == "scan" || command == "clean" else { return false }
+    guard let command = arguments.first, ["scan", "clean", "init"].contains(command) else { return false }
     if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) { return false }
     return ProcessInfo.processInfo.environment["DATASAN_SUPERVISE"] != "0"
   }

@@ -77,6 +77,8 @@ struct CLI {
       timedOut: timedOut.isSet)
   }
 
+  private static let launching = NSLock()
+
   static func start(
     _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary
   ) throws -> Process {
@@ -89,6 +91,10 @@ struct CLI {
     if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     process.standardOutput = Pipe()
     process.standardError = Pipe()
+    // One launch at a time: Foundation's Process.run crashed the test process (SIGSEGV in a memmove
+    // inside it) when the smoke matrix launched from many threads at once.
+    launching.lock()
+    defer { launching.unlock() }
     try process.run()
     return process
   }

@@ -171,7 +171,13 @@ import Testing
       let out = dir + "/out"
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
       let r = try TeardownCLITests.cleanAndMeddle(input: input, out: out) {
-        try FileManager.default.removeItem(atPath: out)
+        // As `rm -rf` would: datasan may create a file in the folder while it is being emptied, and
+        // the removal then fails (the folder is not empty); it is retried until the folder is gone.
+        var attempts = 0
+        while FileManager.default.fileExists(atPath: out) {
+          attempts += 1
+          do { try FileManager.default.removeItem(atPath: out) } catch where attempts < 50 { usleep(1_000) }
+        }
       }
       guard let r else { continue }
       TeardownCLITests.expectVerdict(r, mentions: out + "/", folders: [out])
