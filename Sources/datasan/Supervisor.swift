@@ -6,7 +6,7 @@ import Foundation
 /// H5Lexists, H5Oopen, H5Dread) still gets a verdict: the parent names the file and the
 /// library in one line, removes every temporary the child had registered and exits 2.
 ///
-/// The fork happens before anything starts a thread. The child inherits stdout and stderr and
+/// The child is this program started again (posix_spawn of /proc/self/exe). It inherits stdout and stderr and
 /// does all the work; the parent forwards SIGINT, SIGTERM and SIGHUP to it, waits, and passes
 /// its exit code through. `DATASAN_SUPERVISE=0` runs the command in this process (debugging:
 /// a crash then shows the Swift runtime's backtrace). README.md "Surviving the C libraries"
@@ -19,41 +19,78 @@ enum Supervisor {
     return ProcessInfo.processInfo.environment["DATASAN_SUPERVISE"] != "0"
   }
 
-  /// Forks. Returns in the child (ready to do the work); the parent never returns.
-  static func forkAndSupervise() {
-    // The registry of the child's temporaries and input: a memory file that outlives the child.
+  /// The variable through which a supervised child learns that it is one, and its registry's
+  /// descriptor.
+  static let childVariable = "DATASAN_SUPERVISED_CHILD"
+
+  /// In a child started by ``superviseChild()``: takes the registry and the child's signal
+  /// dispositions, and returns true (the work goes on in this process). False everywhere else.
+  static func adoptChildRole() -> Bool {
+    guard let value = getenv(childVariable), let fd = Int32(String(cString: value)) else { return false }
+    unsetenv(childVariable)
+    Supervision.fd = fd
+    dieQuietlyOnFaults()
+    return true
+  }
+
+  /// Starts this same program again as the child that does the work, and supervises it; never
+  /// returns. (Or returns at once, to run unsupervised, when no child can be started.)
+  ///
+  /// A new process image, not a bare fork: after fork(2) the child's main thread would keep the
+  /// thread id the Swift runtime cached for the parent's, and its futex locks (swift_once among
+  /// them) record that id as their owner; a lock contended in the child then waits for a thread of
+  /// another process, forever (seen as a hang in about 1 run in 120 under AddressSanitizer).
+  static func superviseChild() {
+    // The registry of the child's temporaries and input: a memory file both processes hold.
     typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return }
-    let registry = unsafeBitCast(symbol, to: MemfdCreate.self)("datasan-registry", 1 /* MFD_CLOEXEC */)
+    let registry = unsafeBitCast(symbol, to: MemfdCreate.self)("datasan-registry", 0)  // inherited
     guard registry >= 0 else { return }
 
     // Where stderr is not a terminal (CI), the child's stderr goes through the parent, which
     // holds it back until the child is done: a library that aborts often prints a line of its
     // own first (glibc's "malloc(): corrupted top size"), and the verdict is one line.
     var relay: [Int32] = [-1, -1]
-    if isatty(2) == 0 && pipe(&relay) != 0 { relay = [-1, -1] }
+    if isatty(2) == 0 {
+      if pipe(&relay) == 0 {
+        for fd in relay { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // the child gets the write end as fd 2 only
+      } else {
+        relay = [-1, -1]
+      }
+    }
 
-    // Signals stay blocked across the fork until each side has its handlers in place.
+    // Signals stay blocked until this side has its forwarding handlers in place; the child starts
+    // with the mask and dispositions this process had.
     var forwarded = sigset_t()
     sigemptyset(&forwarded)
     for sig in forwardedSignals { sigaddset(&forwarded, sig) }
     var previous = sigset_t()
     pthread_sigmask(SIG_BLOCK, &forwarded, &previous)
-    let pid = fork()
-    if pid < 0 {  // no process to spare: run unsupervised
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    if relay[1] >= 0 { posix_spawn_file_actions_adddup2(&actions, relay[1], 2) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    posix_spawnattr_setsigmask(&attributes, &previous)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    var environment: [UnsafeMutablePointer<CChar>?] = []
+    var at = environ
+    while let entry = at.pointee {
+      environment.append(entry)
+      at += 1
+    }
+    let mark = strdup("\(childVariable)=\(registry)")
+    environment.append(mark)
+    environment.append(nil)
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, CommandLine.unsafeArgv, &environment)
+    free(mark)
+    posix_spawn_file_actions_destroy(&actions)
+    posix_spawnattr_destroy(&attributes)
+    if spawned != 0 {  // no process to spare: run unsupervised
       pthread_sigmask(SIG_SETMASK, &previous, nil)
       for fd in [registry] + relay where fd >= 0 { close(fd) }
-      return
-    }
-    if pid == 0 {
-      if relay[1] >= 0 {
-        dup2(relay[1], 2)
-        close(relay[0])
-        close(relay[1])
-      }
-      Supervision.fd = registry
-      pthread_sigmask(SIG_SETMASK, &previous, nil)
-      dieQuietlyOnFaults()
       return
     }
     supervisedChild = pid

@@ -8,9 +8,10 @@ import Foundation
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
-// Before any thread starts: scan and clean go on in a supervised child (Supervisor.swift).
+// scan, clean and init go on in a supervised child: this same program started again
+// (Supervisor.swift); in that child, adoptChildRole() takes its part and the work goes on here.
 Supervisor.unblockFaults()
-if Supervisor.wanted(arguments) { Supervisor.forkAndSupervise() }
+if !Supervisor.adoptChildRole() && Supervisor.wanted(arguments) { Supervisor.superviseChild() }
 InterruptGuard.shared.install()
 
 func fail(_ message: String, code: Int32) -> Never {

@@ -5,11 +5,11 @@ import Foundation
 /// so that the parent can name the file and remove the temporaries when the child dies by a
 /// signal (a C library faulting on corrupt metadata).
 ///
-/// Records go to a file descriptor the parent opened before the fork, one `write(2)` each, in
+/// Records go to a file descriptor the parent opened and the child inherited, one `write(2)` each, in
 /// the form `KIND PATH\0` (`T` a temporary, `I` the input; the input's record is
 /// `I FORMAT PATH\0`). Without a parent (`fd` < 0) registering does nothing.
 public enum Supervision {
-  /// The registry's file descriptor, set by the child right after the fork.
+  /// The registry's file descriptor, set by the child when it starts.
   nonisolated(unsafe) public static var fd: Int32 = -1
 
   /// Records a temporary path before it is created.
