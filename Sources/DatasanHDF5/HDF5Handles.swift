@@ -122,11 +122,22 @@ extension HDF5Handle where Kind == HDF5DataspaceKind {
   var extentType: H5S_class_t { HDF5.value { H5Sget_simple_extent_type(id) } }
 
   /// The current dimensions. The corresponding C function is `H5Sget_simple_extent_dims`.
+  ///
+  /// - Throws: ``HDF5Error`` also when a dimension exceeds its maximum (corrupt metadata that
+  ///   libhdf5 1.12+ refuses when it decodes the dataspace and 1.10 accepts: the fuzzer's
+  ///   `hdf5/timeout-0d40...` claimed 5.7e18 rows of at most 40, and reading them never ended).
   func dims() throws -> [UInt64] {
     let rank = Int(try HDF5.call("H5Sget_simple_extent_ndims") { H5Sget_simple_extent_ndims(id) })
     guard rank > 0 else { return [] }
     var dims = [UInt64](repeating: 0, count: rank)
-    try HDF5.call("H5Sget_simple_extent_dims") { H5Sget_simple_extent_dims(id, &dims, nil) }
+    var maxdims = [UInt64](repeating: 0, count: rank)
+    try HDF5.call("H5Sget_simple_extent_dims") { H5Sget_simple_extent_dims(id, &dims, &maxdims) }
+    // H5S_UNLIMITED is (hsize_t)-1, i.e. UInt64.max: never exceeded.
+    if let axis = dims.indices.first(where: { dims[$0] > maxdims[$0] }) {
+      let detail = "dataspace dim \(axis) size of \(dims[axis]) is greater than its maximum \(maxdims[axis]) (corrupt)"
+      throw HDF5Error(
+        operation: "H5Sget_simple_extent_dims", frames: [.init(function: "", major: "", minor: "", detail: detail)])
+    }
     return dims
   }
 

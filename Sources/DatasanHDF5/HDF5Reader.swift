@@ -377,9 +377,11 @@ public final class HDF5Reader: SampleReader {
       }
     }
     if written.anyWritten, !storage.external, !storage.virtual, let fileSize {
+      // Rows that all count as written must fit in the file too: a chunk index libhdf5 cannot
+      // count counts every chunk written, and the fuzzer's 12 KB file of 5.7e18 rows was read for ever.
       try checkDecodedSizes(
         rowElements: source.rowElements, chunks: storage.chunks, storedSize: storedSize, compressed: storage.compressed,
-        fileSize: fileSize
+        fileSize: fileSize, rows: written.allWritten ? source.rowCount : nil
       ) { fail(": " + $0) }
     }
   }
@@ -390,11 +392,13 @@ public final class HDF5Reader: SampleReader {
 
   /// Refuses sizes no written storage of a file of `fileSize` bytes can hold: a sample of
   /// `rowElements` values and a chunk (which libhdf5 decodes whole to read any of it), each
-  /// of `storedSize` bytes, more than the file could hold even compressed (`compressed`).
+  /// of `storedSize` bytes, more than the file could hold even compressed (`compressed`); and,
+  /// given `rows` (the rows that all count as written), their total.
   ///
   /// - Throws: what `fail` makes of the reason.
   static func checkDecodedSizes(
-    rowElements: Int, chunks: [Int]?, storedSize: Int, compressed: Bool, fileSize: UInt64, fail: (String) -> Error
+    rowElements: Int, chunks: [Int]?, storedSize: Int, compressed: Bool, fileSize: UInt64, rows: Int? = nil,
+    fail: (String) -> Error
   ) throws {
     let (limit, overflow) = fileSize.multipliedReportingOverflow(by: compressed ? maxCompressionRatio : 1)
     let most = overflow ? UInt64.max : limit + 4096
@@ -402,6 +406,12 @@ public final class HDF5Reader: SampleReader {
     let could = "than a file of \(fileSize) bytes could hold\(compressed ? ", even compressed" : "") (truncated or corrupt)"
     if row.overflow || row.partialValue > most {
       throw fail("a sample of \(rowElements) values (\(row.overflow ? "too many" : String(row.partialValue)) bytes) is more \(could)")
+    }
+    if let rows {
+      let total = row.partialValue.multipliedReportingOverflow(by: UInt64(rows))
+      if total.overflow || total.partialValue > most {
+        throw fail("\(rows) rows of \(row.partialValue) bytes, all counted as written, are more \(could)")
+      }
     }
     if let chunks {
       var bytes = UInt64(storedSize)

@@ -110,6 +110,13 @@ final class HDF5WrittenRows {
     return true
   }
 
+  /// Whether every row counts as written: the index lists every chunk, or it cannot be asked
+  /// (then `H5Dread` decides chunk by chunk), or its chunk rows are too wide to probe.
+  var allWritten: Bool {
+    if case .all(.written) = source { return true }
+    return false
+  }
+
   /// The state of `row` and the end of the run of rows from it in that state, at most `limit`.
   /// Runs start and end on chunk boundaries (or the dataset's end).
   func run(from row: Int, limit: Int) -> (state: State, end: Int) {

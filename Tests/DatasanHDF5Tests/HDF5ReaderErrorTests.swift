@@ -31,6 +31,20 @@ import Testing
       error("lying_dims.h5")?.message.hasPrefix("dataset 'data' claims 1099511627776 samples but the file holds only") == true)
   }
 
+  /// A dimension above its maximum (found by the fuzzer: 5.7e18 rows of at most 40, read for ever).
+  @Test func dimensionAboveItsMaximum() {
+    #expect(
+      error("dims_over_max.h5")?.message
+        == "dataset 'data': dataspace dim 0 size of 5711486817761493032 is greater than its maximum 40 (corrupt)")
+  }
+
+  /// Rows counted as written without listing the chunks (too many chunks, chunk rows too wide to
+  /// probe) must fit in the file: 2^40 rows of fill values were read for hours.
+  @Test func rowsCountedAsWrittenBeyondTheFile() {
+    let message = error("wide_chunk_rows.h5")?.message ?? ""
+    #expect(message.hasPrefix("dataset 'data': 1099511627776 rows of 1025 bytes, all counted as written, are more than a file of"))
+  }
+
   @Test func missingDatasetListsTheRoot() {
     #expect(
       error("labels.h5", dataset: "images")?.message
