@@ -17,15 +17,11 @@ public struct Formats: FormatBackend {
   public func detectFormat(path: String) throws -> DataFormat {
     let kind = InputFileKind(path: path)
     if case .missing = kind { throw DatasanError(path: path, "no such file or directory") }
-    try InputFileKind.refuseSpecial(path: path)
+    // Looking at the bytes of a FIFO blocks until a writer comes; a device may never end.
+    try kind.refuseIfSpecial(path: path)
     if kind == .directory {
       if FileManager.default.fileExists(atPath: path + "/data.mdb") { return .lmdb }
       return .png
-    }
-    // Looking at the bytes of a FIFO blocks until a writer comes; a device may never end.
-    var info = stat()
-    if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-      throw DatasanError(path: path, "is not a regular file (a FIFO, socket or device); datasan reads files and folders")
     }
     if HDF5Format.looksLikeHDF5(path: path) { return .hdf5 }
     if LMDBFormat.looksLikeLMDB(path: path) { return .lmdb }

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import DatasanCore
 
 /// Recognizes HDF5 files without libhdf5, for format auto-detection.
 public enum HDF5Format {
@@ -37,17 +38,13 @@ public enum HDF5Format {
   /// Why `path` cannot be an HDF5 file before looking at its content ("no such file",
   /// "is a directory", "is a FIFO"), or nil when it is a readable regular file. Never blocks.
   static func fileProblem(path: String) -> String? {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-      return errno == ENOENT ? "no such file" : "cannot read: \(String(cString: strerror(errno)))"
-    }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: return "is a directory, not an HDF5 file"
-    case S_IFIFO: return "is a FIFO (named pipe), not a file; datasan reads regular files"
-    case S_IFSOCK: return "is a socket, not a file; datasan reads regular files"
-    case S_IFCHR, S_IFBLK: return "is a device, not a file; datasan reads regular files"
-    default: return "is not a regular file"
+    switch InputFileKind(path: path) {
+    case .regular: break
+    case .directory: return "is a directory, not an HDF5 file"
+    case .missing(let reason):
+      return reason == String(cString: strerror(ENOENT)) ? "no such file" : "cannot read: \(reason)"
+    case .characterDevice, .blockDevice: return "is a device, not a file; datasan reads regular files"
+    case let special: return "is \(special.specialName!), not a file; datasan reads regular files"
     }
     let fd = open(path, O_RDONLY | O_NONBLOCK)
     if fd < 0 { return "cannot read: \(String(cString: strerror(errno)))" }

@@ -54,8 +54,11 @@ public enum InputFileKind: Equatable, Sendable {
 
   /// Throws the one-line error for an input that is a FIFO, a socket or a device: datasan reads
   /// regular files and folders, and would block forever on a pipe or read a device without end.
-  public static func refuseSpecial(path: String) throws {
-    if let name = InputFileKind(path: path).specialName {
+  public static func refuseSpecial(path: String) throws { try InputFileKind(path: path).refuseIfSpecial(path: path) }
+
+  /// The same, for the kind already found of `path`.
+  public func refuseIfSpecial(path: String) throws {
+    if let name = specialName {
       throw DatasanError(path: path, "is \(name), not a regular file or folder: datasan reads only files and folders")
     }
   }
