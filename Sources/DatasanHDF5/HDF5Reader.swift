@@ -116,8 +116,8 @@ public final class HDF5Reader: SampleReader {
     do {
       featureSource = try HDF5RowSource(
         name: featureName, dataset: featureDataset, fileSpace: featureSpace, dims: dims,
-        memoryType: numeric.memoryType, memoryElementSize: numeric.elementType.size,
-        chunkHeight: storage.chunks?.first)
+        memoryType: numeric.memoryType, memoryElementSize: numeric.elementType.size, storage: storage,
+        storedElementSize: numeric.storedSize)
     } catch {
       throw fail("dataset '\(featureName)': \(error)")
     }
@@ -147,6 +147,7 @@ public final class HDF5Reader: SampleReader {
       of: featureSource, storedSize: numeric.storedSize, storage: storage, written: writtenRows,
       externalBytes: externalBytes, fileSize: file.fileSize, units: "samples"
     ) { fail("dataset '\(featureName)'\($0)") }
+    try featureSource.findMisSizedChunks(chunkCount: writtenRows.chunkCount) { fail("dataset '\(featureName)': " + $0) }
 
     // Labels.
     var labelName: String? = nil
@@ -177,11 +178,13 @@ public final class HDF5Reader: SampleReader {
         let rows = HDF5WrittenRows(dataset: labelDataset, storage: labelStorage, dims: labelDims)
         let source = try HDF5RowSource(
           name: labelName, dataset: labelDataset, fileSpace: space, dims: labelDims,
-          memoryType: datasan_h5t_native_double(), memoryElementSize: 8, chunkHeight: labelStorage.chunks?.first)
+          memoryType: datasan_h5t_native_double(), memoryElementSize: 8, storage: labelStorage,
+          storedElementSize: labelNumeric.storedSize)
         try HDF5Reader.checkSizes(
           of: source, storedSize: labelNumeric.storedSize, storage: labelStorage, written: rows,
           externalBytes: labelExternalBytes, fileSize: file.fileSize, units: "labels"
         ) { fail("label dataset '\(labelName)'\($0)") }
+        try source.findMisSizedChunks(chunkCount: rows.chunkCount) { fail("label dataset '\(labelName)': " + $0) }
         labelRows = rows
         labelSource = source
         labelType = labelNumeric.elementType

@@ -27,6 +27,13 @@ final class HDF5RowSource {
   let rowBytes: Int
   /// Rows per chunk along axis 0, nil for a layout without chunks.
   let chunkHeight: Int?
+  /// The chunks of a chunked dataset without filters, nil for any other layout.
+  let unfilteredChunks: UnfilteredChunks?
+  /// Chunk rows (axis-0 chunk indexes) holding a chunk without filters stored in another size than
+  /// its values take, with that chunk's stored size (``findMisSizedChunks(chunkCount:fail:)``).
+  private(set) var misSizedChunkRows: [Int: UInt64] = [:]
+  /// Bytes the dataset occupies in the file (`H5Dget_storage_size`: a walk of a chunk index).
+  let storageSize: UInt64
   /// Bytes of the file the dataset occupies per row (approximate; for progress).
   let storedBytesPerRow: Double
 
@@ -40,7 +47,7 @@ final class HDF5RowSource {
 
   init(
     name: String, dataset: HDF5Dataset, fileSpace: HDF5Dataspace, dims: [UInt64], memoryType: hid_t,
-    memoryElementSize: Int, chunkHeight: Int?
+    memoryElementSize: Int, storage: HDF5Storage, storedElementSize: Int
   ) throws {
     self.name = name
     self.dataset = dataset
@@ -62,8 +69,11 @@ final class HDF5RowSource {
     self.memoryType = memoryType
     self.rowElements = elements
     self.rowBytes = bytes
-    self.chunkHeight = chunkHeight.map { Swift.max(1, $0) }
-    self.storedBytesPerRow = rows > 0 ? Double(dataset.storageSize) / Double(rows) : 0
+    self.chunkHeight = storage.chunks?.first.map { Swift.max(1, $0) }
+    self.unfilteredChunks =
+      storage.filters.isEmpty && !storage.external ? storage.chunks.flatMap { UnfilteredChunks(chunks: $0, rank: dims.count, elementSize: storedElementSize) } : nil
+    self.storageSize = dataset.storageSize
+    self.storedBytesPerRow = rows > 0 ? Double(storageSize) / Double(rows) : 0
   }
 
   /// The largest sample datasan reads (4 GiB): a header claiming more is refused, not allocated.
@@ -77,13 +87,94 @@ final class HDF5RowSource {
 
   /// Reads rows `start ..< start + count` into `buffer` (which holds `count * rowBytes` bytes).
   ///
-  /// - Throws: ``HDF5Error`` when the library fails (the buffer may be partly written).
+  /// - Throws: ``HDF5Error`` when the library fails (the buffer may be partly written),
+  ///   ``ChunkSizeError`` when a chunk of the rows is not stored as its size says.
   func read(start: Int, count: Int, into buffer: UnsafeMutableRawPointer) throws {
     guard count > 0, rowElements > 0 else { return }
     if let injectFailure, let error = injectFailure(start..<(start + count)) { throw error }
+    try refuseMisSizedChunks(start: start, count: count)
     try fileSpace.selectRows(start: start, count: count, otherDims: rowDims)
     let memorySpace = try HDF5Dataspace.simple([UInt64(count)] + rowDims)
     try dataset.read(memoryType: memoryType, memorySpace: memorySpace, fileSpace: fileSpace, into: buffer)
+  }
+
+  /// The chunk grid of a chunked dataset without filters: every written chunk is stored in exactly
+  /// ``bytes`` bytes (its values, whole, edge chunks too).
+  struct UnfilteredChunks {
+    /// Chunk dimensions, each at least 1.
+    let dims: [UInt64]
+    /// Values of one chunk, and the bytes they are stored in.
+    let values: UInt64
+    let bytes: UInt64
+
+    /// Nil when the chunk's size overflows (the reader refuses such chunks at open).
+    init?(chunks: [Int], rank: Int, elementSize: Int) {
+      guard chunks.count == rank, rank > 0 else { return nil }
+      dims = chunks.map { UInt64(Swift.max(1, $0)) }
+      var values: UInt64 = 1
+      for d in dims {
+        let (product, overflow) = values.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        values = product
+      }
+      let (bytes, overflow) = values.multipliedReportingOverflow(by: UInt64(Swift.max(1, elementSize)))
+      if overflow { return nil }
+      self.values = values
+      self.bytes = bytes
+    }
+  }
+
+  /// A written chunk of a dataset without filters stored in fewer or more bytes than its values take.
+  struct ChunkSizeError: Error, CustomStringConvertible {
+    var stored: UInt64
+    var expected: UnfilteredChunks
+    var description: String {
+      "stored in \(stored) bytes, not the \(expected.bytes) its \(expected.values) values take without filters (corrupt)"
+    }
+  }
+
+  /// Finds the written chunks of a dataset without filters whose stored size is not
+  /// ``UnfilteredChunks/bytes`` (`chunkCount` of them are written), so that ``read(start:count:into:)``
+  /// refuses their rows before `H5Dread`: libhdf5 1.10 reads such a chunk's full size from a buffer
+  /// of the size stored, past its end (a fuzzed file whose filter pipeline was removed from its
+  /// gzip chunks), or from whatever follows it in the file.
+  ///
+  /// Cost: nothing when the chunks' stored bytes in all (`H5Dget_storage_size`, asked at init
+  /// anyway) are `chunkCount` x ``UnfilteredChunks/bytes``, as in every intact file. libhdf5 1.10
+  /// has no cheap way to size each chunk: `H5Dget_chunk_storage_size` answers the full size when
+  /// there are no filters, and `H5Dget_chunk_info` (`_by_coord` too) walks the index from its start at
+  /// each call. So when the sum differs, up to ``HDF5WrittenRows/listLimit`` chunks are listed
+  /// (~35 ms at most) and their rows made unreadable; for more, `fail` gets the reason and the
+  /// dataset is refused. Sizes that err both ways and cancel out in the sum are not seen.
+  func findMisSizedChunks(chunkCount: UInt64?, fail: (String) -> Error) throws {
+    guard let chunks = unfilteredChunks, let chunkCount, chunkCount > 0 else { return }
+    let (expected, overflow) = chunkCount.multipliedReportingOverflow(by: chunks.bytes)
+    if !overflow, storageSize == expected { return }
+    guard chunkCount <= UInt64(HDF5WrittenRows.listLimit), let space = try? dataset.space() else {
+      throw fail(
+        "its \(chunkCount) chunks, without filters, are stored in \(storageSize) bytes, not the "
+          + "\(overflow ? "too many" : String(expected)) their values take (corrupt)")
+    }
+    var offset = [UInt64](repeating: 0, count: chunks.dims.count)
+    for index in 0..<chunkCount {
+      var mask: UInt32 = 0
+      var address: haddr_t = 0
+      var stored: UInt64 = 0
+      let status = HDF5.value { H5Dget_chunk_info(dataset.id, space.id, index, &offset, &mask, &address, &stored) }
+      if status >= 0, stored != chunks.bytes {
+        let row = Int(clamping: offset[0] / chunks.dims[0])
+        if misSizedChunkRows[row] == nil { misSizedChunkRows[row] = stored }
+      }
+    }
+  }
+
+  /// Throws ``ChunkSizeError`` when a chunk row holding any of rows `start ..< start + count` has a
+  /// chunk ``findMisSizedChunks(chunkCount:fail:)`` found.
+  private func refuseMisSizedChunks(start: Int, count: Int) throws {
+    guard !misSizedChunkRows.isEmpty, let chunks = unfilteredChunks, let height = chunkHeight else { return }
+    for row in (start / height)...((start + count - 1) / height) {
+      if let stored = misSizedChunkRows[row] { throw ChunkSizeError(stored: stored, expected: chunks) }
+    }
   }
 
   /// Reads rows `start ..< start + count` with one `H5Dread`; when that fails, reads the

@@ -30,6 +30,9 @@ final class HDF5WrittenRows {
   }
 
   private let source: Source
+  /// How many chunks the index lists as written (`H5Dget_num_chunks`), nil for other layouts or
+  /// when libhdf5 cannot count them.
+  let chunkCount: UInt64?
   private let dataset: HDF5Dataset
   private let rowCount: Int
   /// Chunk dimensions, and the number of chunks along the other axes (the chunks of one chunk row).
@@ -63,10 +66,12 @@ final class HDF5WrittenRows {
     }
     chunkRowWidth = width
     if storage.virtual {
+      chunkCount = nil
       source = HDF5WrittenRows.mappedRows(dataset, rowCount: rowCount).map { .mapped($0) } ?? .all(.written)
       return
     }
     guard let height = chunks.first, chunks.count == dims.count else {
+      chunkCount = nil
       source = storage.contiguous && !storage.external && HDF5WrittenRows.unallocated(dataset) ? .all(.never) : .all(.written)
       return
     }
@@ -75,9 +80,11 @@ final class HDF5WrittenRows {
     guard let space = try? dataset.space(),
       (try? HDF5.call("H5Dget_num_chunks") { H5Dget_num_chunks(dataset.id, space.id, &total) }) != nil
     else {
+      chunkCount = nil
       source = .all(.written)  // no index to ask: H5Dread decides, chunk by chunk
       return
     }
+    chunkCount = total
     let chunkRows = dims[0] / height + (dims[0] % height == 0 ? 0 : 1)
     let (all, overflow) = chunkRows.multipliedReportingOverflow(by: UInt64(width))
     if total == 0 {

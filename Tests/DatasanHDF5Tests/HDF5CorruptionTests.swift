@@ -39,6 +39,28 @@ import Testing
     }
   }
 
+  /// unfiltered_short_chunks.h5: the filter pipeline is gone, chunk 0 (rows 0..9) is a raw chunk of
+  /// 1920 bytes, chunks 1-3 are gzip streams of 507, 497 and 470 bytes that libhdf5 would read as
+  /// 1920 raw bytes (past its buffer). Those chunks are refused before `H5Dread`, chunk by chunk.
+  @Test(arguments: [1, 2000, 8 << 20])
+  func unfilteredChunksOfAnotherSizeAreUnreadable(batchBytes: Int) throws {
+    let result = try readAll(Fixture.hdf5("unfiltered_short_chunks.h5"), batchBytes: batchBytes)
+    #expect(result.info.sampleCount == 40)
+    #expect(Set(result.problems.keys) == Set(10..<40))
+    for (chunk, stored) in [(1, 507), (2, 497), (3, 470)] {
+      for row in (chunk * 10)..<(chunk * 10 + 10) {
+        #expect(
+          result.problems[row]
+            == ReaderProblem(
+              .unreadable, "chunk read failed: stored in \(stored) bytes, not the 1920 its 480 values take without filters (corrupt)"))
+      }
+    }
+    let per = 48
+    #expect(Array(result.values[0..<(10 * per)]) == (0..<(10 * per)).map(Double.init))
+    #expect(result.values[(10 * per)...].allSatisfy { $0 == 0 })
+    #expect(result.labels == (0..<40).map { Double($0 % 3) })
+  }
+
   /// Fixtures/demo/train.h5: chunk 5 (rows 80..95) is corrupted on purpose.
   @Test func demoDataset() throws {
     let result = try readAll(Fixture.demo("train.h5"), batchBytes: 1 << 14)

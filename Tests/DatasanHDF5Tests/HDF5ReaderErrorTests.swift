@@ -45,6 +45,15 @@ import Testing
     #expect(message.hasPrefix("dataset 'data': 1099511627776 rows of 1025 bytes, all counted as written, are more than a file of"))
   }
 
+  /// More unfiltered chunks of the wrong stored size than can be listed one by one (libhdf5 1.10
+  /// walks the index from its start for each): the dataset is refused (fewer: their rows are
+  /// unreadable, HDF5CorruptionTests).
+  @Test func tooManyUnfilteredChunksOfAnotherSize() {
+    #expect(
+      error("unfiltered_short_chunks_many.h5")?.message
+        == "dataset 'data': its 1100 chunks, without filters, are stored in 17600 bytes, not the 8800 their values take (corrupt)")
+  }
+
   @Test func missingDatasetListsTheRoot() {
     #expect(
       error("labels.h5", dataset: "images")?.message
