@@ -1,4 +1,5 @@
 import CLMDB
+import DatasanTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import DatasanTestSupport
 import Testing
 
 /// Runs the built `datasan` binary as a user would and captures what it prints.
@@ -100,17 +101,7 @@ struct CLI {
   }
 }
 
-/// The sanitizer this test process was built with (`make test-asan`, `make test-tsan`), if any: its
-/// runtime's entry point is then linked in.
-enum Sanitizer {
-  static let active: String? = {
-    guard let process = dlopen(nil, RTLD_NOW) else { return nil }
-    defer { dlclose(process) }
-    if dlsym(process, "__asan_init") != nil { return "AddressSanitizer" }
-    if dlsym(process, "__tsan_init") != nil { return "ThreadSanitizer" }
-    return nil
-  }()
-
+extension Sanitizer {
   /// The report a sanitized `datasan` printed on stderr, whatever its exit: a test that expects
   /// exit 1 or 2 would not notice it otherwise.
   static func finding(in stderr: String) -> String? {

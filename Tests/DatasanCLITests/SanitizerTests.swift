@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -44,5 +45,48 @@ import Testing
       #expect(isCharacterDevice("/dev/null"))
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+  }
+
+  /// A Unix socket bound at `path` (closed, and the path removed, by the caller's folder cleanup).
+  func bindSocket(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(fd >= 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    try #require(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    try #require(bound == 0, "bind \(path): errno \(errno)")
+    return fd
+  }
+
+  /// A socket and character devices as input: `scan` with every `--format` and `clean` exit 2 with one
+  /// line naming the input, within a second (5 s under a sanitizer: two sanitized processes start),
+  /// never opening them (opening a socket fails, reading /dev/zero never ends) and leaving nothing.
+  @Test func socketsAndDevicesAreExit2WithinASecond() throws {
+    let dir = try makeTempDir()
+    let socketPath = dir + "/in.sock"
+    let fd = try bindSocket(socketPath)
+    defer { close(fd) }
+    var st = stat()
+    try #require(stat(socketPath, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK)
+    let limit = Sanitizer.active == nil ? 1.0 : 5.0
+    for input in [socketPath, "/dev/zero", "/dev/null"] {
+      let formats: [[String]] = [[], ["--format", "hdf5"], ["--format", "csv"], ["--format", "lmdb"], ["--format", "png"]]
+      let runs = formats.map { ["scan", input] + $0 } + formats.map { ["clean", input, "-o", dir + "/out"] + $0 }
+      for arguments in runs {
+        let started = Date()
+        let r = try CLI.run(arguments, timeout: 20)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(r.status == 2 && r.signal == nil && !r.timedOut, "\(arguments): \(r.status) \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(input), "\(arguments): \(r.stderr)")
+        #expect(seconds < limit, "\(arguments): \(seconds) s")
+      }
+    }
+    #expect(isCharacterDevice("/dev/zero") && isCharacterDevice("/dev/null"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["in.sock"])
   }
 }
