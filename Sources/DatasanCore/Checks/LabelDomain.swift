@@ -1,3 +1,8 @@
+extension FindingKind {
+  public static let labelOutOfDomain = FindingKind(
+    "label_out_of_domain", .sample, meaning: "the label is outside the domain of the loss")
+}
+
 /// The label rules of SPEC.md: which labels each loss accepts.
 public struct LabelDomain: Sendable {
   public let loss: LossKind
@@ -15,7 +20,7 @@ public struct LabelDomain: Sendable {
   public func violation(_ label: Double) -> String? {
     if !label.isFinite { return nil }
     if let ignoreLabel, label == ignoreLabel { return nil }
-    let text = LabelDomain.format(label)
+    var text: String { LabelDomain.format(label) }  // only for a label outside the domain: not per sample
     switch loss {
     case .crossEntropy:
       if label != label.rounded() { return "label \(text) is not an integer class index (--loss cross-entropy)" }
