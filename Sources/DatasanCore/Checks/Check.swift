@@ -15,6 +15,33 @@ public struct CheckContext: Sendable {
   }
 }
 
+/// A per-sample check: findings about one sample, which send it to the quarantine. Runs over each
+/// batch after the checks every sample gets (unreadable, shape_mismatch, NaN and Inf values), on the
+/// samples that are readable and of the reference shape. Its kinds are declared beside it and listed
+/// in ``kinds``; ``CheckCatalog`` lists the checks.
+public protocol SampleCheck: Sendable {
+  /// The kinds ``check(_:positions:into:)`` reports.
+  static var kinds: [FindingKind] { get }
+  init(options: CheckOptions, info: DatasetInfo)
+  /// Appends the findings of the samples at `positions` of `batch` (ascending) to `findings`, in
+  /// ascending order of position.
+  func check(_ batch: SampleBatch, positions: [Int], into findings: inout [SampleFinding])
+}
+
+/// A finding of the sample at `position` of a batch.
+public struct SampleFinding: Sendable {
+  public var position: Int
+  public var finding: Finding
+
+  /// A finding of severity error about sample `position` of `batch` (its stream index and key).
+  public init(_ position: Int, of batch: SampleBatch, kind: FindingKind, field: String?, detail: String) {
+    self.position = position
+    finding = Finding(
+      kind: kind, severity: .error, index: batch.firstIndex + position, key: batch.key(of: position), field: field,
+      detail: detail)
+  }
+}
+
 /// One batch after the per-sample checks, as the dataset checks see it: which samples are clean,
 /// and what the per-sample pass already measured of them.
 public struct CheckedBatch {
@@ -94,6 +121,12 @@ public struct FinishContext: Sendable {
 /// The checks of datasan and the kinds they report, in the order of SPEC.md. A new check is one
 /// file (its kinds, its type) and its line here.
 public enum CheckCatalog {
+  /// The per-sample checks beyond those every sample gets (``SampleChecker``), in the order their
+  /// findings are listed for a sample.
+  public static let sampleChecks: [any SampleCheck.Type] = [
+    LabelDomain.self
+  ]
+
   /// The dataset checks, in the order their findings are reported.
   public static let datasetChecks: [any DatasetCheck.Type] = [
     FeatureStatisticsCheck.self,
@@ -101,9 +134,13 @@ public enum CheckCatalog {
     LabelCheck.self,
   ]
 
-  /// Every kind: the per-sample kinds, the dataset checks' kinds, the readers' layout kinds.
-  public static let kinds: [FindingKind] =
-    SampleChecker.kinds + datasetChecks.flatMap { $0.kinds } + ReaderFindings.kinds
+  /// Every kind, once: the per-sample kinds (in SPEC.md's order, ``SampleChecker/kinds``, then those
+  /// of other sample checks), the dataset checks' kinds, the readers' layout kinds.
+  public static let kinds: [FindingKind] = {
+    var seen = Set<FindingKind>()
+    let all = SampleChecker.kinds + sampleChecks.flatMap { $0.kinds } + datasetChecks.flatMap { $0.kinds } + ReaderFindings.kinds
+    return all.filter { seen.insert($0).inserted }
+  }()
 
   static let kindsByName: [String: FindingKind] = Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, $0) })
   static let order: [String: Int] = Dictionary(uniqueKeysWithValues: kinds.enumerated().map { ($1.rawValue, $0) })

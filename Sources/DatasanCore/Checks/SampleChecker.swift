@@ -23,6 +23,34 @@ public struct BatchVerdict: Sendable {
     return f
   }
 
+  /// Adds findings of sample checks (ascending by position): after a flagged sample's findings, or
+  /// flagging the sample.
+  mutating func add(_ more: [SampleFinding]) {
+    guard !more.isEmpty else { return }
+    var flagged: [Int] = []
+    var findings: [[Finding]] = []
+    flagged.reserveCapacity(self.flagged.count + more.count)
+    findings.reserveCapacity(self.flagged.count + more.count)
+    var k = 0
+    var m = 0
+    while k < self.flagged.count || m < more.count {
+      let position = Swift.min(k < self.flagged.count ? self.flagged[k] : .max, m < more.count ? more[m].position : .max)
+      var list: [Finding] = []
+      if k < self.flagged.count && self.flagged[k] == position {
+        list = self.findings[k]
+        k += 1
+      }
+      while m < more.count && more[m].position == position {
+        list.append(more[m].finding)
+        m += 1
+      }
+      flagged.append(position)
+      findings.append(list)
+    }
+    self.flagged = flagged
+    self.findings = findings
+  }
+
   /// Positions of the samples without findings, ascending.
   public func cleanPositions(count: Int) -> [Int] {
     if everySample != nil { return [] }
@@ -57,12 +85,14 @@ extension FindingKind {
 /// checks several on all cores and merges the checks' states in batch order. ``partial`` and
 /// ``merge(_:)`` carry the states between processes.
 public final class SampleChecker: @unchecked Sendable {  // used from one thread at a time; concurrentPerform only reads it
-  /// The per-sample kinds, in the order of SPEC.md.
+  /// The per-sample kinds, in the order of SPEC.md (the built-in checks report unreadable,
+  /// shape_mismatch and non-finite values; ``LabelDomain`` the labels).
   public static let kinds: [FindingKind] = [.nanValue, .infValue, .unreadable, .labelOutOfDomain, .shapeMismatch]
 
   public let options: CheckOptions
   public let info: DatasetInfo
-  private let domain: LabelDomain
+  /// The per-sample checks beyond the built-in ones (``CheckCatalog/sampleChecks``).
+  private let sampleChecks: [any SampleCheck]
 
   /// The shape every sample must have: `--shape`, else the first readable sample's.
   public private(set) var referenceShape: [Int]?
@@ -96,11 +126,16 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     checks.firstIndex { $0 is C }.map { states[$0] as! C.State }
   }
 
-  /// - Parameter checks: the dataset checks to run (those of them enabled under `options`).
-  public init(options: CheckOptions, info: DatasetInfo, checks: [any DatasetCheck.Type] = CheckCatalog.datasetChecks) {
+  /// - Parameters:
+  ///   - checks: the dataset checks to run (those of them enabled under `options`).
+  ///   - sampleChecks: the per-sample checks to run after the built-in ones.
+  public init(
+    options: CheckOptions, info: DatasetInfo, checks: [any DatasetCheck.Type] = CheckCatalog.datasetChecks,
+    sampleChecks: [any SampleCheck.Type] = CheckCatalog.sampleChecks
+  ) {
     self.options = options
     self.info = info
-    self.domain = LabelDomain(loss: options.loss, numClasses: options.numClasses, ignoreLabel: options.ignoreLabel)
+    self.sampleChecks = sampleChecks.map { $0.init(options: options, info: info) }
     context = CheckContext(options: options, info: info, groups: nil, groupNames: [])
     self.checks = checks.filter { $0.isEnabled(options) }.map { $0.init() }
     states = []
@@ -282,10 +317,14 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     let keep = keepMoments && (blockMode || measuredBlocks != nil) && groupCount > 0
     var moments: [BlockMoments] = keep ? Array(repeating: BlockMoments(), count: batch.count * groupCount) : []
     var measured: [Bool] = keep ? Array(repeating: false, count: batch.count) : []
+    // The samples the other sample checks look at: readable, of the reference shape.
+    var checkable: [Int] = []
+    checkable.reserveCapacity(sampleChecks.isEmpty ? 0 : batch.count)
     for i in 0..<batch.count {
       findings.removeAll(keepingCapacity: true)
-      let measuredSample = checkSample(
+      let (readable, measuredSample) = checkSample(
         i, of: batch, blockMode: blockMode, measuredBlocks: measuredBlocks, moments: &scratch, into: &findings)
+      if readable && !sampleChecks.isEmpty { checkable.append(i) }
       if !findings.isEmpty {
         verdict.flagged.append(i)
         verdict.findings.append(findings)
@@ -294,17 +333,28 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
         for g in 0..<groupCount { moments[i * groupCount + g] = scratch[g] }
       }
     }
+    if !checkable.isEmpty {
+      var more: [SampleFinding] = []
+      for check in sampleChecks {
+        let start = more.count
+        check.check(batch, positions: checkable, into: &more)
+        if start > 0 && start < more.count {  // by position; a sample's findings in the order of the checks
+          more = more.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
+        }
+      }
+      verdict.add(more)
+    }
     return CheckedBatch(
       batch: batch, verdict: verdict, groups: groups, blockMode: blockMode, moments: moments, measured: measured)
   }
 
-  /// Runs the checks of sample `i`. Returns true when it put the sample's per-group moments into
-  /// `moments` (block mode, readable sample of the reference shape): from `measuredBlocks` when the
-  /// reader measured them, else computed here.
+  /// Runs the built-in checks of sample `i`. Returns whether the sample is readable and of the
+  /// reference shape, and whether it put the sample's per-group moments into `moments` (block mode,
+  /// finite values): from `measuredBlocks` when the reader measured them, else computed here.
   private func checkSample(
     _ i: Int, of batch: SampleBatch, blockMode: Bool, measuredBlocks: MeasuredBlocks?, moments: inout [BlockMoments],
     into findings: inout [Finding]
-  ) -> Bool {
+  ) -> (readable: Bool, measured: Bool) {
     let index = batch.firstIndex + i
     func add(_ kind: FindingKind, field: String?, _ detail: String) {
       findings.append(
@@ -312,12 +362,12 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     }
     if !batch.problems.isEmpty, let problem = batch.problems[i] {
       add(problem.kind, field: problem.kind == .unreadable ? nil : info.featureName, problem.detail)
-      return false
+      return (false, false)
     }
     let shape = batch.shape(of: i)
     if let reference = referenceShape, shape != reference {
       add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
-      return false
+      return (false, false)
     }
     var measured = false
     let range = batch.elementRange(of: i)
@@ -339,18 +389,7 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     } else if batch.elementType.isFloatingPoint {
       checkNonFinite(batch, range: range, shape: shape, add: add)
     }
-    if let labels = batch.labels {
-      let label = labels[i]
-      let field = info.labelName ?? "label"
-      if label.isNaN {
-        add(.nanValue, field: field, "label is NaN or missing")
-      } else if label.isInfinite {
-        add(.infValue, field: field, "label is \(label > 0 ? "+Inf" : "-Inf")")
-      } else if let why = domain.violation(label) {
-        add(.labelOutOfDomain, field: field, why)
-      }
-    }
-    return measured
+    return (true, measured)
   }
 
   private func checkNonFinite(
