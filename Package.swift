@@ -18,10 +18,12 @@ let package = Package(
     .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-    // The format-agnostic core: samples, checks, statistics, normalization, pipeline, reports.
+    // The format-agnostic core: samples, checks, statistics, normalization, pipeline, the report's content.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
     .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
     .target(name: "DatasanCore", dependencies: ["CDatasanKernels"]),
+    // The reports of a scan (JSON, JUnit, text summary, HTML with thumbnails through libpng).
+    .target(name: "DatasanReports", dependencies: ["DatasanCore", "CDatasanPNG"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
     .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),  // raw HDF5 chunks on every core
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate"]),
@@ -34,12 +36,12 @@ let package = Package(
     .target(name: "CDatasanLMDBGuard", dependencies: ["CLMDB", "CDatasanKernels"], cSettings: [.unsafeFlags(["-O3"])]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "CDatasanLMDBGuard", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.
-    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
+    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option).
     .target(name: "DatasanConfig", dependencies: ["DatasanCore", .product(name: "Yams", package: "Yams")]),
     // The command line: options and exit codes only, with its own small parser (Arguments.swift):
     // swift-argument-parser's reflection cost ~4.5 ms of every run.
-    .executableTarget(name: "datasan", dependencies: ["Datasan", "DatasanConfig"]),
+    .executableTarget(name: "datasan", dependencies: ["Datasan", "DatasanReports", "DatasanConfig"]),
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets", dependencies: ["Datasan", "DatasanConfig", "CDatasanPNG", "CLMDB"],
@@ -47,7 +49,7 @@ let package = Package(
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
     .target(name: "DatasanTestSupport", path: "Tests/TestSupport"),  // what several test targets share
-    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore"]),
+    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore", "DatasanReports"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),
@@ -55,9 +57,9 @@ let package = Package(
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
     .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
-    .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore"]),
+    .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore", "DatasanReports"]),
     .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
-    .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanPNG"]),
+    .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanReports", "DatasanPNG"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 @_exported import DatasanCore
+@_exported import DatasanReports
 @_exported import struct DatasanLMDB.Datum
 @_exported import enum DatasanLMDB.CaffeBlob
 import DatasanCSV

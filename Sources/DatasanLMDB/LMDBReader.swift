@@ -125,6 +125,7 @@ public final class LMDBReader: SampleReader {
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: entries, elementType: .uint8, sampleShape: nil, featureName: "data",
       labelName: "label", layout: .plain)
+    info.samplesAreImages = true
     if rc == DATASAN_MDB_FAULT {
       close()
       throw corrupt(faultDescription())

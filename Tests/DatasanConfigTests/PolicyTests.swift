@@ -1,4 +1,5 @@
 import DatasanCore
+import DatasanReports
 import Testing
 
 @testable import DatasanConfig

@@ -1,6 +1,7 @@
 import DatasanTestSupport
 import Testing
 @testable import DatasanCore
+import DatasanReports
 
 func makeInfo(shape: [Int], labels: Bool = true, format: DataFormat = .hdf5) -> DatasetInfo {
   DatasetInfo(

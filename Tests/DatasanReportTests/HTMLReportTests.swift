@@ -102,7 +102,9 @@ import Testing
   }
 
   @Test func imageInputWithoutKeptSamplesSaysSo() throws {
-    var report = ScanReport(info: Self.info(.png, shape: nil))
+    var info = Self.info(.png, shape: nil)
+    info.samplesAreImages = true  // what the PNG folder reader says
+    var report = ScanReport(info: info)
     report.total = 3
     report.flagged = 1
     report.passed = false

@@ -74,4 +74,14 @@ int datasan_png_decode_libpng(
 int datasan_png_fast_path_decodes(
     const void *data, size_t size, int channels_first, void *out, size_t out_size, datasan_png_header *header);
 
+/// Encodes width x height 8-bit pixels of `channels` (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), row by
+/// row (H x W x C), as a PNG through libpng (encode.c). On DATASAN_PNG_OK *out holds *out_size bytes,
+/// to be released with datasan_png_free; on failure *out is NULL and message says why.
+int datasan_png_encode(
+    const uint8_t *pixels, uint32_t width, uint32_t height, int channels, uint8_t **out, size_t *out_size,
+    char *message, size_t message_size);
+
+/// Releases the bytes of datasan_png_encode.
+void datasan_png_free(void *bytes);
+
 #endif

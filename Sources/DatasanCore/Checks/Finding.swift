@@ -1,31 +1,72 @@
-/// The stable kinds of findings of SPEC.md.
-public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable {
-  // Sample findings (severity error; the sample goes to the quarantine).
-  case nanValue = "nan_value"
-  case infValue = "inf_value"
-  case unreadable = "unreadable"
-  case labelOutOfDomain = "label_out_of_domain"
-  case shapeMismatch = "shape_mismatch"
-  // Dataset findings (severity warning unless promoted).
-  case unnormalizedScale = "unnormalized_scale"
-  case scaleImbalance = "scale_imbalance"
-  case constantFeature = "constant_feature"
-  case extremeValue = "extreme_value"
-  case classMissing = "class_missing"
-  case classImbalance = "class_imbalance"
-  case skippedFiles = "skipped_files"
-  case hiddenClassFolder = "hidden_class_folder"
-
-  /// Whether the finding is about one sample (and sends it to the quarantine).
-  public var isSampleKind: Bool {
-    switch self {
-    case .nanValue, .infValue, .unreadable, .labelOutOfDomain, .shapeMismatch: return true
-    default: return false
-    }
+/// A kind of finding of SPEC.md: its stable name and what reports say about it.
+///
+/// Kinds are declared by the checks that report them (``SampleChecker``, ``LabelDomain``, each
+/// ``DatasetCheck``, ``ReaderFindings``), as `static let`s of an extension; ``allCases`` is their
+/// catalog (``CheckCatalog/kinds``), in the order of SPEC.md. Policy, reports and annotations iterate
+/// over ``allCases`` and read the metadata here; nothing switches on a kind.
+public struct FindingKind: Sendable, Hashable, Comparable, CaseIterable, RawRepresentable, Codable,
+  CustomStringConvertible
+{
+  /// What a finding of a kind is about.
+  public enum Scope: Sendable {
+    /// One sample: severity error, the sample goes to the quarantine.
+    case sample
+    /// The dataset as a whole: severity warning unless promoted (`--strict`, `fail_on`).
+    case dataset
   }
 
+  /// The stable name (`nan_value`), as in reports, `--ignore` and `fail_on`.
+  public let rawValue: String
+  public let scope: Scope
+  /// What the kind means, in one line for people (the HTML report's table of counts).
+  private let meaningText: @Sendable (DatasetInfo) -> String
+
+  /// Declares a kind. Declare each kind once, beside the check that reports it, and list it in the
+  /// check's `kinds`.
+  public init(_ name: String, _ scope: Scope, meaning: @escaping @Sendable (DatasetInfo) -> String) {
+    rawValue = name
+    self.scope = scope
+    meaningText = meaning
+  }
+
+  public init(_ name: String, _ scope: Scope, meaning: String) {
+    self.init(name, scope, meaning: { _ in meaning })
+  }
+
+  /// The kind of this name among ``allCases``, or nil.
+  public init?(rawValue: String) {
+    guard let kind = CheckCatalog.kindsByName[rawValue] else { return nil }
+    self = kind
+  }
+
+  /// Every kind, in the order of SPEC.md.
+  public static var allCases: [FindingKind] { CheckCatalog.kinds }
+
+  /// Whether the finding is about one sample (and sends it to the quarantine).
+  public var isSampleKind: Bool { scope == .sample }
+  /// The severity a finding of this kind has unless the policy promotes it.
+  public var defaultSeverity: Severity { scope == .sample ? .error : .warning }
+  /// What the kind means for a dataset like `info`.
+  public func meaning(for info: DatasetInfo) -> String { meaningText(info) }
+  public var description: String { rawValue }
+
+  public static func == (a: FindingKind, b: FindingKind) -> Bool { a.rawValue == b.rawValue }
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
   public static func < (a: FindingKind, b: FindingKind) -> Bool {
-    allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    CheckCatalog.order[a.rawValue, default: Int.max] < CheckCatalog.order[b.rawValue, default: Int.max]
+  }
+
+  public init(from decoder: Decoder) throws {
+    let name = try decoder.singleValueContainer().decode(String.self)
+    guard let kind = FindingKind(rawValue: name) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown finding kind '\(name)'"))
+    }
+    self = kind
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(rawValue)
   }
 }
 
@@ -35,7 +76,7 @@ public enum Severity: String, Sendable, Codable {
 }
 
 /// One finding: a sample finding (with index and key) or a dataset finding.
-public struct Finding: Sendable, Equatable {
+public struct Finding: Sendable, Equatable, Codable {
   public var kind: FindingKind
   public var severity: Severity
   /// Stream index of the sample, for sample findings.

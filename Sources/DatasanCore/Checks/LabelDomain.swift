@@ -1,13 +1,45 @@
-/// The label rules of SPEC.md: which labels each loss accepts.
-public struct LabelDomain: Sendable {
+extension FindingKind {
+  public static let labelOutOfDomain = FindingKind(
+    "label_out_of_domain", .sample, meaning: "the label is outside the domain of the loss")
+}
+
+/// The label rules of SPEC.md: which labels each loss accepts. As a check, each readable sample's
+/// label: `nan_value` / `inf_value` for a NaN or infinite label, else `label_out_of_domain`.
+public struct LabelDomain: SampleCheck {
+  public static let kinds: [FindingKind] = [.nanValue, .infValue, .labelOutOfDomain]
+
   public let loss: LossKind
   public let numClasses: Int?
   public let ignoreLabel: Double?
+  /// The label's name in findings.
+  let field: String
 
   public init(loss: LossKind, numClasses: Int?, ignoreLabel: Double?) {
     self.loss = loss
     self.numClasses = numClasses
     self.ignoreLabel = ignoreLabel
+    field = "label"
+  }
+
+  public init(options: CheckOptions, info: DatasetInfo) {
+    loss = options.loss
+    numClasses = options.numClasses
+    ignoreLabel = options.ignoreLabel
+    field = info.labelName ?? "label"
+  }
+
+  public func check(_ batch: SampleBatch, positions: [Int], into findings: inout [SampleFinding]) {
+    guard let labels = batch.labels else { return }
+    for i in positions {
+      let label = labels[i]
+      if label.isNaN {
+        findings.append(SampleFinding(i, of: batch, kind: .nanValue, field: field, detail: "label is NaN or missing"))
+      } else if label.isInfinite {
+        findings.append(SampleFinding(i, of: batch, kind: .infValue, field: field, detail: "label is \(label > 0 ? "+Inf" : "-Inf")"))
+      } else if let why = violation(label) {
+        findings.append(SampleFinding(i, of: batch, kind: .labelOutOfDomain, field: field, detail: why))
+      }
+    }
   }
 
   /// Why `label` is outside the domain, or nil when it is allowed.
@@ -15,7 +47,7 @@ public struct LabelDomain: Sendable {
   public func violation(_ label: Double) -> String? {
     if !label.isFinite { return nil }
     if let ignoreLabel, label == ignoreLabel { return nil }
-    let text = LabelDomain.format(label)
+    var text: String { LabelDomain.format(label) }  // only for a label outside the domain: not per sample
     switch loss {
     case .crossEntropy:
       if label != label.rounded() { return "label \(text) is not an integer class index (--loss cross-entropy)" }

@@ -23,6 +23,34 @@ public struct BatchVerdict: Sendable {
     return f
   }
 
+  /// Adds findings of sample checks (ascending by position): after a flagged sample's findings, or
+  /// flagging the sample.
+  mutating func add(_ more: [SampleFinding]) {
+    guard !more.isEmpty else { return }
+    var flagged: [Int] = []
+    var findings: [[Finding]] = []
+    flagged.reserveCapacity(self.flagged.count + more.count)
+    findings.reserveCapacity(self.flagged.count + more.count)
+    var k = 0
+    var m = 0
+    while k < self.flagged.count || m < more.count {
+      let position = Swift.min(k < self.flagged.count ? self.flagged[k] : .max, m < more.count ? more[m].position : .max)
+      var list: [Finding] = []
+      if k < self.flagged.count && self.flagged[k] == position {
+        list = self.findings[k]
+        k += 1
+      }
+      while m < more.count && more[m].position == position {
+        list.append(more[m].finding)
+        m += 1
+      }
+      flagged.append(position)
+      findings.append(list)
+    }
+    self.flagged = flagged
+    self.findings = findings
+  }
+
   /// Positions of the samples without findings, ascending.
   public func cleanPositions(count: Int) -> [Int] {
     if everySample != nil { return [] }
@@ -38,84 +66,114 @@ public struct BatchVerdict: Sendable {
   }
 }
 
-/// Statistics of the clean samples: per feature group and of the labels. Mergeable, so that
-/// batches checked on different cores combine exactly as if checked one after the other.
-public struct CleanSampleStats: Sendable {
-  public var groups: [GroupStats]
-  public var labels = LabelStats()
-
-  public init(groupNames: [String], histograms: Bool = false) {
-    groups = groupNames.map { GroupStats(name: $0) }
-    if histograms { for g in groups.indices.prefix(CheckOptions.histogramGroupLimit) { groups[g].histogram = StreamingHistogram() } }
-  }
-
-  public mutating func merge(_ other: CleanSampleStats) {
-    for g in 0..<Swift.min(groups.count, other.groups.count) { groups[g].merge(other.groups[g]) }
-    labels.merge(other.labels)
-  }
+extension FindingKind {
+  public static let nanValue = FindingKind(
+    "nan_value", .sample, meaning: "a NaN (or missing value) in the features or the label")
+  public static let infValue = FindingKind("inf_value", .sample, meaning: "a +Inf or -Inf in the features or the label")
+  public static let unreadable = FindingKind("unreadable", .sample, meaning: "the sample cannot be decoded or parsed")
+  public static let shapeMismatch = FindingKind(
+    "shape_mismatch", .sample, meaning: "the sample's shape differs from the dataset's")
 }
 
-/// Runs the per-sample checks of SPEC.md over batches and, for the samples that pass,
-/// accumulates the feature-group and label statistics the dataset checks and the
-/// normalization need.
+/// Runs the per-sample checks of SPEC.md over batches and, for the samples that pass, the
+/// dataset checks of ``CheckCatalog`` (the feature-group and label statistics the dataset findings
+/// and the normalization need).
 ///
 /// The checker is deterministic: two passes over the same input flag the same samples,
 /// which is what lets `clean` re-run it in its second pass instead of storing verdicts.
 /// ``check(_:collectStats:)`` checks batches in order on one thread; ``check(batches:collectStats:)``
-/// checks several on all cores and merges their statistics in batch order.
-public final class SampleChecker: @unchecked Sendable {
+/// checks several on all cores and merges the checks' states in batch order. ``partial`` and
+/// ``merge(_:)`` carry the states between processes.
+public final class SampleChecker: @unchecked Sendable {  // used from one thread at a time; concurrentPerform only reads it
+  /// The per-sample kinds, in the order of SPEC.md (the built-in checks report unreadable,
+  /// shape_mismatch and non-finite values; ``LabelDomain`` the labels).
+  public static let kinds: [FindingKind] = [.nanValue, .infValue, .unreadable, .labelOutOfDomain, .shapeMismatch]
+
   public let options: CheckOptions
   public let info: DatasetInfo
-  private let domain: LabelDomain
+  /// The per-sample checks beyond the built-in ones (``CheckCatalog/sampleChecks``).
+  private let sampleChecks: [any SampleCheck]
 
   /// The shape every sample must have: `--shape`, else the first readable sample's.
   public private(set) var referenceShape: [Int]?
   /// How the reference shape divides into feature groups.
   public private(set) var groups: FeatureGroups?
-  private var groupNames: [String] = []
-  private var stats = CleanSampleStats(groupNames: [])
+  private var context: CheckContext
+  /// The enabled dataset checks, and their states over the clean samples so far.
+  private let checks: [any DatasetCheck]
+  private var states: [any CheckState]
   /// Samples seen, and samples that passed.
   public private(set) var total = 0
   public private(set) var clean = 0
 
   /// Per-group statistics over the clean samples (empty until the reference shape is known).
-  public var groupStats: [GroupStats] { stats.groups }
+  public var groupStats: [GroupStats] {
+    var groups = state(FeatureStatisticsCheck.self)?.groups ?? []
+    if let h = state(HistogramCheck.self) {
+      for g in 0..<Swift.min(groups.count, h.histograms.count) { groups[g].histogram = h.histograms[g] }
+    }
+    return groups
+  }
   /// Label statistics over the clean samples.
   public var labelStats: LabelStats {
-    var labels = stats.labels
+    var labels = state(LabelCheck.self)?.labels ?? LabelStats()
     labels.settle()  // `histogram` is then read as stored, not folded on every access
     return labels
   }
 
-  public init(options: CheckOptions, info: DatasetInfo) {
+  /// The state of check `C`, when it runs.
+  public func state<C: DatasetCheck>(_: C.Type) -> C.State? {
+    checks.firstIndex { $0 is C }.map { states[$0] as! C.State }
+  }
+
+  /// - Parameters:
+  ///   - checks: the dataset checks to run (those of them enabled under `options`).
+  ///   - sampleChecks: the per-sample checks to run after the built-in ones.
+  public init(
+    options: CheckOptions, info: DatasetInfo, checks: [any DatasetCheck.Type] = CheckCatalog.datasetChecks,
+    sampleChecks: [any SampleCheck.Type] = CheckCatalog.sampleChecks
+  ) {
     self.options = options
     self.info = info
-    self.domain = LabelDomain(loss: options.loss, numClasses: options.numClasses, ignoreLabel: options.ignoreLabel)
+    self.sampleChecks = sampleChecks.map { $0.init(options: options, info: info) }
+    context = CheckContext(options: options, info: info, groups: nil, groupNames: [])
+    self.checks = checks.filter { $0.isEnabled(options) }.map { $0.init() }
+    states = []
+    states = emptyStates()
     if let shape = options.expectedShape { setReference(shape) }
   }
+
+  private func emptyStates() -> [any CheckState] { checks.map { $0.anyState(context) } }
 
   private func setReference(_ shape: [Int]) {
     referenceShape = shape
     let g = FeatureGroups(sampleShape: shape, channelAxis: options.channelAxis)
     groups = g
-    groupNames = g.names(featureName: info.featureName, given: info.groupNames)
-    stats = CleanSampleStats(groupNames: groupNames, histograms: options.histograms)
+    context.groups = g
+    context.groupNames = g.names(featureName: info.featureName, given: info.groupNames)
+    states = emptyStates()
   }
 
-  /// Checks every sample of `batch`; when `collectStats`, adds the clean ones to the statistics.
+  /// The dataset findings of the checks' states, in the order of ``FindingKind``.
+  public func datasetFindings(fixCommand: String) -> [Finding] {
+    let finish = FinishContext(options: options, info: info, fixCommand: fixCommand)
+    return zip(checks, states).flatMap { check, state in check.finish(any: state, finish) }
+  }
+
+  /// Checks every sample of `batch`; when `collectStats`, adds the clean ones to the checks' states.
   public func check(_ batch: SampleBatch, collectStats: Bool = true) -> BatchVerdict {
     if referenceShape == nil, let first = (0..<batch.count).first(where: { batch.problems[$0] == nil }) {
       setReference(batch.shape(of: first))
     }
-    var local = CleanSampleStats(groupNames: groupNames, histograms: options.histograms)
+    var local = emptyStates()
     let verdict = check(batch, collect: collectStats, into: &local)
-    stats.merge(local)
+    merge(local)
     total += batch.count
     clean += batch.count - verdict.flaggedCount(of: batch.count)
     return verdict
   }
 
-  /// Checks several batches at once, one per core, and merges their statistics in batch order.
+  /// Checks several batches at once, one per core, and merges their states in batch order.
   public func check(batches: [SampleBatch], collectStats: Bool = true) -> [BatchVerdict] {
     guard batches.count > 1 else { return batches.map { check($0, collectStats: collectStats) } }
     if referenceShape == nil {
@@ -125,8 +183,7 @@ public final class SampleChecker: @unchecked Sendable {
       return results
     }
     var verdicts = [BatchVerdict](repeating: BatchVerdict(), count: batches.count)
-    var locals = [CleanSampleStats](
-      repeating: CleanSampleStats(groupNames: groupNames, histograms: options.histograms), count: batches.count)
+    var locals = (0..<batches.count).map { _ in emptyStates() }
     verdicts.withUnsafeMutableBufferPointer { v in
       locals.withUnsafeMutableBufferPointer { l in
         let (vp, lp) = (v, l)
@@ -136,11 +193,80 @@ public final class SampleChecker: @unchecked Sendable {
       }
     }
     for k in 0..<batches.count {
-      stats.merge(locals[k])
+      merge(locals[k])
       total += batches[k].count
       clean += batches[k].count - verdicts[k].flaggedCount(of: batches[k].count)
     }
     return verdicts
+  }
+
+  private func merge(_ local: [any CheckState]) {
+    for k in states.indices { states[k].merge(any: local[k]) }
+  }
+
+  // MARK: Partial state
+
+  /// What the checker gathered, to be merged into the checker of another process (``merge(_:)``).
+  public var partial: Partial {
+    Partial(
+      referenceShape: referenceShape, total: total, clean: clean,
+      states: Dictionary(uniqueKeysWithValues: zip(checks, states).map { (type(of: $0).name, $1) }))
+  }
+
+  /// Adds what another checker of the same input and options gathered from the batches after this
+  /// one's.
+  public func merge(_ other: Partial) {
+    if referenceShape == nil, let shape = other.referenceShape { setReference(shape) }
+    for (k, check) in checks.enumerated() {
+      if let state = other.states[type(of: check).name] { states[k].merge(any: state) }
+    }
+    total += other.total
+    clean += other.clean
+  }
+
+  /// The checker's state: counts, the reference shape and each check's state by name.
+  public struct Partial: Codable, Sendable {
+    public var referenceShape: [Int]?
+    public var total: Int
+    public var clean: Int
+    var states: [String: any CheckState]
+
+    enum CodingKeys: String, CodingKey { case referenceShape = "reference_shape", total, clean, checks }
+
+    struct Name: CodingKey {
+      var stringValue: String
+      var intValue: Int? { nil }
+      init(stringValue: String) { self.stringValue = stringValue }
+      init?(intValue: Int) { nil }
+    }
+
+    init(referenceShape: [Int]?, total: Int, clean: Int, states: [String: any CheckState]) {
+      self.referenceShape = referenceShape
+      self.total = total
+      self.clean = clean
+      self.states = states
+    }
+
+    public init(from decoder: Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      referenceShape = try c.decodeIfPresent([Int].self, forKey: .referenceShape)
+      total = try c.decode(Int.self, forKey: .total)
+      clean = try c.decode(Int.self, forKey: .clean)
+      let named = try c.nestedContainer(keyedBy: Name.self, forKey: .checks)
+      states = [:]
+      for check in CheckCatalog.datasetChecks where named.contains(Name(stringValue: check.name)) {
+        states[check.name] = try check.init().decodeState(named, Name(stringValue: check.name))
+      }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encodeIfPresent(referenceShape, forKey: .referenceShape)
+      try c.encode(total, forKey: .total)
+      try c.encode(clean, forKey: .clean)
+      var named = c.nestedContainer(keyedBy: Name.self, forKey: .checks)
+      for (name, state) in states.sorted(by: { $0.key < $1.key }) { try named.encode(state, forKey: Name(stringValue: name)) }
+    }
   }
 
   /// Whether the checks of a run with `options` read every value of every sample, or whether the
@@ -155,9 +281,19 @@ public final class SampleChecker: @unchecked Sendable {
 
   // MARK: One batch
 
-  /// Checks `batch` against the fixed reference shape; adds clean samples to `stats` when `collect`.
-  /// Touches no shared state, so batches can be checked concurrently.
-  private func check(_ batch: SampleBatch, collect: Bool, into stats: inout CleanSampleStats) -> BatchVerdict {
+  /// Checks `batch` against the fixed reference shape; when `collect`, runs the dataset checks over
+  /// its clean samples into `states`. Touches no shared state, so batches can be checked concurrently.
+  private func check(_ batch: SampleBatch, collect: Bool, into states: inout [any CheckState]) -> BatchVerdict {
+    let checked = checkSamples(batch, keepMoments: collect)
+    if collect {
+      for k in checks.indices { checks[k].add(checked, toAny: &states[k], context) }
+    }
+    return checked.verdict
+  }
+
+  /// The per-sample pass: the verdict of every sample and, when `keepMoments`, the moments of the
+  /// groups it measured on the way (for ``FeatureStatisticsCheck``).
+  private func checkSamples(_ batch: SampleBatch, keepMoments: Bool) -> CheckedBatch {
     var verdict = BatchVerdict()
     if case .unreadable(let problem) = batch.values {
       if batch.count > 0 {
@@ -165,11 +301,11 @@ public final class SampleChecker: @unchecked Sendable {
           kind: problem.kind, severity: .error, index: batch.firstIndex, key: batch.key(of: 0),
           field: problem.kind == .unreadable ? nil : info.featureName, detail: problem.detail)
       }
-      return verdict
+      return CheckedBatch(batch: batch, verdict: verdict, groups: groups, blockMode: false, moments: [], measured: [])
     }
     var findings: [Finding] = []
-    var scratch = [BlockMoments](repeating: BlockMoments(), count: groups?.count ?? 0)
-    var scalar = [ShiftedMoments](repeating: ShiftedMoments(), count: groups?.count ?? 0)
+    let groupCount = groups?.count ?? 0
+    var scratch = [BlockMoments](repeating: BlockMoments(), count: groupCount)
     let blockMode = groups.map { !$0.interleaved && $0.valuesPerGroup >= 16 } ?? false
     // The moments the reader measured, when they are those of the feature groups. A batch read
     // without values has them for every sample of the reference shape: the reader leaves values out
@@ -178,119 +314,47 @@ public final class SampleChecker: @unchecked Sendable {
     let measuredBlocks = groups.flatMap { g in
       batch.measuredBlocks.flatMap { $0.describes(g, elementType: batch.elementType) ? $0 : nil }
     }
-    let histograms = collect && options.histograms
-    precondition(batch.hasValues || !histograms, "histograms need values (needsValues)")
-    // Interleaved float values of a uniform batch (CSV rows, channel-last images): runs of clean
-    // samples go to the columnar kernel in one call instead of value by value.
-    let columnar =
-      collect && !blockMode && batch.offsets == nil && (batch.elementType == .float32 || batch.elementType == .float64)
-      && groups.map { ($0.interleaved || $0.valuesPerGroup == 1) && $0.count * $0.valuesPerGroup == batch.shape.reduce(1, *) }
-        == true
-    var pending: Range<Int>? = nil
-    func flushPending() {
-      guard let run = pending, let groups else { return }
-      pending = nil
-      batch.elementType.withType { t in SampleChecker.addRun(t, batch, run, groups, options.maxAbs, &scalar) }
-    }
+    let keep = keepMoments && (blockMode || measuredBlocks != nil) && groupCount > 0
+    var moments: [BlockMoments] = keep ? Array(repeating: BlockMoments(), count: batch.count * groupCount) : []
+    var measured: [Bool] = keep ? Array(repeating: false, count: batch.count) : []
+    // The samples the other sample checks look at: readable, of the reference shape.
+    var checkable: [Int] = []
+    checkable.reserveCapacity(sampleChecks.isEmpty ? 0 : batch.count)
     for i in 0..<batch.count {
       findings.removeAll(keepingCapacity: true)
-      let measured = checkSample(
+      let (readable, measuredSample) = checkSample(
         i, of: batch, blockMode: blockMode, measuredBlocks: measuredBlocks, moments: &scratch, into: &findings)
+      if readable && !sampleChecks.isEmpty { checkable.append(i) }
       if !findings.isEmpty {
         verdict.flagged.append(i)
         verdict.findings.append(findings)
-        continue
+      } else if keep && measuredSample {
+        measured[i] = true
+        for g in 0..<groupCount { moments[i * groupCount + g] = scratch[g] }
       }
-      guard collect else { continue }
-      if let labels = batch.labels { stats.labels.add(labels[i]) }
-      guard let groups, !stats.groups.isEmpty else { continue }
-      if histograms {
-        let start = batch.elementRange(of: i).lowerBound
-        batch.elementType.withType { t in SampleChecker.addHistograms(t, batch, start: start, groups, into: &stats) }
-      }
-      if measured {
-        for g in 0..<groups.count { stats.groups[g].values.merge(scratch[g].stats) }
-        if needsExtremeCount(scratch) {
-          // Values are left out only when no 8-bit value can reach --max-abs (`needsValues`).
-          precondition(batch.hasValues, "a reader left out values at or above --max-abs")
-          let start = batch.elementRange(of: i).lowerBound
-          batch.elementType.withType { t in
-            countExtremes(t, batch, start: start, groups: groups, into: &stats)
-          }
-        }
-      } else if columnar {
-        if let run = pending, run.upperBound == i {
-          pending = run.lowerBound..<(i + 1)
-        } else {
-          flushPending()
-          pending = i..<(i + 1)
-        }
-      } else {
-        let start = batch.elementRange(of: i).lowerBound
-        batch.elementType.withType { t in
-          SampleChecker.accumulate(t, batch, start: start, groups, options.maxAbs, &scalar)
+    }
+    if !checkable.isEmpty {
+      var more: [SampleFinding] = []
+      for check in sampleChecks {
+        let start = more.count
+        check.check(batch, positions: checkable, into: &more)
+        if start > 0 && start < more.count {  // by position; a sample's findings in the order of the checks
+          more = more.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element)
         }
       }
+      verdict.add(more)
     }
-    flushPending()
-    if collect, let groups, !blockMode {
-      for g in 0..<groups.count where g < stats.groups.count {
-        stats.groups[g].merge(scalar[g].groupStats(name: stats.groups[g].name))
-      }
-    }
-    return verdict
+    return CheckedBatch(
+      batch: batch, verdict: verdict, groups: groups, blockMode: blockMode, moments: moments, measured: measured)
   }
 
-  /// Adds the clean samples `run` (consecutive, of an interleaved uniform batch) to `acc`.
-  private static func addRun<T: FeatureElement>(
-    _: T.Type, _ batch: SampleBatch, _ run: Range<Int>, _ groups: FeatureGroups, _ maxAbs: Double,
-    _ acc: inout [ShiftedMoments]
-  ) {
-    let perSample = groups.count * groups.valuesPerGroup
-    let base = batch.storage.typed(T.self, count: batch.elementCount).baseAddress! + run.lowerBound * perSample
-    let done = ShiftedMoments.addRows(UnsafePointer(base), rows: run.count * groups.valuesPerGroup, maxAbs: maxAbs, to: &acc)
-    precondition(done, "the columnar path takes float batches only")
-  }
-
-  /// Adds the values of one clean sample to the histograms of its groups.
-  private static func addHistograms<T: FeatureElement>(
-    _: T.Type, _ batch: SampleBatch, start: Int, _ groups: FeatureGroups, into stats: inout CleanSampleStats
-  ) {
-    let base = UnsafePointer(batch.storage.typed(T.self, count: batch.elementCount).baseAddress! + start)
-    let n = groups.valuesPerGroup
-    for g in 0..<Swift.min(groups.count, stats.groups.count) {
-      if groups.interleaved {
-        stats.groups[g].histogram?.add(base + g, count: n, stride: groups.count)
-      } else {
-        stats.groups[g].histogram?.add(base + g * n, count: n)
-      }
-    }
-  }
-
-  private func needsExtremeCount(_ moments: [BlockMoments]) -> Bool {
-    let limit = options.maxAbs
-    return moments.contains { $0.count > 0 && ($0.max >= limit || $0.min <= -limit) }
-  }
-
-  private func countExtremes<T: FeatureElement>(
-    _: T.Type, _ batch: SampleBatch, start: Int, groups: FeatureGroups, into stats: inout CleanSampleStats
-  ) {
-    let values = batch.storage.typed(T.self, count: batch.elementCount)
-    for g in 0..<groups.count {
-      let base = values.baseAddress! + start + g * groups.valuesPerGroup
-      let (n, largest) = extremeValues(UnsafePointer(base), count: groups.valuesPerGroup, limit: options.maxAbs)
-      stats.groups[g].extremeCount += n
-      stats.groups[g].extremeMax = Swift.max(stats.groups[g].extremeMax, largest)
-    }
-  }
-
-  /// Runs the checks of sample `i`. Returns true when it put the sample's per-group moments into
-  /// `moments` (block mode, readable sample of the reference shape): from `measuredBlocks` when the
-  /// reader measured them, else computed here.
+  /// Runs the built-in checks of sample `i`. Returns whether the sample is readable and of the
+  /// reference shape, and whether it put the sample's per-group moments into `moments` (block mode,
+  /// finite values): from `measuredBlocks` when the reader measured them, else computed here.
   private func checkSample(
     _ i: Int, of batch: SampleBatch, blockMode: Bool, measuredBlocks: MeasuredBlocks?, moments: inout [BlockMoments],
     into findings: inout [Finding]
-  ) -> Bool {
+  ) -> (readable: Bool, measured: Bool) {
     let index = batch.firstIndex + i
     func add(_ kind: FindingKind, field: String?, _ detail: String) {
       findings.append(
@@ -298,12 +362,12 @@ public final class SampleChecker: @unchecked Sendable {
     }
     if !batch.problems.isEmpty, let problem = batch.problems[i] {
       add(problem.kind, field: problem.kind == .unreadable ? nil : info.featureName, problem.detail)
-      return false
+      return (false, false)
     }
     let shape = batch.shape(of: i)
     if let reference = referenceShape, shape != reference {
       add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
-      return false
+      return (false, false)
     }
     var measured = false
     let range = batch.elementRange(of: i)
@@ -325,18 +389,7 @@ public final class SampleChecker: @unchecked Sendable {
     } else if batch.elementType.isFloatingPoint {
       checkNonFinite(batch, range: range, shape: shape, add: add)
     }
-    if let labels = batch.labels {
-      let label = labels[i]
-      let field = info.labelName ?? "label"
-      if label.isNaN {
-        add(.nanValue, field: field, "label is NaN or missing")
-      } else if label.isInfinite {
-        add(.infValue, field: field, "label is \(label > 0 ? "+Inf" : "-Inf")")
-      } else if let why = domain.violation(label) {
-        add(.labelOutOfDomain, field: field, why)
-      }
-    }
-    return measured
+    return (true, measured)
   }
 
   private func checkNonFinite(
@@ -376,7 +429,7 @@ public final class SampleChecker: @unchecked Sendable {
   /// "3 NaN values, first at [0, 4, 7]"; for named 1-D groups (CSV columns) "first in column 'f2'".
   private func describe(_ n: Int, _ what: String, first: Int, shape: [Int]) -> String {
     let plural = n == 1 ? "\(n) \(what) value" : "\(n) \(what) values"
-    let missing = info.format == .csv && what == "NaN" ? " (NaN or missing)" : ""
+    let missing = info.missingValuesReadAsNaN && what == "NaN" ? " (NaN or missing)" : ""
     if shape.count == 1, let names = info.groupNames, first < names.count {
       return "\(plural)\(missing), first in column '\(names[first].messageName)'"
     }
@@ -388,30 +441,6 @@ public final class SampleChecker: @unchecked Sendable {
       rest /= shape[axis]
     }
     return "\(plural)\(missing), first at \(position)"
-  }
-
-  // MARK: Statistics of layouts without long contiguous groups (CSV columns, channel-last)
-
-  private static func accumulate<T: FeatureElement>(
-    _: T.Type, _ batch: SampleBatch, start: Int, _ groups: FeatureGroups, _ maxAbs: Double,
-    _ acc: inout [ShiftedMoments]
-  ) {
-    let values = batch.storage.typed(T.self, count: batch.elementCount)
-    let perGroup = groups.valuesPerGroup
-    if groups.interleaved {
-      var e = start
-      for _ in 0..<perGroup {
-        for g in 0..<groups.count {
-          acc[g].add(values[e], maxAbs: maxAbs)
-          e += 1
-        }
-      }
-    } else {
-      for g in 0..<groups.count {
-        let base = start + g * perGroup
-        acc[g].add(UnsafeBufferPointer(rebasing: values[base..<(base + perGroup)]), maxAbs: maxAbs)
-      }
-    }
   }
 }
 

@@ -122,10 +122,7 @@ public final class Pipeline {
   }
 
   private func datasetFindings(_ checker: SampleChecker, config: ScanConfiguration) -> [Finding] {
-    let fix = "datasan clean \(config.input) -o OUTPUT"
-    return DatasetChecks.findings(
-      groups: checker.groupStats, labels: checker.info.labelName == nil ? nil : checker.labelStats,
-      options: config.checks, fixCommand: fix)
+    checker.datasetFindings(fixCommand: "datasan clean \(config.input) -o OUTPUT")
   }
 
   // MARK: clean

@@ -104,6 +104,16 @@ public struct DatasetInfo: Sendable {
   /// Format-specific layout.
   public var layout: SourceLayout
 
+  // What the reader tells the checks and the reports about its samples (set after init).
+  /// Every sample is an image (the HTML report shows thumbnails of flagged ones).
+  public var samplesAreImages = false
+  /// A missing value is read as NaN (details say "NaN or missing").
+  public var missingValuesReadAsNaN = false
+  /// A sample's key is its line number in the input file (annotations point at the line).
+  public var keysAreLineNumbers = false
+  /// The file type of a folder's samples ("png"), for messages about the files that are not.
+  public var sampleFileType: String? = nil
+
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,
     featureName: String, labelName: String?, groupNames: [String]? = nil, layout: SourceLayout = .plain

@@ -157,20 +157,23 @@ public struct RunningStats: Sendable, Equatable, Codable {
     case count, min, max, mean, m2, exponent
   }
 
-  /// The mean and M2 are written in their units, `exponent` only when it is not 0.
+  /// The mean and M2 are written in their units, `exponent` only when it is not 0, min and max only
+  /// when there are values.
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
-      count: try c.decode(Int.self, forKey: .count), min: try c.decode(Double.self, forKey: .min),
-      max: try c.decode(Double.self, forKey: .max), scaledMean: try c.decode(Double.self, forKey: .mean),
+      count: try c.decode(Int.self, forKey: .count), min: try c.decodeIfPresent(Double.self, forKey: .min) ?? .infinity,
+      max: try c.decodeIfPresent(Double.self, forKey: .max) ?? -.infinity, scaledMean: try c.decode(Double.self, forKey: .mean),
       scaledM2: try c.decode(Double.self, forKey: .m2), exponent: try c.decodeIfPresent(Int.self, forKey: .exponent) ?? 0)
   }
 
   public func encode(to encoder: Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(count, forKey: .count)
-    try c.encode(min, forKey: .min)
-    try c.encode(max, forKey: .max)
+    if count > 0 {  // the infinities of no value are not JSON numbers
+      try c.encode(min, forKey: .min)
+      try c.encode(max, forKey: .max)
+    }
     try c.encode(scaledMean, forKey: .mean)
     try c.encode(scaledM2, forKey: .m2)
     if exponent != 0 { try c.encode(exponent, forKey: .exponent) }
@@ -178,7 +181,7 @@ public struct RunningStats: Sendable, Equatable, Codable {
 }
 
 /// Statistics of one feature group over the clean samples.
-public struct GroupStats: Sendable, Equatable {
+public struct GroupStats: Sendable, Equatable, Codable {
   public var name: String
   public var values: RunningStats = RunningStats()
   /// Number of values with magnitude >= `--max-abs`, and the largest of them.
@@ -200,7 +203,7 @@ public struct GroupStats: Sendable, Equatable {
 }
 
 /// Label statistics over the clean samples: range and, for integer labels, a histogram.
-public struct LabelStats: Sendable, Equatable {
+public struct LabelStats: Sendable, Equatable, Codable {
   /// Distinct integer labels beyond which the histogram stops (regression targets).
   public static let histogramLimit = 100_000
 
@@ -273,6 +276,29 @@ public struct LabelStats: Sendable, Equatable {
       }
     }
     dense = []
+  }
+
+  enum CodingKeys: String, CodingKey { case values, histogram, histogramIncomplete = "histogram_incomplete" }
+
+  /// The histogram is written as [label, count] pairs in ascending order of label.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    values = try c.decode(RunningStats.self, forKey: .values)
+    let pairs = try c.decode([[Int64]].self, forKey: .histogram)
+    for pair in pairs {
+      guard pair.count == 2, pair[1] > 0, counted[pair[0]] == nil else {
+        throw DecodingError.dataCorruptedError(forKey: .histogram, in: c, debugDescription: "not [label, count] pairs")
+      }
+      counted[pair[0]] = Int(pair[1])
+    }
+    histogramIncomplete = try c.decode(Bool.self, forKey: .histogramIncomplete)
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(values, forKey: .values)
+    try c.encode(histogram.sorted { $0.key < $1.key }.map { [$0.key, Int64($0.value)] }, forKey: .histogram)
+    try c.encode(histogramIncomplete, forKey: .histogramIncomplete)
   }
 
   public mutating func merge(_ other: LabelStats) {

@@ -7,7 +7,7 @@
 /// Storage is sparse by octave: a page of 32 counters is allocated the first time a value of
 /// its sign and exponent is seen, so a feature in [0, 255] uses about ten pages.
 /// ``linearBins(_:min:max:)`` resamples the bins to equal-width bins over [min, max] for display.
-public struct StreamingHistogram: Sendable, Equatable {
+public struct StreamingHistogram: Sendable, Equatable, Codable {
   /// Mantissa bits kept in a key: 2^5 = 32 bins per octave.
   public static let mantissaBits = 5
   static let perPage = 1 << mantissaBits
@@ -130,6 +130,43 @@ public struct StreamingHistogram: Sendable, Equatable {
     counts.append(contentsOf: repeatElement(0, count: StreamingHistogram.perPage))
     slots[page] = Int32(new)
     return new
+  }
+
+  enum CodingKeys: String, CodingKey { case keys, counts }
+
+  /// Written sparse: the keys of the non-empty bins, ascending, and their counts.
+  public init(from decoder: Decoder) throws {
+    self.init()
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let keys = try c.decode([Int].self, forKey: .keys)
+    let counts = try c.decode([UInt64].self, forKey: .counts)
+    guard keys.count == counts.count else {
+      throw DecodingError.dataCorruptedError(forKey: .counts, in: c, debugDescription: "one count per key")
+    }
+    let limit = StreamingHistogram.pageCount * StreamingHistogram.perPage
+    for (k, n) in zip(keys, counts) {
+      guard (0..<limit).contains(k) else {
+        throw DecodingError.dataCorruptedError(forKey: .keys, in: c, debugDescription: "bin key \(k) out of range")
+      }
+      let s = slot(page: k >> StreamingHistogram.mantissaBits)
+      self.counts[s * StreamingHistogram.perPage + (k & StreamingHistogram.pageMask)] &+= n
+      total &+= n
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var keys: [Int] = []
+    var values: [UInt64] = []
+    for page in 0..<StreamingHistogram.pageCount where slots[page] >= 0 {
+      let base = Int(slots[page]) * StreamingHistogram.perPage
+      for b in 0..<StreamingHistogram.perPage where counts[base + b] > 0 {
+        keys.append(page * StreamingHistogram.perPage + b)
+        values.append(counts[base + b])
+      }
+    }
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(keys, forKey: .keys)
+    try c.encode(values, forKey: .counts)
   }
 
   /// Adds the counts of `other` (exact: the same value always has the same key).

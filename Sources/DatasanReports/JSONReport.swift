@@ -1,3 +1,4 @@
+import DatasanCore
 import Foundation
 
 /// The `--report FILE` JSON of SPEC.md (schema `datasan-report/1`).

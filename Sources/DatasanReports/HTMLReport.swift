@@ -1,3 +1,4 @@
+import DatasanCore
 import Foundation
 
 /// The `--html FILE` report: one self-contained HTML page (inline CSS, a little inline JS,
@@ -216,29 +217,11 @@ struct HTMLPage {
         let error = kind.isSampleKind || r.datasetFindings.contains { $0.kind == kind && $0.severity == .error }
         let unit = kind.isSampleKind ? HTMLPage.plural(n, "sample") : HTMLPage.plural(n, "finding")
         html += "<tr class=\"\(error ? "error" : "warning")\"><td><span class=\"kind\">\(kind.rawValue)</span></td>"
-        html += "<td class=\"n\">\(unit)</td><td>\(HTMLPage.meaning(kind))</td></tr>\n"
+        html += "<td class=\"n\">\(unit)</td><td>\(kind.meaning(for: r.info))</td></tr>\n"
       }
       html += "</tbody></table>\n"
     }
     html += "</section>\n"
-  }
-
-  static func meaning(_ kind: FindingKind) -> String {
-    switch kind {
-    case .nanValue: return "a NaN (or missing value) in the features or the label"
-    case .infValue: return "a +Inf or -Inf in the features or the label"
-    case .unreadable: return "the sample cannot be decoded or parsed"
-    case .labelOutOfDomain: return "the label is outside the domain of the loss"
-    case .shapeMismatch: return "the sample's shape differs from the dataset's"
-    case .unnormalizedScale: return "values far outside [-1, 1]: normalize before training"
-    case .scaleImbalance: return "feature scales differ by orders of magnitude"
-    case .constantFeature: return "a feature group with zero variance"
-    case .extremeValue: return "values of huge magnitude"
-    case .classMissing: return "a class without any sample"
-    case .classImbalance: return "the rarest class has under 1% of the most frequent one's samples"
-    case .skippedFiles: return "files that are not .png were skipped"
-    case .hiddenClassFolder: return "a hidden folder would become a class in torchvision's ImageFolder"
-    }
   }
 
   // MARK: Findings

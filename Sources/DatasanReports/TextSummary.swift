@@ -1,3 +1,4 @@
+import DatasanCore
 import Foundation
 
 /// The short human summary printed on stdout. Every line stays one line: text that comes from the

@@ -1,3 +1,5 @@
+import CDatasanPNG
+import DatasanCore
 import Foundation
 
 /// Thumbnails of flagged image samples for the HTML report.
@@ -30,9 +32,9 @@ enum HTMLThumbnails {
     }
   }
 
-  /// Whether the input holds images: a PNG folder or LMDB, or samples shaped like images.
+  /// Whether the input holds images: the reader says so, or samples are shaped like images.
   static func isImageInput(_ report: ScanReport, channelAxis: ChannelAxis) -> Bool {
-    if report.info.format == .png || report.info.format == .lmdb { return true }
+    if report.info.samplesAreImages { return true }
     if let shape = report.info.sampleShape, layout(of: shape, channelAxis: channelAxis) != nil { return true }
     return report.flaggedSamples.contains { batch in
       batch.count > 0 && batch.problems[0] == nil && layout(of: batch.shape(of: 0), channelAxis: channelAxis) != nil
@@ -133,7 +135,22 @@ enum HTMLThumbnails {
         }
       }
     }
-    let png = PNGEncoder.encode(width: w, height: h, channels: outChannels, pixels: pixels)
+    let png = encodePNG(width: w, height: h, channels: outChannels, pixels: pixels)
     return Thumbnail(png: png, width: w, height: h, nonFinite: nonFinite)
+  }
+
+  /// A PNG of `width` x `height` 8-bit pixels of `channels` (1 gray, 3 RGB), row by row, through
+  /// libpng (``datasan_png_encode``). Empty when libpng fails (out of memory).
+  static func encodePNG(width: Int, height: Int, channels: Int, pixels: [UInt8]) -> [UInt8] {
+    precondition(pixels.count == width * height * channels, "pixel count")
+    var out: UnsafeMutablePointer<UInt8>? = nil
+    var size = 0
+    var message = [CChar](repeating: 0, count: 256)
+    let status = pixels.withUnsafeBufferPointer { p in
+      datasan_png_encode(p.baseAddress, UInt32(width), UInt32(height), Int32(channels), &out, &size, &message, message.count)
+    }
+    guard status == Int32(DATASAN_PNG_OK), let out else { return [] }
+    defer { datasan_png_free(out) }
+    return Array(UnsafeBufferPointer(start: out, count: size))
   }
 }

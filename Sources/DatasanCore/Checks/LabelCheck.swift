@@ -1,0 +1,61 @@
+extension FindingKind {
+  public static let classMissing = FindingKind("class_missing", .dataset, meaning: "a class without any sample")
+  public static let classImbalance = FindingKind(
+    "class_imbalance", .dataset, meaning: "the rarest class has under 1% of the most frequent one's samples")
+}
+
+/// The range and histogram of the labels of the clean samples (the JSON report's `stats.labels`),
+/// and, for a classification loss, the classes that are missing or rare.
+public struct LabelCheck: DatasetCheck {
+  public static let kinds: [FindingKind] = [.classMissing, .classImbalance]
+  public static let name = "labels"
+
+  public struct State: CheckState, Equatable {
+    public var labels = LabelStats()
+
+    public mutating func merge(_ other: State) { labels.merge(other.labels) }
+  }
+
+  public init() {}
+
+  public func makeState(_ context: CheckContext) -> State { State() }
+
+  public func add(_ checked: CheckedBatch, to state: inout State, _ context: CheckContext) {
+    guard let labels = checked.batch.labels else { return }
+    checked.forEachClean { i in state.labels.add(labels[i]) }
+  }
+
+  public func finish(_ state: State, _ context: FinishContext) -> [Finding] {
+    guard context.info.labelName != nil else { return [] }
+    var labels = state.labels
+    labels.settle()
+    return Self.findings(labels: labels, options: context.options)
+  }
+
+  /// The class findings of these label statistics.
+  static func findings(labels: LabelStats, options: CheckOptions) -> [Finding] {
+    guard options.loss.isClassification, labels.values.count > 0 else { return [] }
+    let severity: Severity = options.strict ? .error : .warning
+    let num = DatasetChecks.num
+    var out: [Finding] = []
+    if let k = options.numClasses {
+      for c in 0..<k where labels.histogram[Int64(c)] == nil {
+        out.append(Finding(kind: .classMissing, severity: severity, field: "label", detail: "class \(c) of --num-classes \(k) has no sample"))
+      }
+    }
+    let present = labels.histogram.filter { $0.value > 0 }
+    if present.count >= 2 {
+      let most = present.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+      let rarest = present.min { ($0.value, $0.key) < ($1.value, $1.key) }!
+      if Double(rarest.value) < options.classImbalanceRatio * Double(most.value) {
+        out.append(
+          Finding(
+            kind: .classImbalance, severity: severity, field: "label",
+            detail: "class \(rarest.key) has \(rarest.value) sample\(rarest.value == 1 ? "" : "s"), "
+              + "class \(most.key) has \(most.value) (\(num(Double(most.value) / Double(rarest.value)))x); "
+              + "consider re-sampling or class weights"))
+      }
+    }
+    return out
+  }
+}
