@@ -11,17 +11,18 @@
 /*
  * The scan's fast path for raw Datum records: one pass over the value in the map, under the guard.
  *
- * Accepts only the canonical message Caffe's tools write for a raw image: fields channels (1), height
- * (2), width (3), data (4), label (5), encoded (7) = false, each at most once, in any order, with
- * one-byte tags; channels/height/width equal to the expected ones and data exactly c*h*w bytes. Then
- * it stores the label (int32, the low 32 bits of its varint, as protobuf does; 0 when absent) and
- * where `data` starts, and returns 1.
+ * Accepts exactly the canonical raw form of the Datum rule (written once, in
+ * Sources/DatasanLMDB/Datum.swift, rule 8; the differential test DatumRuleTests holds this parser
+ * and the Swift one to it): fields channels (1), height (2), width (3), data (4), label (5),
+ * encoded (7) = false, each at most once, in any order, with one-byte tags; channels/height/width
+ * (int32: the low 32 bits of their varints) equal to the expected ones and data exactly c*h*w bytes.
+ * Then it stores the label (int32, the low 32 bits of its varint, as protobuf does; 0 when absent)
+ * and where `data` starts, and returns 1.
  *
  * Anything else (float_data, an encoded image, other dimensions, an unknown or repeated field, a
  * malformed message) returns 0: the caller then copies the value out and decodes it with the full
- * decoder, which alone explains what is wrong. So this parser only has to be right about what it
- * accepts. It may read the map: call it under the guard (datasan_mdb_guarded_raw_datums of CDatasanLMDBGuard
- * does).
+ * decoder, which alone explains what is wrong. It may read the map: call it under the guard
+ * (datasan_mdb_guarded_raw_datums of CDatasanLMDBGuard does).
  */
 static inline int datasan_datum_varint(const uint8_t *p, size_t n, size_t *at, uint64_t *value) {
   uint64_t result = 0;
@@ -61,7 +62,9 @@ static inline int datasan_datum_parse_raw(
     }
     if (wire != 0 || !datasan_datum_varint(p, n, &at, &value)) return 0;
     if (field <= 3) {
-      dims[field] = value;
+      int32_t dim = (int32_t)(uint32_t)value; /* int32: the low 32 bits (rule 3) */
+      if (dim < 0) return 0;
+      dims[field] = (uint64_t)dim;
     } else if (field == 5) {
       lab = (int32_t)(uint32_t)value;
     } else if (value != 0) { /* encoded = true */

@@ -8,6 +8,11 @@
 // against messages serialized by Google's protobuf library (Fixtures/make_lmdb_fixtures.py). It also
 // keeps the build free of a protoc / protoc-gen-swift step and of a package dependency.
 //
+// THE DATUM RULE. Two parsers read Datums: this one (every record a scan or clean decodes), and the
+// C parser of the scan's raw fast path, `datasan_datum_parse_raw` in Sources/CLMDB/shim.h, which reads
+// canonical raw records straight in the LMDB map. Both follow the rule below, written here only; the
+// randomized differential test (Tests/DatasanLMDBTests/DatumRuleTests.swift) holds them to it.
+//
 // Wire format (https://protobuf.dev/programming-guides/encoding/): a message is a sequence of
 // (tag varint = field << 3 | wire type, payload). Datum (SPEC.md, caffe.proto):
 //
@@ -18,10 +23,29 @@
 //                                           or length-delimited (packed); both accepted, mixed too
 //     encoded = 7                           bool, varint
 //
-// As protobuf parsers do, the last occurrence of a singular field wins, repeated float_data
-// occurrences concatenate, and unknown fields (any wire type, groups included) are skipped.
-// Unlike protobuf's lenient parsers, a known field with the wrong wire type is rejected: for a
-// Datum it means the value is not a Datum.
+//  1. Varints: at most 10 bytes, the 10th holding only the top bit of a 64-bit value (0 or 1); longer
+//     or truncated varints make the message invalid. Non-minimal encodings are accepted.
+//  2. Tags: field numbers 1 ... 2^29 - 1, wire types 0, 1, 2, 3, 5 (4 only closes a group); anything
+//     else is invalid.
+//  3. int32 fields (channels, height, width, label) take the low 32 bits of their varint, as protobuf
+//     does; `encoded` is true for any nonzero varint.
+//  4. A known field with another wire type than its own (above) makes the message invalid (protobuf's
+//     lenient parsers would skip it; for a Datum it means the value is not a Datum).
+//  5. Length-delimited payloads (data, packed float_data, unknown fields) must fit in the bytes
+//     left; packed float_data must be a multiple of 4 bytes; an unpacked float needs 4 bytes.
+//  6. As protobuf parsers do, the last occurrence of a singular field wins, repeated float_data
+//     occurrences concatenate, and unknown fields (any valid wire type, groups nested up to 64
+//     deep included) are skipped.
+//  7. Sizes: channels * height * width is the element count only when no dimension is negative and
+//     the product does not overflow (``Datum/elementCount``); a raw image's `data` is exactly that
+//     many bytes, checked by the reader (not a decoding error).
+//  8. The canonical raw form (what Caffe's tools write for a raw image, and all the C parser
+//     accepts; ``Datum/isCanonicalRaw(channels:height:width:)``): a valid message whose every tag is
+//     one byte, for fields 1 to 5 or 7 only, each at most once; `data` present, `encoded` false,
+//     channels, height and width (0 when absent) equal to the expected ones (none negative), and
+//     `data` exactly channels * height * width bytes (the product computed without overflow).
+//     For such a message the C parser yields the same label (0 when absent) and the same offset of
+//     `data` as this decoder; for any other message it declines, and this decoder decides.
 
 /// Why a value is not a Datum, e.g. "not a Datum: truncated varint at byte 12".
 public struct DatumError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -52,6 +76,11 @@ public struct Datum: Equatable, Sendable {
   /// The byte range of the float values when they are one contiguous packed run (the usual case
   /// for packed writers); nil when there are none or they are spread over several fields.
   public var floatRun: Range<Int>? = nil
+  /// Whether `data` was present in the message (possibly empty).
+  public var hasData = false
+  /// Whether every field of the message had a one-byte tag, was one of fields 1 to 5 or 7, and
+  /// occurred at most once (the fields of the canonical raw form, rule 8 of the Datum rule).
+  public var canonicalFields = true
 
   public init() {}
 
@@ -61,6 +90,18 @@ public struct Datum: Equatable, Sendable {
     let (hw, o1) = Int(height).multipliedReportingOverflow(by: Int(width))
     let (chw, o2) = hw.multipliedReportingOverflow(by: Int(channels))
     return o1 || o2 ? nil : chw
+  }
+
+  /// Whether the message is in the canonical raw form for a C x H x W image of the expected
+  /// dimensions (rule 8 of the Datum rule): exactly what the C parser of the scan's fast path
+  /// (`datasan_datum_parse_raw`) accepts.
+  public func isCanonicalRaw(channels c: UInt64, height h: UInt64, width w: UInt64) -> Bool {
+    guard canonicalFields && hasData && !encoded, channels >= 0, height >= 0, width >= 0,
+      UInt64(channels) == c, UInt64(height) == h, UInt64(width) == w
+    else { return false }
+    let (plane, o1) = h.multipliedReportingOverflow(by: w)
+    let (count, o2) = c.multipliedReportingOverflow(by: plane)
+    return !o1 && !o2 && UInt64(data.count) == count
   }
 
   /// Copies the `floatCount` float_data values of `message` (the buffer this view was decoded
@@ -111,9 +152,15 @@ public struct Datum: Equatable, Sendable {
     var reader = WireReader(message)
     var packedRuns = 0
     var unpacked = 0
+    var seen: UInt32 = 0  // bit n: field n (1 ... 7) was seen
     while !reader.atEnd {
       let tagAt = reader.position
       let (field, wire) = try reader.tag()
+      if datum.canonicalFields {
+        let bit: UInt32 = field <= 7 ? 1 << UInt32(field) : 0
+        if bit == 0 || field == 6 || seen & bit != 0 || reader.position - tagAt != 1 { datum.canonicalFields = false }
+        seen |= bit
+      }
       switch field {
       case 1, 2, 3, 5, 7:
         guard wire == 0 else { throw wrongWireType(field, wire, at: tagAt, expected: 0) }
@@ -130,6 +177,7 @@ public struct Datum: Equatable, Sendable {
         guard wire == 2 else { throw wrongWireType(field, wire, at: tagAt, expected: 2) }
         let length = try reader.length()
         datum.data = reader.position..<(reader.position + length)
+        datum.hasData = true
         reader.position += length
       case 6:
         if wire == 5 {

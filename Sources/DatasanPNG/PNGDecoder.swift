@@ -17,16 +17,14 @@ public struct PNGImageHeader: Sendable, Equatable {
   public var interlaced: Bool
 
   /// `.uint8` or `.uint16`.
-  public var elementType: ElementType { bitDepth == 16 ? .uint16 : .uint8 }
+  public var elementType: ElementType { image.elementType }
   /// Number of decoded values: width x height x channels.
-  public var elementCount: Int { width * height * channels }
+  public var elementCount: Int { image.elementCount }
   /// Size of the decoded values in bytes.
-  public var byteCount: Int { elementCount * (bitDepth / 8) }
+  public var byteCount: Int { image.byteCount }
 
   /// `[C, H, W]` for `.first`, `[H, W, C]` for `.last`.
-  public func shape(_ channelAxis: ChannelAxis) -> [Int] {
-    channelAxis == .first ? [channels, height, width] : [height, width, channels]
-  }
+  public func shape(_ channelAxis: ChannelAxis) -> [Int] { image.shape(channelAxis) }
 
   init(_ h: datasan_png_header) {
     width = Int(h.width)
@@ -55,31 +53,8 @@ public struct DecodedImage: Sendable, Equatable {
   public var bytes: [UInt8]
 }
 
-/// Why a PNG did not decode; `message` is libpng's reason ("IDAT: CRC error", "Not a PNG file", ...).
-public struct PNGDecodeError: Error, CustomStringConvertible, Sendable, Equatable {
-  /// The kinds of failure.
-  public enum Reason: Sendable, Equatable {
-    /// Not a valid PNG: empty, truncated, bad signature, CRC error, bad data.
-    case invalid
-    /// The declared width x height exceeds the pixel limit (refused before decoding).
-    case tooLarge
-    /// The destination given to ``PNGDecoder/decode(_:maxPixels:channelAxis:into:)`` is too small.
-    case bufferTooSmall
-    /// Out of memory or another failure outside the file.
-    case failure
-  }
-
-  public var reason: Reason
-  /// libpng's message, or datasan's for what libpng does not see.
-  public var message: String
-
-  public init(_ reason: Reason, _ message: String) {
-    self.reason = reason
-    self.message = message
-  }
-
-  public var description: String { message }
-}
+/// Why a PNG did not decode (the image codecs' error, ``ImageDecodeError``).
+public typealias PNGDecodeError = ImageDecodeError
 
 /// Decodes PNG files held in memory with libpng (through the `CDatasanPNG` shim, which owns
 /// libpng's `setjmp`).

@@ -63,6 +63,8 @@ public final class PNGFolderReader: SampleReader {
   private let batchBytes: Int
   private let fileLimit: Int
   private let consumed = Atomic<Int>(0)
+  /// The image codecs: each file is decoded by the one its first bytes name.
+  private let codecs = ImageCodecs.registered
   private let maxBatchCount = 65_536
 
   private var nextEntry = 0
@@ -80,14 +82,17 @@ public final class PNGFolderReader: SampleReader {
     let scan = try PNGFolderScan.scan(root: root, rootName: path, listFile: options.listFile)
     let maxPixels = Swift.max(0, options.maxPixels)
     let fileLimit = Self.fileLimit(maxPixels: maxPixels)
-    var first: PNGImageHeader? = nil
+    var first: ImageHeader? = nil
     let resolvedRoot = RawFileSystem.resolved(root) ?? root
+    let codecs = ImageCodecs.registered
     for entry in scan.entries where entry.problem == nil {
       guard
         case .success(let bytes) = Self.read(
           entry, root: root, resolvedRoot: resolvedRoot, checkLinks: scan.layout == .list, limit: fileLimit)
       else { continue }
-      if case .success(let header) = Self.trialDecode(bytes, maxPixels: maxPixels, channelAxis: options.channelAxis) {
+      if case .success(let header) = bytes.withUnsafeBytes({
+        codecs.trialDecode($0, maxPixels: maxPixels, channelAxis: options.channelAxis)
+      }) {
         first = header
         break
       }
@@ -126,19 +131,6 @@ public final class PNGFolderReader: SampleReader {
     return RawFileSystem.readFile(root, entry.path, limit: limit)
   }
 
-  /// Decodes `bytes` into scratch memory that is dropped: whether the file decodes, and its header.
-  private static func trialDecode(
-    _ bytes: [UInt8], maxPixels: Int, channelAxis: ChannelAxis
-  ) -> Result<PNGImageHeader, PNGDecodeError> {
-    bytes.withUnsafeBytes { raw in
-      PNGDecoder.readHeader(raw, maxPixels: maxPixels).flatMap { header in
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(header.byteCount, 1), alignment: 16)
-        defer { scratch.deallocate() }
-        return PNGDecoder.decode(raw, maxPixels: maxPixels, channelAxis: channelAxis, into: scratch)
-      }
-    }
-  }
-
   /// The largest file worth reading: a PNG of `maxPixels` 16-bit RGBA pixels stored without
   /// compression is about 8 bytes a pixel; twice that plus 64 MiB of other chunks.
   private static func fileLimit(maxPixels: Int) -> Int {
@@ -169,7 +161,7 @@ public final class PNGFolderReader: SampleReader {
   /// A file read and its header checked, waiting to be decoded.
   private struct LoadedFile {
     enum Outcome {
-      case decode(PNGImageHeader)
+      case decode(ImageHeader)
       case problem(ReaderProblem)
     }
     var entry: Int
@@ -207,14 +199,16 @@ public final class PNGFolderReader: SampleReader {
     case .failure(let e): return problem(.unreadable, e.description, cost: 0)
     }
     consumed.add(bytes.count, ordering: .relaxed)
-    switch bytes.withUnsafeBytes({ PNGDecoder.readHeader($0, maxPixels: maxPixels) }) {
+    switch bytes.withUnsafeBytes({ codecs.readHeader($0, maxPixels: maxPixels) }) {
     case .failure(let e):
       return problem(.unreadable, e.message, cost: bytes.count)
     case .success(let header) where header.elementType != info.elementType:
       // Decoded anyway (and dropped): a file that does not decode is `unreadable` whatever its depth,
       // so every sample before the first decodable one is unreadable and the checker's reference
       // shape always comes from a sample with values.
-      if case .failure(let e) = Self.trialDecode(bytes, maxPixels: maxPixels, channelAxis: channelAxis) {
+      if case .failure(let e) = bytes.withUnsafeBytes({
+        codecs.trialDecode($0, maxPixels: maxPixels, channelAxis: channelAxis)
+      }) {
         return problem(.unreadable, e.message, cost: bytes.count)
       }
       let detail = header.bitDepth == 16 ? "16-bit image in an 8-bit dataset" : "8-bit image in a 16-bit dataset"
@@ -252,12 +246,12 @@ public final class PNGFolderReader: SampleReader {
     let storage = ByteStorage(byteCount: offsets[offsets.count - 1] * size)
     let starts = offsets
     let toDecode = files.indices.filter { if case .decode = files[$0].outcome { return true } else { return false } }
-    let failures: [PNGDecodeError?] = parallelMap(toDecode.count) { n in
+    let failures: [ImageDecodeError?] = parallelMap(toDecode.count) { n in
       let i = toDecode[n]
       let destination = UnsafeMutableRawBufferPointer(
         rebasing: storage.bytes[(starts[i] * size)..<(starts[i + 1] * size)])
       let result = files[i].bytes.withUnsafeBytes {
-        PNGDecoder.decode($0, maxPixels: self.maxPixels, channelAxis: self.channelAxis, into: destination)
+        self.codecs.decode($0, maxPixels: self.maxPixels, channelAxis: self.channelAxis, into: destination)
       }
       if case .failure(let e) = result { return e }
       return nil

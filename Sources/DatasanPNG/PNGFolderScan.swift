@@ -47,7 +47,7 @@ struct PNGFolderScan {
     if let listFile { return try scanList(listFile) }
     var walker = Walker(resolvedRoot: RawFileSystem.resolved(root) ?? root)
     let top = try walker.list(root, name: rootName)
-    let pngsAtRoot = top.contains { !isHidden($0.name) && $0.kind != .directory && isPNG($0.name) }
+    let pngsAtRoot = top.contains { !isHidden($0.name) && $0.kind != .directory && isImage($0.name) }
     let folders = top.filter { $0.kind == .directory }
     var scan: PNGFolderScan
     if pngsAtRoot || !folders.contains(where: { !isHidden($0.name) }) {
@@ -66,7 +66,7 @@ struct PNGFolderScan {
           } else {
             classes.append(entry.name)
           }
-        } else if !isHidden(entry.name) && !isPNG(entry.name) {
+        } else if !isHidden(entry.name) && !isImage(entry.name) {
           walker.skipped.append(entry.name)
         }
       }
@@ -109,13 +109,9 @@ struct PNGFolderScan {
   /// Whether a name starts with `.`.
   static func isHidden(_ name: [UInt8]) -> Bool { name.first == UInt8(ascii: ".") }
 
-  /// Whether a name ends with `.png`, in any case.
-  static func isPNG(_ name: [UInt8]) -> Bool {
-    guard name.count > 4 else { return false }
-    let n = name.count
-    return name[n - 4] == UInt8(ascii: ".") && name[n - 3] | 0x20 == UInt8(ascii: "p")
-      && name[n - 2] | 0x20 == UInt8(ascii: "n") && name[n - 1] | 0x20 == UInt8(ascii: "g")
-  }
+  /// Whether the folder takes a file by its name: the extension of a registered image codec
+  /// (``ImageCodecs/takesFile(named:)``), in any case. The one place that decides.
+  static func isImage(_ name: [UInt8]) -> Bool { ImageCodecs.registered.takesFile(named: name) }
 
   static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }
@@ -167,7 +163,7 @@ private struct Walker {
       if entry.link && !RawFileSystem.staysInside(RawFileSystem.join(path, entry.name), resolvedRoot: resolvedRoot) {
         if entry.kind == .directory {
           skipped.append(rel)
-        } else if PNGFolderScan.isPNG(entry.name) {
+        } else if PNGFolderScan.isImage(entry.name) {
           found.append(rel)
           outside.insert(rel)
         } else {
@@ -180,7 +176,7 @@ private struct Walker {
         try walk(RawFileSystem.join(path, entry.name), relative: rel, rootName: rootName, into: &found)
       case .file, .missing, .other:
         // A dangling link or a FIFO named .png is a sample that will not read (`unreadable`).
-        if PNGFolderScan.isPNG(entry.name) { found.append(rel) } else { skipped.append(rel) }
+        if PNGFolderScan.isImage(entry.name) { found.append(rel) } else { skipped.append(rel) }
       }
     }
   }

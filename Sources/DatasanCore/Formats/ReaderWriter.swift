@@ -28,8 +28,35 @@ public struct ReadOptions: Sendable {
   public var valuesNeeded = true
   /// Whether batches carry each sample's original bytes (`originals`); `scan` needs none.
   public var keepOriginals: Bool = true
+  /// The part of the input to read (nil: all of it), for a run that reads one shard of a dataset.
+  public var sampleRange: SampleRange? = nil
 
   public init() {}
+}
+
+/// A part of one input, for readers that start inside it (one shard of a dataset read by several
+/// processes). Whatever the range, a reader fixes the dataset's properties (element type, sample
+/// shape, CSV columns and dialect) from the start of the input, as a reader of the whole does; so
+/// the samples of consecutive ranges that cover the input are exactly those of one whole read, in
+/// order, with the same keys, labels, values and problems.
+public enum SampleRange: Sendable, Equatable {
+  /// Samples `lowerBound ..< upperBound` of the stream: HDF5 rows, LMDB records in key order, files
+  /// of a folder in path order (list order for a list). Clamped to the samples there are; batches
+  /// keep their stream indices (the first sample's is `lowerBound`) and ``DatasetInfo/sampleCount``
+  /// counts the range's samples.
+  case samples(Range<Int>)
+  /// The records that start in these bytes of the file (CSV: byte offsets in the file, a record
+  /// starting where its first byte is). Any bounds do: the records of consecutive ranges that cover
+  /// the file are each record once. Keys stay the physical line numbers of the whole file; stream
+  /// indices start at 0 in each range.
+  case bytes(Range<Int>)
+
+  /// The samples of `.samples` clamped to `0..<count`; nil for `.bytes`.
+  public func samples(clampedTo count: Int) -> Range<Int>? {
+    guard case .samples(let r) = self else { return nil }
+    let lower = Swift.min(Swift.max(0, r.lowerBound), count)
+    return lower..<Swift.max(lower, Swift.min(r.upperBound, count))
+  }
 }
 
 /// Produces the samples of one input as a stream of batches, in stream order.

@@ -1,0 +1,161 @@
+import DatasanCore
+import DatasanPNG
+import Dispatch
+
+// The general batch path of ``LMDBReader``: planned records assembled into one batch.
+extension LMDBReader {
+  /// Writes the values of every planned record into one storage buffer; decodes images in parallel.
+  func assemble(firstIndex: Int, keys: [String], values: [UInt8], ends: [Int], plans: [DatumPlan]) -> SampleBatch {
+    var plans = plans
+    let frozen = plans
+    let count = keys.count
+    let type = info.elementType
+    let size = type.size
+    var offsets = [Int](repeating: 0, count: count + 1)
+    for i in 0..<count { offsets[i + 1] = offsets[i] + plans[i].elements }
+    let storage = ByteStorage(byteCount: offsets[count] * size)
+    let axisLast = options.channelAxis == .last
+    let planner = self.planner
+    var failed = [String?](repeating: nil, count: count)
+
+    values.withUnsafeBytes { all in
+      func valueBytes(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+      }
+      // Raw and float records: copies (and the transposition to H x W x C).
+      for i in 0..<count {
+        let p = plans[i]
+        let destination = storage.bytes.baseAddress! + offsets[i] * size
+        let message = valueBytes(i)
+        switch p.content {
+        case .raw:
+          let data = UnsafeRawBufferPointer(rebasing: message[p.datum.data])
+          let d = p.datum
+          LMDBReader.store(
+            data.assumingMemoryBound(to: UInt8.self), c: Int(d.channels), h: Int(d.height), w: Int(d.width),
+            transpose: axisLast, as: type, into: destination)
+        case .floats where type == .float32 && (!axisLast || p.datum.channels == 1):
+          p.datum.floats(in: message, into: destination.assumingMemoryBound(to: Float.self))
+        case .floats:
+          let d = p.datum
+          let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(p.elements, 1))
+          defer { floats.deallocate() }
+          d.floats(in: message, into: floats)
+          LMDBReader.store(
+            UnsafeBufferPointer(start: floats, count: p.elements), c: Int(d.channels), h: Int(d.height),
+            w: Int(d.width), transpose: axisLast, as: type, into: destination)
+        case .image, .unreadable:
+          break
+        }
+      }
+      // Encoded images: decoded straight into the storage, several at once.
+      let images = (0..<count).filter { if case .image = plans[$0].content { return true } else { return false } }
+      guard !images.isEmpty else { return }
+      let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: images.count)
+      results.initialize(repeating: nil)
+      defer { results.deallocate() }
+      let decodeOne = { (n: Int) in
+        let i = images[n]
+        let p = frozen[i]
+        guard case .image(let header) = p.content else { return }
+        let value = valueBytes(i)
+        let direct = header.elementType == type
+        let byteCount = header.byteCount
+        let target =
+          direct
+          ? UnsafeMutableRawBufferPointer(start: storage.bytes.baseAddress! + offsets[i] * size, count: byteCount)
+          : UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
+        defer { if !direct { target.deallocate() } }
+        switch planner.decodeImage(p, in: value, into: target) {
+        case .failure(let e):
+          results[n] = planner.imageProblem(e, UnsafeRawBufferPointer(rebasing: value[p.datum.data]))
+        case .success:
+          if !direct {
+            let out = (storage.bytes.baseAddress! + offsets[i] * size).assumingMemoryBound(to: Float.self)
+            if header.elementType == .uint8 {
+              let src = target.assumingMemoryBound(to: UInt8.self)
+              for e in 0..<p.elements { out[e] = Float(src[e]) }
+            } else {
+              let src = target.baseAddress!.assumingMemoryBound(to: UInt16.self)
+              for e in 0..<p.elements { out[e] = Float(src[e]) }
+            }
+          }
+        }
+      }
+      if images.count > 1 && Machine.cores > 1 {
+        DispatchQueue.concurrentPerform(iterations: images.count, execute: decodeOne)
+      } else {
+        for n in 0..<images.count { decodeOne(n) }
+      }
+      for n in 0..<images.count { if let why = results[n] { failed[images[n]] = why } }
+    }
+
+    // Images that failed to decode become unreadable with no values: close their gaps.
+    var storageOut = storage
+    if failed.contains(where: { $0 != nil }) {
+      var newOffsets = [Int](repeating: 0, count: count + 1)
+      for i in 0..<count {
+        if let why = failed[i] {
+          plans[i].problem = ReaderProblem(.unreadable, why)
+          plans[i].shape = [0]
+          plans[i].elements = 0
+        }
+        newOffsets[i + 1] = newOffsets[i] + plans[i].elements
+      }
+      let compact = ByteStorage(byteCount: newOffsets[count] * size)
+      for i in 0..<count where plans[i].elements > 0 {
+        (compact.bytes.baseAddress! + newOffsets[i] * size).copyMemory(
+          from: storage.bytes.baseAddress! + offsets[i] * size, byteCount: plans[i].elements * size)
+      }
+      offsets = newOffsets
+      storageOut = compact
+    }
+
+    var problems: [Int: ReaderProblem] = [:]
+    var labels = [Double](repeating: 0, count: count)
+    var shapes = [[Int]]()
+    shapes.reserveCapacity(count)
+    for i in 0..<count {
+      let p = plans[i]
+      if let problem = p.problem { problems[i] = problem }
+      labels[i] = p.label
+      shapes.append(p.shape)
+    }
+    let batch = SampleBatch(
+      firstIndex: firstIndex, count: count, elementType: type, shape: info.sampleShape ?? [0], shapes: shapes,
+      offsets: offsets, storage: storageOut, labels: labels, keys: .strings(keys), problems: problems,
+      originals: options.keepOriginals ? OriginalRecords(bytes: values, ends: ends) : nil)
+    delivered += count
+    return batch
+  }
+
+  /// Stores C x H x W values as `type` (the same, or widened to float32), as C x H x W or H x W x C.
+  static func store<T: FeatureElement>(
+    _ source: UnsafeBufferPointer<T>, c: Int, h: Int, w: Int, transpose: Bool, as type: ElementType,
+    into destination: UnsafeMutableRawPointer
+  ) {
+    let n = c * h * w
+    if type == T.elementType && (!transpose || c == 1) {
+      destination.copyMemory(from: source.baseAddress!, byteCount: n * MemoryLayout<T>.stride)
+      return
+    }
+    if type == T.elementType {
+      let out = destination.assumingMemoryBound(to: T.self)
+      let plane = h * w
+      for ch in 0..<c {
+        for p in 0..<plane { out[p * c + ch] = source[ch * plane + p] }
+      }
+      return
+    }
+    // Widen to float32 (the only conversion a plan allows).
+    let out = destination.assumingMemoryBound(to: Float.self)
+    let plane = h * w
+    if !transpose || c == 1 {
+      for e in 0..<n { out[e] = Float(source[e].doubleValue) }
+    } else {
+      for ch in 0..<c {
+        for p in 0..<plane { out[p * c + ch] = Float(source[ch * plane + p].doubleValue) }
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import CDatasanLMDBGuard
+import CLMDB
+import DatasanCore
+import Dispatch
+
+// The raw fast path of ``LMDBReader``: a scan of raw uint8 C x H x W records.
+extension LMDBReader {
+  /// A uniform batch of raw C x H x W uint8 samples, for a scan (no originals kept).
+  ///
+  /// Each canonical raw Datum is parsed and measured in the map (`datasan_mdb_guarded_raw_datums`,
+  /// under the fault guard) and, unless the scan needs no values, its data copied once, straight
+  /// into the batch. Any other record is copied out and planned as by the general path: an
+  /// unreadable one keeps zeros in its slot; a record the uniform layout cannot hold (float_data,
+  /// an encoded image, another shape) ends the batch and is read again by the general path. Nil
+  /// when no record was taken.
+  func nextRawBatch(channels c: UInt64, height h: UInt64, width w: UInt64) throws -> SampleBatch? {
+    let sampleBytes = Int(c * h * w)
+    let capacity = max(1, min(maxRecordsPerBatch, options.batchBytes / max(sampleBytes, 1)))
+    // 1. Walk: the records' places in the map (the cursor reads leaf pages only, not the values).
+    rawKeys.removeAll(keepingCapacity: true)
+    rawValues.removeAll(keepingCapacity: true)
+    while rawKeys.count < capacity, let (key, value) = try walk.fetch() {
+      rawKeys.append(key)
+      rawValues.append(value)
+    }
+    let n = rawKeys.count
+    if n < capacity { finished = true }  // fetch() found the end (and nothing carried is left)
+    guard n > 0 else { return nil }
+    // 2. Decode in order: runs of canonical records in C, the others one by one here.
+    // A scan that reads no values (only the moments measured here) gets none: the records are
+    // measured in the map, under the guard, and not copied at all.
+    let omit = !options.valuesNeeded
+    let storage = ByteStorage(byteCount: omit ? 0 : n * sampleBytes, zeroed: false)
+    let base: UnsafeMutablePointer<UInt8>? = omit ? nil : storage.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    var keys: [String] = []
+    keys.reserveCapacity(n)
+    var labels = [Double](repeating: 0, count: n)
+    var rawLabels = [Int32](repeating: 0, count: n)
+    var problems: [Int: ReaderProblem] = [:]
+    // The batch in segments, decoded on all cores at once (the C decoder stops at the first record
+    // of a segment it does not take; the loop below goes on from there).
+    let segments = n >= 512 ? min(Machine.cores, 4) : 1
+    let bounds = (0...segments).map { $0 * n / segments }
+    var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
+    // The checker's per-channel moments, measured record by record as each arrives in cache.
+    let measured = MeasuredBlocks(samples: n, blocksPerSample: Int(c), blockLength: Int(h * w))
+    let moments = measured.cTable
+    rawValues.withUnsafeBufferPointer { values in
+      rawLabels.withUnsafeMutableBufferPointer { labels in
+        first.withUnsafeMutableBufferPointer { results in
+          let values = values.baseAddress, labels = labels.baseAddress, results = results.baseAddress!
+          let decode = { (k: Int) in
+            var at = bounds[k]
+            let rc = datasan_mdb_guarded_raw_datums(
+              values, bounds[k], bounds[k + 1], c, h, w, base, labels, moments, &at)
+            // The fault's description lives in thread-local state of the thread that faulted.
+            results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? lmdbFaultDescription() : "")
+          }
+          if segments > 1 { DispatchQueue.concurrentPerform(iterations: segments, execute: decode) } else { decode(0) }
+        }
+      }
+    }
+    var i = 0
+    while i < n {
+      let k = bounds.lastIndex { $0 <= i }!
+      var at = i
+      let rc: Int32
+      var fault = ""
+      if bounds[k] == i {
+        (rc, at, fault) = first[k]
+      } else {
+        rc = rawValues.withUnsafeBufferPointer { values in
+          rawLabels.withUnsafeMutableBufferPointer { labels in
+            datasan_mdb_guarded_raw_datums(
+              values.baseAddress, i, bounds[k + 1], c, h, w, base, labels.baseAddress, moments, &at)
+          }
+        }
+      }
+      let done = rc == DATASAN_MDB_FAULT ? at : Int(rc)
+      try walk.consumeRun(i..<done, keys: rawKeys, values: rawValues, into: &keys)
+      for r in i..<done { labels[r] = Double(rawLabels[r]) }
+      if rc == DATASAN_MDB_FAULT { throw walk.corrupt(fault.isEmpty ? lmdbFaultDescription() : fault) }
+      if done == bounds[k + 1] {
+        i = done
+        continue
+      }
+      // Record `done` is not canonical: copy it out and let the full decoder decide.
+      let value = rawValues[done]
+      if staging.count < value.mv_size { staging = [UInt8](repeating: 0, count: max(value.mv_size, 2 * staging.count)) }
+      let p = try staging.withUnsafeMutableBytes { buffer -> DatumPlan in
+        if datasan_mdb_guarded_copy(buffer.baseAddress, value.mv_data, value.mv_size) != 0 {
+          throw walk.corrupt(lmdbFaultDescription())
+        }
+        let p = planner.plan(UnsafeRawBufferPointer(rebasing: buffer[0..<value.mv_size]))
+        if case .raw = p.content, p.shape == info.sampleShape {
+          let data = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + p.datum.data.lowerBound
+          base.map { ($0 + done * sampleBytes).update(from: data, count: sampleBytes) }
+          measured.measure(sample: done, values: data)
+        }
+        return p
+      }
+      switch p.content {
+      case .raw where p.shape == info.sampleShape:
+        break
+      case .unreadable:
+        base.map { ($0 + done * sampleBytes).initialize(repeating: 0, count: sampleBytes) }
+        problems[done] = p.problem
+      default:
+        // The uniform layout cannot hold it: this batch ends here, the general path reads the rest.
+        walk.carry(zip(rawKeys[done...], rawValues[done...]).map { (key: $0, value: $1) })
+        finished = false
+        generalNext = true
+        return batch(keys: keys, labels: Array(labels[0..<done]), problems: problems)
+      }
+      try walk.consumeRun(done..<(done + 1), keys: rawKeys, values: rawValues, into: &keys)
+      labels[done] = p.label
+      i = done + 1
+    }
+    return batch(keys: keys, labels: labels, problems: problems)
+
+    func batch(keys: [String], labels: [Double], problems: [Int: ReaderProblem]) -> SampleBatch? {
+      guard !keys.isEmpty else { return nil }
+      defer { delivered += keys.count }
+      var batch = SampleBatch(
+        firstIndex: delivered, count: keys.count, elementType: .uint8, shape: info.sampleShape ?? [0],
+        storage: storage, labels: labels, keys: .strings(keys), problems: problems)
+      batch.values = omit ? .momentsOnly(measured) : .stored(measured: measured)
+      return batch
+    }
+  }
+}
