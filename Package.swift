@@ -11,6 +11,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // C libraries: the only code that sees C.
@@ -38,10 +39,18 @@ let package = Package(
     // The umbrella library: format detection and the registry of readers and writers.
     .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option).
-    .target(name: "DatasanConfig", dependencies: ["DatasanCore", .product(name: "Yams", package: "Yams")]),
-    // The command line: options and exit codes only, with its own small parser (Arguments.swift):
-    // swift-argument-parser's reflection cost ~4.5 ms of every run.
-    .executableTarget(name: "datasan", dependencies: ["Datasan", "DatasanReports", "DatasanConfig"]),
+    // The options: each declared once, with its help, in a ParsableArguments group (Options.swift);
+    // the datasan.yml keys and `datasan init`'s template derive from those declarations.
+    .target(
+      name: "DatasanConfig",
+      dependencies: [
+        "DatasanCore", .product(name: "Yams", package: "Yams"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    // The command line: the commands and exit codes (swift-argument-parser).
+    .executableTarget(
+      name: "datasan",
+      dependencies: ["Datasan", "DatasanReports", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets", dependencies: ["Datasan", "DatasanConfig", "CDatasanPNG", "CLMDB"],
@@ -56,7 +65,7 @@ let package = Package(
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
-    .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore", "DatasanReports"]),
     .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
     .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanReports", "DatasanPNG"]),

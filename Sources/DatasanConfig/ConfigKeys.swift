@@ -1,4 +1,7 @@
+import ArgumentParser
+import ArgumentParserToolInfo
 import DatasanCore
+import Foundation
 
 /// What a key's value must be.
 public enum ConfigType: Sendable, Equatable {
@@ -24,17 +27,32 @@ public enum ConfigType: Sendable, Equatable {
   case kinds(allowAll: Bool)
 }
 
-/// One key of datasan.yml: the long name of a command-line option with `_` for `-`.
+/// One key of datasan.yml: a command-line option (Options.swift), by its long name with `_` for `-`.
 public struct ConfigKey: Sendable {
+  /// How the option is written on the command line.
+  public enum Form: Sendable, Equatable {
+    /// The positional argument (`input`).
+    case argument
+    /// `--name=value`.
+    case value
+    /// `--name`, and `--no-name` when invertible.
+    case flag(invertible: Bool)
+  }
+
   public var name: String
   public var type: ConfigType
-  /// One line for `datasan init`'s comments.
+  /// One line for `datasan init`'s comments: the option's help without its example.
   public var help: String
+  public var form: Form
+  /// The options group that declares it.
+  public var group: ObjectIdentifier
 
-  public init(_ name: String, _ type: ConfigType, _ help: String) {
+  public init(_ name: String, _ type: ConfigType, _ help: String, form: Form = .value, group: ObjectIdentifier) {
     self.name = name
     self.type = type
     self.help = help
+    self.form = form
+    self.group = group
   }
 
   /// The command-line option of this key (`num_classes` -> `--num-classes`).
@@ -42,60 +60,101 @@ public struct ConfigKey: Sendable {
 }
 
 extension ConfigKey {
-  /// Every key a config file may hold. Adding a command-line option = adding its key here
-  /// (and filling the option from the file in the command line's `fill(from:)`).
-  public static let all: [ConfigKey] = [
-    // The input and how to read it.
-    ConfigKey("input", .string, "the dataset (an HDF5 file, an LMDB environment, a PNG folder or a CSV file)"),
-    ConfigKey("format", .choice(["auto", "hdf5", "lmdb", "png", "csv"]), "auto detects by magic bytes, then extension"),
-    ConfigKey("dataset", .string, "HDF5: the feature dataset, axis 0 = samples"),
-    ConfigKey("labels", .string, "HDF5: the label dataset, shape (N) or (N,1)"),
-    ConfigKey("delimiter", .delimiter, "CSV: field delimiter, one character or tab"),
-    ConfigKey("header", .bool, "CSV: whether the first row is a header (detected when absent)"),
-    ConfigKey("skip_rows", .int(min: 0), "CSV: leading lines to skip"),
-    ConfigKey("label_column", .string, "CSV: the label column, a header name or a 0-based index"),
-    ConfigKey("text_columns", .list, "CSV: columns passed through as text"),
-    ConfigKey("list", .string, "PNG folder: a convert_imageset list file"),
-    ConfigKey("max_pixels", .int(min: 1), "PNG / LMDB: images declaring more pixels are unreadable"),
-    // The checks.
-    ConfigKey("loss", .choice(LossKind.allCases.map(\.rawValue)), "the loss the labels feed; decides the label domain"),
-    ConfigKey("num_classes", .int(min: 1), "labels must be below it; absent classes are reported"),
-    ConfigKey("ignore_label", .number(min: nil, max: nil, exclusiveMin: false), "a label value always allowed"),
-    ConfigKey("shape", .shape, "expected sample shape, e.g. [3, 32, 32]"),
-    ConfigKey("channel_axis", .choice(ChannelAxis.allCases.map(\.rawValue)), "which axis holds the feature groups"),
-    ConfigKey("scale_limit", .number(min: 0, max: nil, exclusiveMin: true), "unnormalized_scale above this magnitude"),
-    ConfigKey("max_abs", .number(min: 0, max: nil, exclusiveMin: true), "extreme_value at or above this magnitude"),
-    ConfigKey(
-      "scale_imbalance_ratio", .number(min: 1, max: nil, exclusiveMin: false),
-      "scale_imbalance when the largest / smallest std exceeds this"),
-    ConfigKey(
-      "class_imbalance_ratio", .number(min: 0, max: 1, exclusiveMin: true),
-      "class_imbalance when the rarest class has fewer than this fraction of the most frequent's samples"),
-    ConfigKey("strict", .bool, "every dataset warning fails the gate"),
-    // The policy.
-    ConfigKey("fail_on", .kinds(allowAll: true), "warning kinds that fail the gate, or all"),
-    ConfigKey("ignore", .kinds(allowAll: false), "kinds not reported at all (and failing nothing)"),
-    ConfigKey(
-      "max_flagged_fraction", .number(min: 0, max: 1, exclusiveMin: false),
-      "the gate passes while flagged / total samples stays at or under this"),
-    // The reports.
-    ConfigKey("report", .string, "write the JSON report to this file"),
-    ConfigKey("junit", .string, "write JUnit XML to this file"),
-    ConfigKey("html", .string, "write a self-contained HTML report to this file"),
-    ConfigKey("max_issues", .int(min: 0), "findings listed in the JSON report"),
-    ConfigKey("quiet", .bool, "no progress bar"),
-    ConfigKey("annotations", .choice(["github", "none"]), "github: GitHub Actions workflow commands for the findings"),
-    // clean.
-    ConfigKey("output", .string, "clean: where to write the clean copy"),
-    ConfigKey("output_format", .choice(["hdf5", "lmdb", "csv", "png"]), "clean: output format when OUTPUT's extension does not tell"),
-    ConfigKey("normalize", .choice(["minmax", "zscore", "none"]), "clean: normalization"),
-    ConfigKey("range", .range, "clean: target range of minmax, e.g. [-1, 1]"),
-    ConfigKey("stats_out", .string, "clean: write the normalization parameters here"),
-    ConfigKey("stats_in", .string, "clean: apply saved normalization parameters"),
-    ConfigKey("quarantine", .string, "clean: where the rejected samples go"),
-    ConfigKey("caffe_mean", .string, "clean: write the mean image as a Caffe BlobProto"),
-    ConfigKey("force", .bool, "clean: replace existing outputs"),
+  /// The option groups whose options are keys, in the order of their sections in help.
+  public static let groups: [any ConfigurableOptions.Type] = [
+    InputOptions.self, CheckFlags.self, ReportFlags.self, CleanOptions.self,
   ]
 
+  /// Every key a config file may hold: the options of `groups`, read from their declarations
+  /// through swift-argument-parser's tool-info model (what `--experimental-dump-help` prints).
+  public static let all: [ConfigKey] = groups.flatMap { keys(of: $0) }
+
   public static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+  /// The keys of one group's options, in declaration order.
+  public static func keys(of group: any ConfigurableOptions.Type) -> [ConfigKey] {
+    let info: ToolInfoV0
+    do {
+      info = try JSONDecoder().decode(ToolInfoV0.self, from: Data(group._dumpHelp().utf8))
+    } catch {
+      preconditionFailure("the tool info of \(group) does not decode: \(error)")
+    }
+    let arguments = info.command.arguments ?? []
+    // An inverted flag is two flags in the model: `--x` and `--no-x`; the key is x.
+    let flags = Set(arguments.filter { $0.kind == .flag }.compactMap { $0.preferredName?.name })
+    return arguments.compactMap { argument -> ConfigKey? in
+      let long = argument.kind == .positional ? argument.valueName : argument.preferredName?.name
+      guard let long, argument.shouldDisplay, !["help", "version"].contains(long) else { return nil }
+      if argument.kind == .flag, long.hasPrefix("no-"), flags.contains(String(long.dropFirst(3))) { return nil }
+      let form: Form
+      let type: ConfigType
+      switch argument.kind {
+      case .positional:
+        form = .argument
+        type = group.configTypes[long] ?? .string
+      case .flag:
+        form = .flag(invertible: flags.contains("no-" + long))
+        type = .bool
+      case .option:
+        form = .value
+        if let values = argument.allValueStrings, !values.isEmpty {
+          type = .choice(values)
+        } else {
+          type = group.configTypes[long] ?? .string
+        }
+      }
+      return ConfigKey(
+        long.replacingOccurrences(of: "-", with: "_"), type, summary(argument.abstract ?? ""), form: form,
+        group: ObjectIdentifier(group))
+    }
+  }
+
+  /// An option's help as a one-line comment: up to its first `; ` outside parentheses, without
+  /// its example `(e.g. ...)` and its final period.
+  static func summary(_ help: String) -> String {
+    var text = Substring(help)
+    if let example = text.range(of: " (e.g.", options: .backwards) { text = text[..<example.lowerBound] }
+    var depth = 0
+    var end = text.endIndex
+    for index in text.indices {
+      if text[index] == "(" {
+        depth += 1
+      } else if text[index] == ")" {
+        depth -= 1
+      } else if depth == 0 && text[index...].hasPrefix("; ") {
+        end = index
+        break
+      }
+    }
+    text = text[..<end]
+    if text.hasSuffix(".") { text = text.dropLast() }
+    return String(text)
+  }
+}
+
+extension ConfigFile {
+  /// The file's keys of the options of `groups` as command-line arguments, in the file's order,
+  /// to be parsed before the command line's own (whose options then win: the last one does).
+  /// `input` is left out when the command line names one.
+  public func arguments(for groups: [any ConfigurableOptions.Type], skippingInput: Bool) -> [String] {
+    let wanted = Set(groups.map { ObjectIdentifier($0) })
+    var arguments: [String] = []
+    for name in keys {
+      guard let key = ConfigKey.byName[name], wanted.contains(key.group), let value = self[name]?.value else { continue }
+      switch (key.form, value) {
+      case (.argument, _):
+        if !skippingInput, let text = string(name) { arguments.insert(text, at: 0) }
+      case (.flag(let invertible), .bool(let on)):
+        if on { arguments.append(key.flag) } else if invertible { arguments.append("--no-" + key.flag.dropFirst(2)) }
+      case (.value, .number(let x)):
+        arguments.append("\(key.flag)=\(x)")  // exactly the number read
+      case (.value, _):
+        guard let text = string(name), !text.isEmpty else { continue }  // `fail_on: []`: as unset
+        arguments.append("\(key.flag)=\(text)")
+      default:
+        continue
+      }
+    }
+    return arguments
+  }
 }

@@ -88,17 +88,23 @@ public enum InitTemplate {
   public static func render(_ f: Facts) -> (text: String, guess: LabelGuess?) {
     var out: [String] = []
     func line(_ s: String = "") { out.append(s) }
+    // Every key written is an option (ConfigKey.all); its comment is the option's help unless
+    // the dataset says more.
+    func help(_ name: String) -> String {
+      guard let key = ConfigKey.byName[name] else { preconditionFailure("init writes \(name), which is no option") }
+      return key.help
+    }
+    func choices(_ name: String) -> String {
+      guard case .choice(let values) = ConfigKey.byName[name]?.type else { return help(name) }
+      return values.joined(separator: " | ")
+    }
     func key(_ name: String, _ value: String, _ comment: String? = nil) {
       let text = "\(name): \(value)"
-      if let comment {
-        line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + comment)
-      } else {
-        line(text)
-      }
+      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + (comment ?? help(name)))
     }
-    func commented(_ name: String, _ value: String, _ comment: String) {
+    func commented(_ name: String, _ value: String, _ comment: String? = nil) {
       let text = "# \(name): \(value)"
-      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + comment)
+      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + (comment ?? help(name)))
     }
 
     line("# datasan.yml: the data gate for \(f.input), written by `datasan init`.")
@@ -114,9 +120,9 @@ public enum InitTemplate {
     key("format", f.info.format.rawValue)
     switch f.info.format {
     case .hdf5:
-      key("dataset", yamlString(f.read.dataset), "the feature dataset, axis 0 = samples")
+      key("dataset", yamlString(f.read.dataset))
       if let labels = f.info.labelName {
-        key("labels", yamlString(labels), "the label dataset")
+        key("labels", yamlString(labels))
       } else {
         commented("labels", "label", "no label dataset found; name it to check labels")
       }
@@ -131,7 +137,7 @@ public enum InitTemplate {
       if let h = f.header { key("header", h ? "true" : "false") }
       if f.read.skipRows > 0 { key("skip_rows", String(f.read.skipRows)) }
       if let labels = f.info.labelName {
-        key("label_column", yamlString(f.read.labelColumn ?? labels), "the label column")
+        key("label_column", yamlString(f.read.labelColumn ?? labels))
       } else {
         commented("label_column", "label", "no column named 'label'; name the label column (or its 0-based index)")
       }
@@ -139,16 +145,16 @@ public enum InitTemplate {
         key("text_columns", "[" + f.read.textColumns.map(yamlString).joined(separator: ", ") + "]")
       }
     case .png:
-      if let list = f.read.listFile { key("list", yamlString(list), "convert_imageset list: path LABEL per line") }
+      if let list = f.read.listFile { key("list", yamlString(list)) }
       if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
-      else { commented("max_pixels", "100000000", "larger images are unreadable (decompression bombs)") }
+      else { commented("max_pixels", "100000000") }
     case .lmdb:
       if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
     }
     if f.info.format != .csv, let shape = f.info.sampleShape, !shape.isEmpty {
-      commented("shape", "[" + shape.map(String.init).joined(separator: ", ") + "]", "expected sample shape (default: the first sample's)")
+      commented("shape", "[" + shape.map(String.init).joined(separator: ", ") + "]")
     }
-    if f.read.channelAxis == .last { key("channel_axis", "last", "N x H x W x C") }
+    if f.read.channelAxis == .last { key("channel_axis", "last") }
     line()
 
     line("# The labels: the loss decides which values are allowed")
@@ -156,26 +162,26 @@ public enum InitTemplate {
     var guess: LabelGuess? = nil
     if f.info.labelName == nil {
       line("# No labels were found, so no label check runs.")
-      commented("loss", "cross-entropy", "cross-entropy | log | binary | regression | none")
+      commented("loss", "cross-entropy", choices("loss"))
     } else if let labels = f.labels, let g = LabelGuess.guess(labels) {
       guess = g
       for note in g.notes { line("# " + note) }
-      key("loss", g.loss.rawValue, "cross-entropy | log | binary | regression | none")
+      key("loss", g.loss.rawValue, choices("loss"))
       if let k = g.numClasses {
-        key("num_classes", String(k), "labels must be below it; absent classes are reported")
+        key("num_classes", String(k))
       }
-      commented("ignore_label", "-1", "a label value always allowed (Caffe's ignore_label)")
+      commented("ignore_label", "-1")
     } else {
       line("# No readable label was seen; set the loss of your model.")
-      commented("loss", "cross-entropy", "cross-entropy | log | binary | regression | none")
+      commented("loss", "cross-entropy", choices("loss"))
     }
     line()
 
     line("# The gate: error findings (nan_value, inf_value, unreadable, label_out_of_domain,")
     line("# shape_mismatch) fail it; dataset warnings do not, unless listed in fail_on.")
-    key("fail_on", "[]", "warning kinds that fail the gate, or all, e.g. [constant_feature, class_missing]")
-    key("ignore", "[]", "kinds not reported at all, e.g. [class_imbalance]")
-    key("max_flagged_fraction", "0", "pass while flagged / total <= this, e.g. 0.001")
+    key("fail_on", "[]")
+    key("ignore", "[]")
+    key("max_flagged_fraction", "0")
     let scaled = f.groups.filter { $0.values.count > 0 && $0.values.maxMagnitude > 10 }
     if !scaled.isEmpty {
       line("# Note: \(scaled.count) feature group\(scaled.count == 1 ? "" : "s") exceed\(scaled.count == 1 ? "s" : "") the scale limit (e.g. values up to "
@@ -183,15 +189,15 @@ public enum InitTemplate {
     }
     line()
     line("# Thresholds of the dataset warnings (the defaults)")
-    commented("scale_limit", "10", "unnormalized_scale above this magnitude")
-    commented("max_abs", "1e6", "extreme_value at or above this magnitude")
-    commented("scale_imbalance_ratio", "1000", "scale_imbalance: largest / smallest std above this")
-    commented("class_imbalance_ratio", "0.01", "class_imbalance: rarest class below this fraction of the most frequent")
+    commented("scale_limit", "10")
+    commented("max_abs", "1e6")
+    commented("scale_imbalance_ratio", "1000")
+    commented("class_imbalance_ratio", "0.01")
     line()
     line("# Reports for CI")
-    commented("report", "datasan-report.json", "the JSON report")
-    commented("junit", "datasan-junit.xml", "JUnit XML: one test case per finding kind")
-    commented("annotations", "github", "GitHub Actions annotations and job summary")
+    commented("report", "datasan-report.json")
+    commented("junit", "datasan-junit.xml")
+    commented("annotations", "github")
     return (out.joined(separator: "\n") + "\n", guess)
   }
 

@@ -1,12 +1,15 @@
+import ArgumentParser
 import Datasan
 import DatasanConfig
 import Foundation
 
 let datasanVersion = "0.1.0"
 
-/// The top level: `datasan <subcommand>`, `datasan help [<subcommand>]`, `--help`, `--version`.
-let datasanProgram = Program(
-  name: "datasan",
+/// The top level: `datasan <subcommand>`, `datasan help [<subcommand>]`, `--help`, `--version`,
+/// `--generate-completion-script bash|zsh|fish`.
+struct DatasanCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+  commandName: "datasan",
   abstract: "Find the data behind NaN losses: scan a dataset, or write a clean, normalized copy.",
   discussion: """
     Formats: HDF5 (.h5), LMDB of Caffe Datum records, PNG folders, CSV (.csv). Exit codes: 0 passed / written, 1 scan failed (error findings), \
@@ -17,13 +20,31 @@ let datasanProgram = Program(
     `datasan init INPUT` writes one.
 
     Examples:
-      datasan scan train.h5 --num-classes 10
-      datasan scan train.csv --label-column target --report report.json --junit datasan.xml
-      datasan clean train.h5 -o train.clean.h5 --normalize zscore --stats-out stats.json
+      datasan scan train.h5 --num-classes 10 --report report.json
+      datasan scan train.csv --label-column target --junit datasan.xml
+      datasan clean train.h5 -o train.clean.h5 --normalize zscore
       datasan init train.h5 && datasan scan
     """,
   version: datasanVersion,
-  subcommands: [Subcommand(Scan.self), Subcommand(Clean.self), Subcommand(Init.self)])
+  subcommands: [Scan.self, Clean.self, Init.self])
+}
+
+extension DatasanCommand {
+  /// An unknown subcommand, named as such (swift-argument-parser calls it an unexpected argument).
+  static func checkSubcommand(_ arguments: [String]) throws {
+    guard let first = arguments.first, !first.hasPrefix("-") else { return }
+    let names = configuration.subcommands.map { $0._commandName }
+    guard first != "help", !names.contains(first) else { return }
+    if let suggestion = Policy.suggestion(for: first, among: names) {
+      throw UsageError("Unknown subcommand '\(first)'. Did you mean '\(suggestion)'?")
+    }
+    throw UsageError("Unknown subcommand '\(first)'; the subcommands are \(names.joined(separator: ", "))")
+  }
+}
+
+/// The arguments after the subcommand's name, as given (main.swift sets them): parsed again
+/// after the config file's keys, so that the command line wins.
+nonisolated(unsafe) var subcommandArguments: [String] = []
 
 /// Shared by scan and clean: resolves the configuration and writes the reports.
 struct Common {
@@ -57,14 +78,17 @@ struct Common {
   }
 
   /// The config file in effect (--config, else datasan.yml in the working directory) filled into
-  /// the options the command line left unset. Returns the line that says which file it was.
-  static func applyConfig(
-    _ flags: ConfigFlags, _ input: inout InputOptions, _ checks: inout CheckFlags, _ reports: inout ReportFlags
+  /// the options the command line left unset: the command is parsed again with the file's keys
+  /// (of its option `groups`) before the command line. Returns the line that says which file it was.
+  static func applyConfig<C: ParsableCommand>(
+    _ command: inout C, _ flags: ConfigFlags, groups: [any ConfigurableOptions.Type], hasInput: Bool
   ) throws -> (file: ConfigFile, note: String)? {
     guard let loaded = try flags.load() else { return nil }
-    input.fill(from: loaded.file)
-    checks.fill(from: loaded.file)
-    reports.fill(from: loaded.file)
+    do {
+      command = try C.parse(loaded.file.arguments(for: groups, skippingInput: hasInput) + subcommandArguments)
+    } catch {
+      throw UsageError("\(C.message(for: error)) (with the keys of \(loaded.file.path))")
+    }
     return loaded
   }
 
@@ -149,138 +173,80 @@ extension Common {
   }
 }
 
-struct Scan: Command {
-  static let name = "scan"
-  static let abstract = "Validate a dataset and report; the exit code gates CI (0 passed, 1 failed, 2 could not run)."
-  static let discussion = """
-    Examples:
-      datasan scan train.h5 --dataset /train/images --labels /train/labels --num-classes 10
-      datasan scan train.csv --loss binary --junit datasan.xml
-    """
-  static let sections: [Section<Scan>] = [
-    Section(InputOptions.options.lifted { scan, store in store(&scan.input) }),
-    Section("Checks and gate policy", CheckFlags.options.lifted { scan, store in store(&scan.checks) }),
-    Section("Reports", ReportFlags.options.lifted { scan, store in store(&scan.reports) }),
-    Section("Config file", ConfigFlags.options.lifted { scan, store in store(&scan.configFlags) }),
-  ]
+struct Scan: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Validate a dataset and report; the exit code gates CI (0 passed, 1 failed, 2 could not run).",
+    discussion: """
+      Examples:
+        datasan scan train.h5 --dataset /train/images --labels /train/labels
+        datasan scan train.csv --loss binary --junit datasan.xml
+      """)
 
-  var input = InputOptions()
-  var checks = CheckFlags()
-  var reports = ReportFlags()
-  var configFlags = ConfigFlags()
+  @OptionGroup var input: InputOptions
+  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
+  @OptionGroup(title: "Reports") var reports: ReportFlags
+  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
 
-  func run() throws -> Int32 {
-    var input = self.input
-    var checks = self.checks
-    var reports = self.reports
-    let loaded = try Common.applyConfig(configFlags, &input, &checks, &reports)
+  func run() throws {
+    var command = self
+    let loaded = try Common.applyConfig(
+      &command, configFlags, groups: [InputOptions.self, CheckFlags.self, ReportFlags.self], hasInput: input.input != nil)
+    let (input, checks, reports) = (command.input, command.checks, command.reports)
     let config = try Common.scanConfiguration(input, checks, reports)
     let policy = try checks.policy()
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports, checks: config.checks)
     print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
     try Common.annotate(report, reports)
-    return report.passed ? 0 : 1
+    if !report.passed { throw ExitCode.failure }
   }
 }
 
-struct Clean: Command {
-  static let name = "clean"
-  static let abstract = "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine."
-  static let discussion = """
-    The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
-    input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
-    and its .reasons.jsonl appear only when the whole run succeeded.
+struct Clean: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine.",
+    discussion: """
+      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
+      input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
+      and its .reasons.jsonl appear only when the whole run succeeded.
 
-    Examples:
-      datasan clean train.h5 -o train.clean.h5
-      datasan clean train.csv -o train.clean.csv --normalize zscore --stats-out stats.json
-      datasan clean val.csv -o val.clean.csv --stats-in stats.json
-    """
-  static let options: [Opt<Clean>] = [
-    .value("output", short: "o", { $0.output = $1 },
-      help: "Where to write the clean copy (e.g. -o train.clean.h5)."),
-    .value("output-format", { $0.outputFormat = $1 },
-      help: "Output format when OUTPUT's extension does not tell (e.g. --output-format hdf5)."),
-    .value("normalize", { $0.normalize = $1 },
-      help: "minmax (default) maps each feature group onto --range, zscore to (x - mean) / std, none copies values (e.g. --normalize zscore)."),
-    .value("range", { $0.range = $1 },
-      help: "Target range of minmax, LO,HI; default -1,1 (e.g. --range 0,1 or --range -1,1)."),
-    .value("stats-out", { $0.statsOut = $1 },
-      help: "Write the normalization parameters as JSON (e.g. --stats-out stats.json)."),
-    .value("stats-in", { $0.statsIn = $1 },
-      help: "Apply saved parameters instead of computing them, e.g. the training set's on a validation set (e.g. --stats-in stats.json)."),
-    .value("quarantine", { $0.quarantine = $1 },
-      help: "Where the rejected samples go; default OUTPUT without extension + .quarantine + the input's extension (e.g. --quarantine rejected.h5)."),
-    .value("caffe-mean", { $0.caffeMean = $1 },
-      help: "Write the mean image of the clean samples as a Caffe BlobProto, like compute_image_mean, for a mean_file (e.g. --caffe-mean mean.binaryproto)."),
-    .flag("force", { $0.force = $1 },
-      help: "Replace existing outputs (e.g. --force)."),
-  ]
-  static let sections: [Section<Clean>] = [
-    Section(InputOptions.options.lifted { clean, store in store(&clean.input) } + options),
-    Section("Checks and gate policy", CheckFlags.options.lifted { clean, store in store(&clean.checks) }),
-    Section("Reports", ReportFlags.options.lifted { clean, store in store(&clean.reports) }),
-    Section("Config file", ConfigFlags.options.lifted { clean, store in store(&clean.configFlags) }),
-  ]
+      Examples:
+        datasan clean train.h5 -o train.clean.h5
+        datasan clean train.csv -o train.clean.csv --stats-out stats.json
+        datasan clean val.csv -o val.clean.csv --stats-in stats.json
+      """)
 
-  var input = InputOptions()
-  var output: String?
-  var outputFormat: DataFormat?
-  var normalize: NormalizationMethod?
-  var range: String?
-  var statsOut: String?
-  var statsIn: String?
-  var quarantine: String?
-  var caffeMean: String?
-  var force = false
-  var checks = CheckFlags()
-  var reports = ReportFlags()
-  var configFlags = ConfigFlags()
+  @OptionGroup var input: InputOptions
+  @OptionGroup var options: CleanOptions
+  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
+  @OptionGroup(title: "Reports") var reports: ReportFlags
+  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
 
-  func run() throws -> Int32 {
-    var options = self
-    var input = self.input
-    var checks = self.checks
-    var reports = self.reports
-    let loaded = try Common.applyConfig(configFlags, &input, &checks, &reports)
-    options.input = input
-    options.checks = checks
-    options.reports = reports
-    if let file = loaded?.file { options.fill(from: file) }
-    try options.clean(configNote: loaded?.note)
-    return 0
-  }
-
-  /// Fills the clean-only options the command line left unset from the config file.
-  mutating func fill(from c: ConfigFile) {
-    if output == nil { output = c.string("output") }
-    if outputFormat == nil { outputFormat = c.string("output_format").flatMap(DataFormat.init(rawValue:)) }
-    if normalize == nil { normalize = c.string("normalize").flatMap(NormalizationMethod.init(rawValue:)) }
-    if range == nil { range = c.list("range")?.joined(separator: ",") }
-    if statsOut == nil { statsOut = c.string("stats_out") }
-    if statsIn == nil { statsIn = c.string("stats_in") }
-    if quarantine == nil { quarantine = c.string("quarantine") }
-    if caffeMean == nil { caffeMean = c.string("caffe_mean") }
-    if !force { force = c.bool("force") ?? false }
+  func run() throws {
+    var command = self
+    let loaded = try Common.applyConfig(
+      &command, configFlags, groups: [InputOptions.self, CleanOptions.self, CheckFlags.self, ReportFlags.self],
+      hasInput: input.input != nil)
+    try command.clean(configNote: loaded?.note)
   }
 
   func clean(configNote: String?) throws {
-    guard let output, !output.isEmpty else {
+    let options = self.options
+    guard let output = options.output, !output.isEmpty else {
       throw UsageError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
     }
     let scan = try Common.scanConfiguration(input, checks, reports)
     let policy = try checks.policy()
     let outputFormat = try resolveOutputFormat(output: output, input: scan.format)
-    let quarantinePath = quarantine ?? Clean.defaultQuarantine(output: output, input: scan.input, format: scan.format)
+    let quarantinePath = options.quarantine ?? Clean.defaultQuarantine(output: output, input: scan.input, format: scan.format)
     var config = CleanConfiguration(scan: scan, output: output, outputFormat: outputFormat, quarantine: quarantinePath)
-    config.normalize = normalize ?? .minmax
-    config.range = try parseRange()
-    config.statsOut = statsOut
-    config.statsIn = try statsIn.map(StatsFile.read)
-    config.statsInPath = statsIn
-    config.force = force
-    config.meanImageOut = caffeMean
+    config.normalize = options.normalize ?? .minmax
+    config.range = try options.parseRange()
+    config.statsOut = options.statsOut
+    config.statsIn = try options.statsIn.map(StatsFile.read)
+    config.statsInPath = options.statsIn
+    config.force = options.force
+    config.meanImageOut = options.caffeMean
     config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }
     try checkOutputs(config)
 
@@ -293,20 +259,12 @@ struct Clean: Command {
     try Common.annotate(result.report, reports)
   }
 
-  func parseRange() throws -> (Double, Double) {
-    let parts = (range ?? "-1,1").split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else {
-      throw UsageError("--range must be LO,HI with LO < HI, e.g. -1,1")
-    }
-    return (lo, hi)
-  }
-
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
     switch URL(fileURLWithPath: output).pathExtension.lowercased() {
     case "h5", "hdf5": return .hdf5
     case "lmdb": return .lmdb
     case "csv", "tsv": return .csv
-    default: return outputFormat ?? input
+    default: return options.outputFormat ?? input
     }
   }
 
@@ -329,7 +287,7 @@ struct Clean: Command {
       if canonical == inputPath || canonical.hasPrefix(inputPath + "/") {
         throw DatasanError(path: path, "is the input (or inside it); datasan never writes its input")
       }
-      if let statsIn, canonical == Clean.canonical(statsIn) {
+      if let statsIn = options.statsIn, canonical == Clean.canonical(statsIn) {
         throw DatasanError(path: path, "is the --stats-in file")
       }
       if let special = InputFileKind(path: path).specialName {
@@ -355,47 +313,38 @@ struct Clean: Command {
   }
 }
 
-struct Init: Command {
-  static let name = "init"
-  static let abstract = "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate."
-  static let discussion = """
-    Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \
-    guessed from the label values (integers in {0, 1}: binary; integers >= 0: cross-entropy with \
-    num_classes = largest label + 1; other values: regression). Review the file, commit it, and run \
-    `datasan scan` in CI. An existing file is kept unless --force.
+struct Init: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a commented datasan.yml for a dataset, so that `datasan scan` alone is the gate.",
+    discussion: """
+      Reads the dataset once to learn its format, its label dataset or column, and its labels: the loss is \
+      guessed from the label values (integers in {0, 1}: binary; integers >= 0: cross-entropy with \
+      num_classes = largest label + 1; other values: regression). Review the file, commit it, and run \
+      `datasan scan` in CI. An existing file is kept unless --force.
 
-    Examples:
-      datasan init train.h5 && datasan scan
-      datasan init train.csv --label-column target
-      datasan init images/ -o ci/datasan.yml && datasan scan --config ci/datasan.yml
-    """
-  static let options: [Opt<Init>] = [
-    .value("output", short: "o", { $0.output = $1 }, default: ConfigFile.defaultName,
-      help: "Where to write the config file (e.g. -o datasan.yml)."),
-    .flag("force", { $0.force = $1 },
-      help: "Replace an existing config file (e.g. --force)."),
-    .flag("quiet", short: "q", { $0.quiet = $1 },
-      help: "No progress bar on stderr (e.g. --quiet)."),
-  ]
-  static let sections: [Section<Init>] = [
-    Section(InputOptions.options.lifted { command, store in store(&command.input) } + options)
-  ]
+      Examples:
+        datasan init train.h5 && datasan scan
+        datasan init train.csv --label-column target
+        datasan init images/ -o ci/datasan.yml
+      """)
 
-  var input = InputOptions()
+  @OptionGroup var input: InputOptions
+  @Option(name: [.short, .long], help: "Where to write the config file (e.g. -o datasan.yml).")
   var output: String = ConfigFile.defaultName
+  @Flag(help: "Replace an existing config file (e.g. --force).")
   var force = false
+  @Flag(name: [.short, .long], help: "No progress bar on stderr (e.g. --quiet).")
   var quiet = false
 
-  func run() throws -> Int32 {
+  func run() throws {
     if FileManager.default.fileExists(atPath: output) && !force {
       throw DatasanError(path: output, "already exists; use --force to replace it")
     }
     guard let path = input.input, !path.isEmpty else {
       throw UsageError("Missing expected argument '<input>': the dataset to write \(output) for")
     }
-    var checks = CheckFlags()
-    checks.loss = LossKind.none  // learn the labels, judge none of them
-    let config = try Common.scanConfiguration(input, checks, ReportFlags())
+    let checks = try CheckFlags.parse(["--loss", LossKind.none.rawValue])  // learn the labels, judge none of them
+    let config = try Common.scanConfiguration(input, checks, ReportFlags.parse([]))
     let report = try Common.pipeline(quiet: quiet).scan(config)
     let facts = InitTemplate.Facts(
       input: path, info: report.info, read: config.read, header: input.header, total: report.total,
@@ -415,6 +364,5 @@ struct Init: Command {
     for note in guess?.notes ?? [] { print("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
     print("review it, then run the gate: \(gate)")
-    return 0
   }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Datasan
 import DatasanConfig
 import Foundation
@@ -20,12 +21,37 @@ func fail(_ message: String, code: Int32) -> Never {
   exit(code)
 }
 
+// Parsing: help, the version and completion scripts are "errors" of exit code 0, printed on stdout.
+let command: ParsableCommand
 do {
-  let code = try datasanProgram.run(arguments)
-  fflush(stdout)
-  exit(code)
+  try DatasanCommand.checkSubcommand(arguments)
+  command = try DatasanCommand.parseAsRoot(arguments.isEmpty ? ["--help"] : arguments)
 } catch let error as UsageError {
-  fail(error.fullText, code: 2)
+  fail("Error: \(error.message)\nUsage: datasan <subcommand>\n  See 'datasan --help' for more information.", code: 2)
+} catch {
+  let code = DatasanCommand.exitCode(for: error)
+  if code == .success {
+    print(DatasanCommand.fullMessage(for: error, columns: 80))
+    exit(0)
+  }
+  fail(DatasanCommand.fullMessage(for: error, columns: 80), code: 2)
+}
+subcommandArguments = Array(arguments.dropFirst())
+
+do {
+  var command = command
+  try command.run()
+  fflush(stdout)
+  exit(0)
+} catch let code as ExitCode {
+  fflush(stdout)
+  exit(code.rawValue)
+} catch let error as UsageError {
+  // After parsing, in the command: still one line and that command's usage.
+  let type = Swift.type(of: command)
+  fail(
+    "Error: \(error.message)\nUsage: \(DatasanCommand.usageString(for: type))\n"
+      + "  See 'datasan \(type._commandName) --help' for more information.", code: 2)
 } catch let error as DatasanError {
   fail("datasan: \(error)", code: 2)
 } catch let error as ConfigError {
@@ -33,5 +59,10 @@ do {
 } catch let error as CustomStringConvertible {
   fail("Error: \(error.description.oneLine())", code: 2)
 } catch {
-  fail("Error: \(error.localizedDescription.oneLine())", code: 2)
+  // swift-argument-parser's own: `help <subcommand>` asks for help this way.
+  if DatasanCommand.exitCode(for: error) == .success {
+    print(DatasanCommand.fullMessage(for: error, columns: 80))
+    exit(0)
+  }
+  fail(DatasanCommand.fullMessage(for: error, columns: 80), code: 2)
 }

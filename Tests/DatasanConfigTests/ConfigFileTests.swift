@@ -170,3 +170,36 @@ import Testing
     }
   }
 }
+
+@Suite struct ConfigKeyDerivationTests {
+  /// The YAML types of a group name its own options (a misspelt name would silently make a key a string).
+  @Test func everyTypedNameIsAnOptionOfItsGroup() {
+    for group in ConfigKey.groups {
+      let names = Set(ConfigKey.keys(of: group).map(\.name))
+      for name in group.configTypes.keys {
+        #expect(names.contains(name.replacingOccurrences(of: "-", with: "_")), "\(group): \(name)")
+      }
+    }
+  }
+
+  @Test func keysCarryTheirOptionsTypeAndHelp() throws {
+    let numClasses = try #require(ConfigKey.byName["num_classes"])
+    #expect(numClasses.type == .int(min: 1) && numClasses.form == .value)
+    #expect(numClasses.help == "Number of classes: labels must be below it, and absent classes are reported")
+    #expect(ConfigKey.byName["loss"]?.type == .choice(LossKind.allCases.map(\.rawValue)))
+    #expect(ConfigKey.byName["strict"]?.form == .flag(invertible: true))
+    #expect(ConfigKey.byName["quiet"]?.form == .flag(invertible: false))
+    #expect(ConfigKey.byName["input"]?.form == .argument)
+  }
+
+  @Test func theFileReadsAsArgumentsBeforeTheCommandLine() throws {
+    let c = try ConfigFile.parse(
+      "input: a.csv\nnum_classes: 3\nstrict: false\nquiet: true\nfail_on: [constant_feature, class_missing]\nignore_label: -1\noutput: x.csv\n",
+      path: "t.yml")
+    let groups: [any ConfigurableOptions.Type] = [InputOptions.self, CheckFlags.self, ReportFlags.self]
+    #expect(
+      c.arguments(for: groups, skippingInput: false)
+        == ["a.csv", "--num-classes=3", "--no-strict", "--quiet", "--fail-on=constant_feature,class_missing", "--ignore-label=-1.0"])
+    #expect(c.arguments(for: groups, skippingInput: true).first == "--num-classes=3")
+  }
+}
