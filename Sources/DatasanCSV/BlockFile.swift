@@ -62,6 +62,9 @@ final class BlockFile {
   /// Number of unconsumed bytes in the buffer.
   var available: Int { end - start }
 
+  /// The offset in the file of the byte at `buffer[index]`.
+  func fileOffset(ofBufferIndex index: Int) -> Int { totalRead - end + index }
+
   /// Moves the unconsumed bytes to the front and reads at least one more block (or up to the end of
   /// the file). Returns false when nothing more could be read (end of file).
   @discardableResult

@@ -28,6 +28,11 @@ import Foundation
 ///   numeric column, or an unterminated quote at the end of the file is `unreadable` (features 0,
 ///   label NaN). `originals` holds each record's bytes without its line ending (nil when
 ///   ``ReadOptions/keepOriginals`` is false).
+/// - Ranges: with ``ReadOptions/sampleRange`` `.bytes(a..<b)`, the dialect, header and columns are
+///   found from the start of the file as always; the records delivered are those whose first byte
+///   lies in `a..<b` (a record starts after the previous record's line ending; blank lines are not
+///   records), with their physical line numbers in the whole file. The records before `a` are
+///   tokenized (not parsed) to find where they end.
 public final class CSVReader: SampleReader {
   /// What the reader knows about the file (layout `.csv`).
   public let info: DatasetInfo
@@ -64,6 +69,10 @@ public final class CSVReader: SampleReader {
   private var pendingLines: [Int]
   private var pendingUnterminated: [Bool]
   private var pendingNext = 0
+  /// The read-ahead records served: `pendingNext ..< pendingEnd` (all but those outside a range).
+  private var pendingEnd: Int
+  /// The end (a file offset) of the byte range whose records are read; Int.max for all.
+  private let rangeEnd: Int
   private var nextIndex = 0
   private var streamDone: Bool
 
@@ -121,6 +130,7 @@ public final class CSVReader: SampleReader {
     var pending = OriginalRecords()
     var pendingLines: [Int] = []
     var pendingUnterminated: [Bool] = []
+    var pendingOffsets: [Int] = []
     var lineEnding: CSVLineEnding = .none
     var header: [String]? = nil
     var headerLine: [UInt8]? = nil
@@ -138,6 +148,7 @@ public final class CSVReader: SampleReader {
       headerRecordLine = firstLine
     } else {
       Self.keep(first, firstLine, file.buffer, into: &pending, &pendingLines, &pendingUnterminated)
+      pendingOffsets.append(file.fileOffset(ofBufferIndex: first.start))
     }
 
     // Read ahead the first data rows.
@@ -149,6 +160,7 @@ public final class CSVReader: SampleReader {
       }
       if lineEnding == .none { lineEnding = next.0.ending }
       Self.keep(next.0, next.1, file.buffer, into: &pending, &pendingLines, &pendingUnterminated)
+      pendingOffsets.append(file.fileOffset(ofBufferIndex: next.0.start))
     }
 
     // Column count: the header's, checked against the first data row's.
@@ -237,6 +249,34 @@ public final class CSVReader: SampleReader {
     let recordBytes = (pending.bytes.count + pendingLines.count) / Swift.max(1, pendingLines.count)
     let perRow = 2 * (8 * d + recordBytes + 16)
     rowsPerBatch = Swift.max(1, Swift.min(Self.maxRowsPerBatch, options.batchBytes / Swift.max(1, perRow)))
+    // A byte range: the read-ahead records in it, then the stream from its first record.
+    var pendingNext = 0
+    var pendingEnd = pendingLines.count
+    var rangeEnd = Int.max
+    if let range = options.sampleRange {
+      guard case .bytes(let bytes) = range else {
+        throw DatasanError(path: path, "a CSV file is read by byte ranges, not sample ranges")
+      }
+      rangeEnd = bytes.upperBound
+      pendingNext = pendingOffsets.firstIndex { $0 >= bytes.lowerBound } ?? pendingOffsets.count
+      pendingEnd = Swift.max(pendingNext, pendingOffsets.firstIndex { $0 >= bytes.upperBound } ?? pendingOffsets.count)
+      if pendingEnd < pendingOffsets.count { streamDone = true }
+      // Records of the stream that start before the range: tokenized to find their ends, not parsed.
+      while !streamDone && file.fileOffset(ofBufferIndex: file.start) < bytes.lowerBound {
+        guard let (record, recordLine) = try Self.nextRecord(file, tokenizer, fields, &line) else {
+          streamDone = true
+          break
+        }
+        if file.fileOffset(ofBufferIndex: record.start) >= bytes.lowerBound {
+          file.start = record.start  // the range's first record: read again by the stream
+          line = recordLine
+          break
+        }
+      }
+    }
+    self.pendingNext = pendingNext
+    self.pendingEnd = pendingEnd
+    self.rangeEnd = rangeEnd
     self.line = line
     self.messageNames = names.map(\.messageName)
     self.featureColumns = features
@@ -264,7 +304,7 @@ public final class CSVReader: SampleReader {
 
   /// The next batch of up to ``rowsPerBatch`` samples, or nil at the end of the file.
   public func nextBatch() throws -> SampleBatch? {
-    if streamDone && pendingNext >= pendingLines.count { return nil }
+    if streamDone && pendingNext >= pendingEnd { return nil }
     let d = featureColumns.count
     let capacity = rowsPerBatch
     var batch = BatchAssembly(
@@ -272,18 +312,19 @@ public final class CSVReader: SampleReader {
       originalBytes: Int(Swift.min(Double(capacity) * averageRecordBytes * 1.05, Double(32 << 20))))
 
     // Read-ahead records first.
-    if pendingNext < pendingLines.count {
+    if pendingNext < pendingEnd {
       let w = workers[0]
       w.runStored(
-        pending, lines: pendingLines, unterminated: pendingUnterminated, first: pendingNext, maxRows: capacity,
-        destination: batch.values)
+        pending, lines: pendingLines, unterminated: pendingUnterminated, first: pendingNext,
+        maxRows: Swift.min(capacity, pendingEnd - pendingNext), destination: batch.values)
       batch.take(w, w.rows, lineBase: 0, copyValues: false, message: message)
       pendingNext += w.rows
-      if pendingNext == pendingLines.count {
+      if pendingNext == pendingEnd {
         pending = OriginalRecords()
         pendingLines = []
         pendingUnterminated = []
         pendingNext = 0
+        pendingEnd = 0
       }
     }
     // Then the stream.
@@ -316,6 +357,12 @@ public final class CSVReader: SampleReader {
   /// bytes those records need (estimated from the average record) are enough for several parts, else
   /// on this thread. Reads more of the file when the buffer ends inside a record.
   private func streamRound(_ batch: inout BatchAssembly, remaining: Int) throws {
+    // The end of a byte range: no record starting there or later is read.
+    let rangeEndIndex = rangeEnd == Int.max ? Int.max : rangeEnd - file.fileOffset(ofBufferIndex: 0)
+    if file.start >= rangeEndIndex {
+      streamDone = true
+      return
+    }
     if file.available == 0 {
       if file.eof {
         streamDone = true
@@ -329,10 +376,12 @@ public final class CSVReader: SampleReader {
     let end = file.start + file.available
     let eof = file.eof
     var bounds = [begin]
-    var regionEnd = end
+    // Records start before `recordsEnd`: the end of the bytes, or of the range.
+    let recordsEnd = Swift.min(end, rangeEndIndex)
+    var regionEnd = recordsEnd
     if workers.count > 1 {
       let wanted = Int(averageRecordBytes * Double(remaining)) + 1
-      if wanted < end - begin { regionEnd = begin + wanted }
+      if wanted < recordsEnd - begin { regionEnd = begin + wanted }
       let parts = Swift.min(workers.count, (regionEnd - begin) / minimumPartBytes)
       if parts > 1 {
         bounds = Self.boundaries(base, begin: begin, regionEnd: regionEnd, end: end, parts: parts)
@@ -341,7 +390,8 @@ public final class CSVReader: SampleReader {
     let n = bounds.count
     let destination = batch.values + batch.rows * featureColumns.count
     if n == 1 {
-      workers[0].run(base, count: end, isEOF: eof, from: begin, limit: end, maxRows: remaining, destination: destination)
+      workers[0].run(
+        base, count: end, isEOF: eof, from: begin, limit: recordsEnd, maxRows: remaining, destination: destination)
     } else {
       let workers = self.workers
       let last = regionEnd

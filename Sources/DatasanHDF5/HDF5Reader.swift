@@ -26,7 +26,7 @@ import DatasanCore
 /// device is refused before anything opens it.
 public final class HDF5Reader: SampleReader {
   /// What the reader knows about the dataset.
-  public let info: DatasetInfo
+  public private(set) var info: DatasetInfo
   /// Approximate bytes of the file consumed so far (stored size of the rows read).
   public private(set) var bytesRead: Int = 0
 
@@ -40,6 +40,10 @@ public final class HDF5Reader: SampleReader {
   private let batchRows: Int
   private let batchBytes: Int
   private var nextRow = 0
+  /// The end of the rows read (``ReadOptions/sampleRange``; all rows by default).
+  private var endRow = 0
+  /// The first row read.
+  private var startRow = 0
   private var storedBytes = 0.0
   private let fileSize: Double
   /// Which rows of the features and of the labels were ever written.
@@ -223,6 +227,14 @@ public final class HDF5Reader: SampleReader {
         HDF5Layout(
           chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
           fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank)))
+    endRow = featureSource.rowCount
+    if let range = options.sampleRange {
+      guard let rows = range.samples(clampedTo: featureSource.rowCount) else {
+        throw fail("an HDF5 dataset is read by row ranges, not byte ranges")
+      }
+      (startRow, nextRow, plannedRow, endRow) = (rows.lowerBound, rows.lowerBound, rows.lowerBound, rows.upperBound)
+      info.sampleCount = rows.count
+    }
   }
 
   /// A run of rows handed out as one batch: rows to read, or rows never written (`never` set).
@@ -235,7 +247,7 @@ public final class HDF5Reader: SampleReader {
   /// The next segment from `row`: up to a batch of rows to read (whole chunks), or a run of
   /// rows whose features were never written, as long as their labels need no reading.
   func segment(from row: Int) -> Segment {
-    let total = features.rowCount
+    let total = endRow
     // Written rows are looked up a batch ahead; rows never written, to the end of their run.
     let (written, batchEnd) = writtenRows.run(from: row, limit: Swift.min(total, row.addingReportingOverflow(batchRows).overflow ? total : row + batchRows))
     if written == .written { return Segment(start: row, count: batchEnd - row) }
@@ -259,9 +271,9 @@ public final class HDF5Reader: SampleReader {
   /// Never throws for a bad chunk: its samples get an `unreadable` problem instead. Rows never
   /// written come in batches of their own, every sample `unreadable` ("never written"), unread.
   public func nextBatch() throws -> SampleBatch? {
-    let total = features.rowCount
-    guard nextRow < total else { return nil }
-    if pipeline == nil, directChunks, let rawPlan, nextRow == 0 {
+    guard nextRow < endRow else { return nil }
+    // The raw chunks are read whole: from the first row of a chunk.
+    if pipeline == nil, directChunks, let rawPlan, nextRow == startRow, startRow % Swift.max(1, rawPlan.chunkRows) == 0 {
       pipeline = HDF5ChunkPipeline(plan: rawPlan, rank: features.rowDims.count + 1)
     }
     if let pipeline { return nextDirectBatch(pipeline) }
@@ -272,7 +284,7 @@ public final class HDF5Reader: SampleReader {
   /// The next batch from the raw-chunk pipeline: keeps ``HDF5ChunkPipeline/window`` batches in
   /// flight, hands back the oldest once decoded, its undecodable chunks read with `H5Dread`.
   private func nextDirectBatch(_ pipeline: HDF5ChunkPipeline) -> SampleBatch? {
-    let total = features.rowCount
+    let total = endRow
     while pipeline.hasRoom, planned.count < pipeline.window, plannedRow < total {
       let segment = segment(from: plannedRow)
       if segment.never == nil {

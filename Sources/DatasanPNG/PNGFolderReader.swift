@@ -37,7 +37,7 @@ import Synchronization
 public final class PNGFolderReader: SampleReader {
   /// What the reader knows about the dataset: format `.png`, sample count, element type and
   /// shape of the first image that decodes (uint8 and nil when none does), `data` / `label`.
-  public let info: DatasetInfo
+  public private(set) var info: DatasetInfo
   /// How samples were found.
   public let layout: PNGFolderLayout
   /// The class folder names in label order (ImageFolder only; empty otherwise).
@@ -68,6 +68,8 @@ public final class PNGFolderReader: SampleReader {
   private let maxBatchCount = 65_536
 
   private var nextEntry = 0
+  /// The end of the entries read (``ReadOptions/sampleRange``; all by default).
+  private var endEntry: Int
   private var window: [LoadedFile] = []
   private var windowHead = 0
   private var averageCost: Int
@@ -109,6 +111,7 @@ public final class PNGFolderReader: SampleReader {
     channelAxis = options.channelAxis
     batchBytes = Swift.max(1, options.batchBytes)
     averageCost = Swift.max(first?.byteCount ?? 0, 4096)
+    endEntry = scan.entries.count
     var info = DatasetInfo(
       format: .png, path: path, sampleCount: scan.entries.count, elementType: first?.elementType ?? .uint8,
       sampleShape: first?.shape(options.channelAxis), featureName: "data",
@@ -116,6 +119,13 @@ public final class PNGFolderReader: SampleReader {
       layout: .pngFolder(listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
     info.samplesAreImages = true
     info.sampleFileType = "png"
+    if let range = options.sampleRange {
+      guard let files = range.samples(clampedTo: scan.entries.count) else {
+        throw DatasanError(path: path, "an image folder is read by file ranges, not byte ranges")
+      }
+      (nextEntry, endEntry) = (files.lowerBound, files.upperBound)
+      info.sampleCount = files.count
+    }
     self.info = info
   }
 
@@ -175,7 +185,7 @@ public final class PNGFolderReader: SampleReader {
   private func loadWindow() -> Bool {
     window.removeAll(keepingCapacity: true)
     windowHead = 0
-    let remaining = entries.count - nextEntry
+    let remaining = endEntry - nextEntry
     if remaining == 0 { return false }
     let count = Swift.min(remaining, Swift.max(1, Swift.min(maxBatchCount, batchBytes / Swift.max(averageCost, 1) + 1)))
     let start = nextEntry

@@ -1,0 +1,38 @@
+import DatasanCore
+
+/// One sample as a reader delivered it: everything a range read must reproduce.
+public struct StreamSample: Equatable, CustomStringConvertible {
+  public var index: Int
+  public var key: String
+  /// The label's bit pattern (NaN == NaN).
+  public var label: UInt64?
+  public var shape: [Int]
+  public var values: [UInt8]
+  public var problem: ReaderProblem?
+
+  public var description: String { "#\(index) \(key) label \(label.map { Double(bitPattern: $0) } ?? .nan) \(shape)" }
+}
+
+/// Every sample of `reader`, in stream order.
+public func readSamples(_ reader: SampleReader) throws -> [StreamSample] {
+  var out: [StreamSample] = []
+  while let batch = try reader.nextBatch() {
+    for i in 0..<batch.count {
+      let size = batch.elementType.size
+      let elements = batch.hasValues ? batch.elementRange(of: i) : 0..<0
+      let values = Array(batch.storage.bytes[(elements.lowerBound * size)..<(elements.upperBound * size)])
+      out.append(
+        StreamSample(
+          index: batch.firstIndex + i, key: batch.key(of: i), label: batch.labels.map { $0[i].bitPattern },
+          shape: batch.shape(of: i), values: values, problem: batch.problems[i]))
+    }
+  }
+  return out
+}
+
+/// `count` random cut points in `bounds` (sorted, possibly equal, the ends included): the bounds of
+/// `count + 1` consecutive ranges that cover it.
+public func randomSplit(_ bounds: Range<Int>, parts: Int, using rng: inout SplitMix) -> [Int] {
+  let cuts = (0..<(parts - 1)).map { _ in Int.random(in: bounds.lowerBound...bounds.upperBound, using: &rng) }
+  return [bounds.lowerBound] + cuts.sorted() + [bounds.upperBound]
+}
