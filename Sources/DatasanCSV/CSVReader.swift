@@ -223,10 +223,13 @@ public final class CSVReader: SampleReader {
       featureColumns: features, labelColumn: label, textColumns: texts,
       lineEnding: lineEnding == .none ? [0x0A] : lineEnding.bytes)
     self.layout = layout
-    info = DatasetInfo(
+    var info = DatasetInfo(
       format: .csv, path: path, sampleCount: nil, elementType: .float64, sampleShape: [d],
       featureName: "features", labelName: label.map { names[$0] }, groupNames: features.map { names[$0] },
-      layout: .csv(layout))
+      layout: layout)
+    info.missingValuesReadAsNaN = true
+    info.keysAreLineNumbers = true
+    self.info = info
     // A row costs its float64 values, its original record (the read-ahead records' average size) and
     // 16 bytes of key and record end. `clean` holds a few copies of a batch in flight (the kept rows,
     // their normalized values), so a batch takes half of `batchBytes`; scans use the same size, so

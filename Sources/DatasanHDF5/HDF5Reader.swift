@@ -216,10 +216,9 @@ public final class HDF5Reader: SampleReader {
     self.info = DatasetInfo(
       format: .hdf5, path: path, sampleCount: featureSource.rowCount, elementType: numeric.elementType,
       sampleShape: sampleShape, featureName: featureName, labelName: labelName,
-      layout: .hdf5(
-        HDF5Layout(
-          chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
-          fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank)))
+      layout: HDF5Layout(
+        chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
+        fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank))
   }
 
   /// A run of rows handed out as one batch: rows to read, or rows never written (`never` set).

@@ -124,7 +124,8 @@ public final class LMDBReader: SampleReader {
     dataFileSize = fileSize
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: entries, elementType: .uint8, sampleShape: nil, featureName: "data",
-      labelName: "label", layout: .plain)
+      labelName: "label")
+    info.samplesAreImages = true
     if rc == DATASAN_MDB_FAULT {
       close()
       throw corrupt(faultDescription())

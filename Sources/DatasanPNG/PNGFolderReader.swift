@@ -104,11 +104,14 @@ public final class PNGFolderReader: SampleReader {
     channelAxis = options.channelAxis
     batchBytes = Swift.max(1, options.batchBytes)
     averageCost = Swift.max(first?.byteCount ?? 0, 4096)
-    info = DatasetInfo(
+    var info = DatasetInfo(
       format: .png, path: path, sampleCount: scan.entries.count, elementType: first?.elementType ?? .uint8,
       sampleShape: first?.shape(options.channelAxis), featureName: "data",
       labelName: scan.layout == .flat ? nil : "label",
-      layout: .pngFolder(listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
+      layout: PNGSourceLayout(
+        listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
+    info.samplesAreImages = true
+    self.info = info
   }
 
   /// Reads the file of `entry`. With `checkLinks` (list entries, which may name any path through

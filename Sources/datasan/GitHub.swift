@@ -19,7 +19,7 @@ enum GitHubAnnotations {
     var out: [String] = []
     for f in ordered.prefix(limit) {
       var properties = [("title", "datasan \(f.kind.rawValue)"), ("file", report.info.path)]
-      if report.info.format == .csv, let key = f.key, let line = Int(key), line > 0 {
+      if report.info.keysAreLineNumbers, let key = f.key, let line = Int(key), line > 0 {
         properties.append(("line", String(line)))
       }
       var message = f.key.map { "key \($0): " } ?? ""

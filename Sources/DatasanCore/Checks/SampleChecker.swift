@@ -376,7 +376,7 @@ public final class SampleChecker: @unchecked Sendable {
   /// "3 NaN values, first at [0, 4, 7]"; for named 1-D groups (CSV columns) "first in column 'f2'".
   private func describe(_ n: Int, _ what: String, first: Int, shape: [Int]) -> String {
     let plural = n == 1 ? "\(n) \(what) value" : "\(n) \(what) values"
-    let missing = info.format == .csv && what == "NaN" ? " (NaN or missing)" : ""
+    let missing = info.missingValuesReadAsNaN && what == "NaN" ? " (NaN or missing)" : ""
     if shape.count == 1, let names = info.groupNames, first < names.count {
       return "\(plural)\(missing), first in column '\(names[first].messageName)'"
     }

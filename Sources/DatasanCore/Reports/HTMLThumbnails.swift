@@ -32,7 +32,7 @@ enum HTMLThumbnails {
 
   /// Whether the input holds images: a PNG folder or LMDB, or samples shaped like images.
   static func isImageInput(_ report: ScanReport, channelAxis: ChannelAxis) -> Bool {
-    if report.info.format == .png || report.info.format == .lmdb { return true }
+    if report.info.samplesAreImages { return true }
     if let shape = report.info.sampleShape, layout(of: shape, channelAxis: channelAxis) != nil { return true }
     return report.flaggedSamples.contains { batch in
       batch.count > 0 && batch.problems[0] == nil && layout(of: batch.shape(of: 0), channelAxis: channelAxis) != nil
