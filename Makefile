@@ -11,7 +11,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps browser hdf5-static build release test test-asan test-tsan demo bench clean
+.PHONY: all deps browser hdf5-static build release man test test-asan test-tsan demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -48,6 +48,13 @@ build: deps hdf5-static
 # libraries), which counts when a scan itself takes 50 ms.
 release: deps hdf5-static
 	$(SWIFT) build -c release --static-swift-stdlib --product datasan
+
+# The man page, man/datasan.1, from the option declarations: swift-argument-parser's
+# generate-manual plugin runs `datasan --experimental-dump-help` on a release build (no network).
+man: deps hdf5-static
+	$(SWIFT) package generate-manual
+	@mkdir -p man && cp "$$(find .build/plugins/GenerateManual -name datasan.1 | head -1)" man/datasan.1
+	@echo "wrote man/datasan.1 (man ./man/datasan.1)"
 
 # Headless Chromium for the HTML report's browser test (Debian's chromium). Not fatal: where it
 # cannot be installed, that test is skipped with a message.

@@ -27,24 +27,29 @@ let package = Package(
     .target(name: "DatasanReports", dependencies: ["DatasanCore", "CDatasanPNG"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
     .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),  // raw HDF5 chunks on every core
-    .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate"]),
-    .target(name: "DatasanCSV", dependencies: ["DatasanCore"]),
+    .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .target(name: "DatasanCSV", dependencies: ["DatasanCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .target(  // real C: owns libpng's setjmp; decodes common PNGs itself with libdeflate
       name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
       linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]),
-    .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG"]),
+    .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // Real C: owns the sigsetjmp of the LMDB fault guard and every liblmdb call that reads a map.
     .target(name: "CDatasanLMDBGuard", dependencies: ["CLMDB", "CDatasanKernels"], cSettings: [.unsafeFlags(["-O3"])]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "CDatasanLMDBGuard", "DatasanPNG"]),
     // The umbrella library: format detection and the registry of readers and writers.
-    .target(name: "Datasan", dependencies: ["DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG"]),
+    .target(
+      name: "Datasan",
+      dependencies: [
+        "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option).
     // The options: each declared once, with its help, in a ParsableArguments group (Options.swift);
     // the datasan.yml keys and `datasan init`'s template derive from those declarations.
     .target(
       name: "DatasanConfig",
       dependencies: [
-        "DatasanCore", .product(name: "Yams", package: "Yams"),
+        "Datasan", .product(name: "Yams", package: "Yams"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The command line: the commands and exit codes (swift-argument-parser).
@@ -53,7 +58,8 @@ let package = Package(
       dependencies: ["Datasan", "DatasanReports", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
-      name: "DatasanFuzzTargets", dependencies: ["Datasan", "DatasanConfig", "CDatasanPNG", "CLMDB"],
+      name: "DatasanFuzzTargets",
+      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "CDatasanPNG", "CLMDB"],
       path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
@@ -68,7 +74,7 @@ let package = Package(
     .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore", "DatasanReports"]),
     .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
-    .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanReports", "DatasanPNG"]),
+    .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanReports", "DatasanPNG", "DatasanCSV", "DatasanHDF5"]),
   ],
   swiftLanguageModes: [.v5]
 )

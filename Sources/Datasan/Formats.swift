@@ -1,3 +1,4 @@
+import ArgumentParser
 @_exported import DatasanCore
 @_exported import DatasanReports
 @_exported import struct DatasanLMDB.Datum
@@ -8,9 +9,56 @@ import DatasanLMDB
 import DatasanPNG
 import Foundation
 
-/// The formats this build of datasan reads and writes, behind the ``FormatBackend`` seam.
+/// The formats this build of datasan reads and writes, behind the ``FormatBackend`` seam: the
+/// registry. Adding a format = its target (its `DataFormat` name, reader, writer, layout and
+/// options) + its entries here; the core names no format.
 public struct Formats: FormatBackend {
   public init() {}
+
+  /// Every format, in the order help lists them.
+  public static let all: [DataFormat] = [.hdf5, .lmdb, .png, .csv]
+
+  /// Every format's own options, in the order help lists them (``FormatOptions`` holds them).
+  public static let optionGroups: [any (ParsableArguments & FormatOptionGroup).Type] = [
+    HDF5Options.self, CSVOptions.self, ImageOptions.self,
+  ]
+
+  /// The format named `name` (`--format`, `--output-format`), if this build has it.
+  public static func named(_ name: String) -> DataFormat? { all.first { $0.rawValue == name } }
+
+  /// The extension of a format's output files, without the dot (empty for a folder of files).
+  public static func fileExtension(of format: DataFormat) -> String {
+    switch format {
+    case .hdf5: return "h5"
+    case .lmdb: return "lmdb"
+    case .csv: return "csv"
+    default: return ""
+    }
+  }
+
+  /// The format an output path's extension names, if any (`-o train.clean.h5`).
+  public static func format(ofOutput path: String) -> DataFormat? {
+    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    case "h5", "hdf5": return .hdf5
+    case "lmdb": return .lmdb
+    case "csv", "tsv": return .csv
+    default: return nil
+    }
+  }
+
+  /// The C library that reads a format, named when it crashed on an input (Supervisor).
+  public static func readingLibrary(of format: DataFormat) -> String? {
+    switch format {
+    case .hdf5: return "libhdf5"
+    case .lmdb: return "liblmdb"
+    case .png: return "the PNG decoder"
+    default: return nil
+    }
+  }
+
+  static func unknown(_ format: DataFormat, _ path: String) -> DatasanError {
+    DatasanError(path: path, "format '\(format)' is not one of \(all.map(\.rawValue).joined(separator: ", "))")
+  }
 
   /// SPEC.md `--format auto`: by magic bytes, then extension; a directory holding
   /// `data.mdb` is LMDB, any other directory is a PNG folder. A FIFO, a socket or a device is
@@ -53,6 +101,7 @@ public struct Formats: FormatBackend {
     case .csv: return try CSVReader(path: path, options: options)
     case .lmdb: return try LMDBReader(path: path, options: options)
     case .png: return try PNGFolderReader(path: path, options: options)
+    default: throw Formats.unknown(format, path)
     }
   }
 
@@ -66,7 +115,7 @@ public struct Formats: FormatBackend {
       if source.format == .hdf5 {
         featureName = source.featureName
         labelName = source.labelName
-        if case .hdf5(let l) = source.layout { layout = l }
+        layout = source.layout as? HDF5Layout
       }
       var normalization: NormalizationParameters? = nil
       if case .normalized(let p) = request.content { normalization = p }
@@ -88,9 +137,10 @@ public struct Formats: FormatBackend {
       guard case .original = request.content else {
         throw DatasanError(path: path, "a PNG folder output holds the original files: use --normalize none, or write .h5 / .lmdb")
       }
-      var listFile: String? = nil
-      if case .pngFolder(let name) = source.layout { listFile = name }
+      let listFile = (source.layout as? PNGSourceLayout)?.listFile
       return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile)
+    default:
+      throw Formats.unknown(format, path)
     }
   }
 
@@ -105,5 +155,21 @@ public struct Formats: FormatBackend {
   static func looksLikeText(magic: [UInt8]) -> Bool {
     guard !magic.isEmpty else { return false }
     return !magic.contains(0)
+  }
+}
+
+/// The options of every format, for a command (`@OptionGroup var formats: FormatOptions`): the
+/// groups of ``Formats/optionGroups``.
+public struct FormatOptions: ParsableArguments {
+  @OptionGroup public var hdf5: HDF5Options
+  @OptionGroup public var csv: CSVOptions
+  @OptionGroup public var image: ImageOptions
+
+  public init() {}
+
+  /// What the options given set in the readers' options.
+  public func apply(to options: inout ReadOptions) {
+    let groups: [any FormatOptionGroup] = [hdf5, csv, image]
+    for group in groups { group.apply(to: &options) }
   }
 }

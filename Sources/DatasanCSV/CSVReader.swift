@@ -238,7 +238,7 @@ public final class CSVReader: SampleReader {
     var info = DatasetInfo(
       format: .csv, path: path, sampleCount: nil, elementType: .float64, sampleShape: [d],
       featureName: "features", labelName: label.map { names[$0] }, groupNames: features.map { names[$0] },
-      layout: .csv(layout))
+      layout: layout)
     info.missingValuesReadAsNaN = true
     info.keysAreLineNumbers = true
     self.info = info

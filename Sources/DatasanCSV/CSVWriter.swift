@@ -54,7 +54,7 @@ public final class CSVWriter: SampleWriter {
     self.source = source
     var groupOfColumn: [Int] = []
     var layout: CSVLayout? = nil
-    if case .csv(let l) = source.layout {
+    if let l = source.layout as? CSVLayout {
       layout = l
       switch content {
       case .original: mode = .original(l)

@@ -1,31 +1,7 @@
 import ArgumentParser
 import ArgumentParserToolInfo
-import DatasanCore
+import Datasan
 import Foundation
-
-/// What a key's value must be.
-public enum ConfigType: Sendable, Equatable {
-  /// Any scalar, taken as text (a number is its text: `label_column: 3`).
-  case string
-  /// `true` / `false`.
-  case bool
-  /// An integer at or above `min`.
-  case int(min: Int)
-  /// A number (integer or decimal) in the range; `exclusiveMin` when the minimum is not allowed.
-  case number(min: Double?, max: Double?, exclusiveMin: Bool)
-  /// One of these words.
-  case choice([String])
-  /// One character, or `tab`.
-  case delimiter
-  /// A list of scalars, or one comma-separated string.
-  case list
-  /// Positive integers: a list, or `3,32,32`.
-  case shape
-  /// Two numbers LO < HI: a list, or `-1,1`.
-  case range
-  /// Finding kinds: a list or a comma-separated string; `none`, and `all` (every warning kind) when allowed.
-  case kinds(allowAll: Bool)
-}
 
 /// One key of datasan.yml: a command-line option (Options.swift), by its long name with `_` for `-`.
 public struct ConfigKey: Sendable {
@@ -60,10 +36,11 @@ public struct ConfigKey: Sendable {
 }
 
 extension ConfigKey {
+  /// What the input is and how each format reads it.
+  public static let inputGroups: [any ConfigurableOptions.Type] = [InputOptions.self] + Formats.optionGroups.map { $0 }
+
   /// The option groups whose options are keys, in the order of their sections in help.
-  public static let groups: [any ConfigurableOptions.Type] = [
-    InputOptions.self, CheckFlags.self, ReportFlags.self, CleanOptions.self,
-  ]
+  public static let groups: [any ConfigurableOptions.Type] = inputGroups + [CheckFlags.self, ReportFlags.self, CleanOptions.self]
 
   /// Every key a config file may hold: the options of `groups`, read from their declarations
   /// through swift-argument-parser's tool-info model (what `--experimental-dump-help` prints).

@@ -1,4 +1,4 @@
-import DatasanCore
+import Datasan
 import Foundation
 
 /// What the labels of a dataset suggest: the loss and the number of classes (`datasan init`).
@@ -118,40 +118,16 @@ public enum InitTemplate {
     line("# The dataset")
     key("input", yamlString(f.input))
     key("format", f.info.format.rawValue)
-    switch f.info.format {
-    case .hdf5:
-      key("dataset", yamlString(f.read.dataset))
-      if let labels = f.info.labelName {
-        key("labels", yamlString(labels))
-      } else {
-        commented("labels", "label", "no label dataset found; name it to check labels")
+    for group in Formats.optionGroups {  // each format writes its own keys
+      for entry in group.template(for: f.info, read: f.read) {
+        if entry.commentedOut {
+          commented(entry.key, entry.value, entry.comment)
+        } else {
+          key(entry.key, entry.value, entry.comment)
+        }
       }
-    case .csv:
-      var delimiter = f.read.delimiter
-      if delimiter == nil, case .csv(let layout) = f.info.layout, layout.delimiter != UInt8(ascii: ",") {
-        delimiter = layout.delimiter
-      }
-      if let d = delimiter {
-        key("delimiter", d == UInt8(ascii: "\t") ? "tab" : yamlString(String(UnicodeScalar(d))))
-      }
-      if let h = f.header { key("header", h ? "true" : "false") }
-      if f.read.skipRows > 0 { key("skip_rows", String(f.read.skipRows)) }
-      if let labels = f.info.labelName {
-        key("label_column", yamlString(f.read.labelColumn ?? labels))
-      } else {
-        commented("label_column", "label", "no column named 'label'; name the label column (or its 0-based index)")
-      }
-      if !f.read.textColumns.isEmpty {
-        key("text_columns", "[" + f.read.textColumns.map(yamlString).joined(separator: ", ") + "]")
-      }
-    case .png:
-      if let list = f.read.listFile { key("list", yamlString(list)) }
-      if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
-      else { commented("max_pixels", "100000000") }
-    case .lmdb:
-      if f.read.maxPixels != ReadOptions().maxPixels { key("max_pixels", String(f.read.maxPixels)) }
     }
-    if f.info.format != .csv, let shape = f.info.sampleShape, !shape.isEmpty {
+    if !f.info.keysAreLineNumbers, let shape = f.info.sampleShape, !shape.isEmpty {
       commented("shape", "[" + shape.map(String.init).joined(separator: ", ") + "]")
     }
     if f.read.channelAxis == .last { key("channel_axis", "last") }
@@ -202,24 +178,5 @@ public enum InitTemplate {
   }
 
   /// A YAML scalar for a string: plain when that reads back as the same string, else quoted.
-  public static func yamlString(_ s: String) -> String {
-    let plainSafe = !s.isEmpty && s.unicodeScalars.allSatisfy {
-      CharacterSet.alphanumerics.contains($0) || "/._-+".unicodeScalars.contains($0)
-    }
-    let first = s.unicodeScalars.first.map { CharacterSet.letters.contains($0) || "/._".unicodeScalars.contains($0) } ?? false
-    let reserved = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(s.lowercased())
-    if plainSafe && first && !reserved && !s.hasPrefix("..") && Double(s) == nil { return s }
-    var q = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": q += "\\\""
-      case "\\": q += "\\\\"
-      case "\n": q += "\\n"
-      case "\t": q += "\\t"
-      default:
-        if u.value < 0x20 { q += String(format: "\\x%02X", u.value) } else { q.unicodeScalars.append(u) }
-      }
-    }
-    return q + "\""
-  }
+  public static func yamlString(_ s: String) -> String { TemplateEntry.yaml(s) }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import DatasanCore
+import Datasan
 import Foundation
 
 // Every option is declared once, here, as a swift-argument-parser property with its help. Every
@@ -9,14 +9,30 @@ import Foundation
 // their help and choices come from these declarations; `configTypes` adds what a YAML value must
 // be where it is more than a string.
 
-extension DataFormat: ExpressibleByArgument {}
+/// `--output-format`: a format of this build (the registry's).
+extension DataFormat: ExpressibleByArgument {
+  public init?(argument: String) {
+    guard let format = Formats.named(argument) else { return nil }
+    self = format
+  }
+
+  public static var allValueStrings: [String] { Formats.all.map(\.rawValue) }
+}
 extension LossKind: ExpressibleByArgument {}
 extension ChannelAxis: ExpressibleByArgument {}
 extension NormalizationMethod: ExpressibleByArgument {}
 
-/// `--format`: a format, or `auto`.
-public enum FormatChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
-  case auto, hdf5, lmdb, png, csv
+/// `--format`: a format of this build, or `auto`.
+public struct FormatChoice: ExpressibleByArgument, Sendable {
+  public static let auto = "auto"
+  public var rawValue: String
+
+  public init?(argument: String) {
+    guard argument == FormatChoice.auto || Formats.named(argument) != nil else { return nil }
+    rawValue = argument
+  }
+
+  public static var allValueStrings: [String] { [auto] + DataFormat.allValueStrings }
 }
 
 /// `--annotations`: where findings become CI annotations.
@@ -31,41 +47,18 @@ public struct UsageError: Error, CustomStringConvertible {
   public var description: String { message }
 }
 
-/// A group of options that datasan.yml may set too.
-public protocol ConfigurableOptions: ParsableArguments {
-  /// What a YAML value of an option must be, by long name, where it is more than a string (flags
-  /// are booleans and options with choices take one of them without being listed here).
-  static var configTypes: [String: ConfigType] { get }
-}
+/// A group of options that datasan.yml may set too (DatasanCore's ``ConfigTyped`` says the YAML
+/// types of its options).
+public typealias ConfigurableOptions = ParsableArguments & ConfigTyped
 
-/// Options that say what the input is and how to read it.
+/// What the input is; how to read it is each format's options (``FormatOptions``).
 public struct InputOptions: ConfigurableOptions {
   @Argument(help: "The dataset: an HDF5 file, an LMDB environment, a PNG folder or a CSV file; default the config's input (e.g. train.h5).")
   public var input: String?
   @Option(help: "Input format, default auto: by magic bytes, then extension (e.g. --format csv).")
   public var format: FormatChoice?
-  @Option(help: "HDF5: the feature dataset, axis 0 = samples; default data (e.g. --dataset /train/images).")
-  public var dataset: String?
-  @Option(help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present (e.g. --labels y).")
-  public var labels: String?
-  @Option(parsing: .unconditional, help: "CSV: field delimiter, detected among , ; tab when not given (e.g. --delimiter ';' or --delimiter tab).")
-  public var delimiter: String?
-  @Flag(inversion: .prefixedNo, help: "CSV: the first row is (--header) or is not (--no-header) a header; detected when not given.")
-  public var header: Bool?
-  @Option(help: "CSV: skip this many leading lines; default 0 (e.g. --skip-rows 2).")
-  public var skipRows: Int?
-  @Option(help: "CSV: the label column, a header name or a 0-based index; default the column named 'label' (e.g. --label-column target).")
-  public var labelColumn: String?
-  @Option(help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment).")
-  public var textColumns: String?
-  @Option(help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt).")
-  public var list: String?
-  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
-  public var maxPixels: Int?
 
-  public static let configTypes: [String: ConfigType] = [
-    "delimiter": .delimiter, "skip-rows": .int(min: 0), "text-columns": .list, "max-pixels": .int(min: 1),
-  ]
+  public static let configTypes: [String: ConfigType] = [:]
 
   public init() {}
 
@@ -76,30 +69,6 @@ public struct InputOptions: ConfigurableOptions {
         "Missing expected argument '<input>': name the dataset, or set `input:` in \(ConfigFile.defaultName)")
     }
     return input
-  }
-
-  public func readOptions() throws -> ReadOptions {
-    var r = ReadOptions()
-    r.dataset = dataset ?? "data"
-    r.labels = labels
-    if let delimiter {
-      switch delimiter {
-      case "tab", "\\t", "\t": r.delimiter = UInt8(ascii: "\t")
-      case _ where delimiter.utf8.count == 1: r.delimiter = delimiter.utf8.first
-      default: throw UsageError("--delimiter must be one character or 'tab', not '\(delimiter)'")
-      }
-    }
-    r.header = header
-    r.listFile = list
-    let maxPixels = self.maxPixels ?? 100_000_000
-    guard maxPixels > 0 else { throw UsageError("--max-pixels must be > 0") }
-    r.maxPixels = maxPixels
-    let skipRows = self.skipRows ?? 0
-    guard skipRows >= 0 else { throw UsageError("--skip-rows must be >= 0") }
-    r.skipRows = skipRows
-    r.labelColumn = labelColumn
-    r.textColumns = textColumns.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
-    return r
   }
 }
 

@@ -223,10 +223,9 @@ public final class HDF5Reader: SampleReader {
     self.info = DatasetInfo(
       format: .hdf5, path: path, sampleCount: featureSource.rowCount, elementType: numeric.elementType,
       sampleShape: sampleShape, featureName: featureName, labelName: labelName,
-      layout: .hdf5(
-        HDF5Layout(
-          chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
-          fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank)))
+      layout: HDF5Layout(
+        chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
+        fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank))
     endRow = featureSource.rowCount
     if let range = options.sampleRange {
       guard let rows = range.samples(clampedTo: featureSource.rowCount) else {

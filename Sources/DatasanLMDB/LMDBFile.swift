@@ -5,6 +5,11 @@
 #endif
 import DatasanCore
 
+extension DataFormat {
+  /// An LMDB environment of Caffe Datum records.
+  public static let lmdb = DataFormat(rawValue: "lmdb")
+}
+
 /// Recognizes LMDB environments without liblmdb, for format auto-detection.
 public enum LMDBFormat {
   /// Whether `path` is a directory holding `data.mdb`, or a file whose first page is an LMDB

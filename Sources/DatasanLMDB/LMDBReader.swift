@@ -79,7 +79,7 @@ public final class LMDBReader: SampleReader {
     planner = DatumPlanner(options: options)
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: environment.entries, elementType: .uint8, sampleShape: nil,
-      featureName: "data", labelName: "label", layout: .plain)
+      featureName: "data", labelName: "label")
     info.samplesAreImages = true
 
     // The first readable record fixes the element type and the sample shape.

@@ -116,7 +116,8 @@ public final class PNGFolderReader: SampleReader {
       format: .png, path: path, sampleCount: scan.entries.count, elementType: first?.elementType ?? .uint8,
       sampleShape: first?.shape(options.channelAxis), featureName: "data",
       labelName: scan.layout == .flat ? nil : "label",
-      layout: .pngFolder(listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
+      layout: PNGSourceLayout(
+        listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
     info.samplesAreImages = true
     info.sampleFileType = "png"
     if let range = options.sampleRange {

@@ -42,29 +42,29 @@ extension DatasanCommand {
   }
 }
 
-/// The arguments after the subcommand's name, as given (main.swift sets them): parsed again
-/// after the config file's keys, so that the command line wins.
+/// The arguments after the subcommand's name, as given: parsed again after the config file's
+/// keys, so that the command line wins. (nonisolated(unsafe): main.swift sets it once, on the main
+/// thread, before any command runs; nothing writes it after.)
 nonisolated(unsafe) var subcommandArguments: [String] = []
 
 /// Shared by scan and clean: resolves the configuration and writes the reports.
 struct Common {
-  static func scanConfiguration(_ input: InputOptions, _ checks: CheckFlags, _ reports: ReportFlags) throws
-    -> ScanConfiguration
-  {
-    let formats = Formats()
+  static func scanConfiguration(
+    _ input: InputOptions, _ formatOptions: FormatOptions, _ checks: CheckFlags, _ reports: ReportFlags
+  ) throws -> ScanConfiguration {
     let path = try input.inputPath()
     let format: DataFormat
-    if let given = DataFormat(rawValue: (input.format ?? .auto).rawValue) {
+    if let given = input.format.flatMap({ Formats.named($0.rawValue) }) {
       guard FileManager.default.fileExists(atPath: path) else {
         throw DatasanError(path: path, "no such file or directory")
       }
       format = given
     } else {
-      format = try formats.detectFormat(path: path)
+      format = try Formats().detectFormat(path: path)
     }
     Supervision.registerInput(path, format: format)
-    var config = ScanConfiguration(
-      input: path, format: format, read: try input.readOptions(), checks: try checks.checkOptions())
+    var config = ScanConfiguration(input: path, format: format, checks: try checks.checkOptions())
+    formatOptions.apply(to: &config.read)
     config.read.channelAxis = config.checks.channelAxis
     let maxIssues = reports.maxIssues ?? 1000
     guard maxIssues >= 0 else { throw UsageError("--max-issues must be >= 0") }
@@ -182,7 +182,8 @@ struct Scan: ParsableCommand {
         datasan scan train.csv --loss binary --junit datasan.xml
       """)
 
-  @OptionGroup var input: InputOptions
+  @OptionGroup(title: "Input") var input: InputOptions
+  @OptionGroup(title: "Input") var formats: FormatOptions
   @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
   @OptionGroup(title: "Reports") var reports: ReportFlags
   @OptionGroup(title: "Config file") var configFlags: ConfigFlags
@@ -190,9 +191,9 @@ struct Scan: ParsableCommand {
   func run() throws {
     var command = self
     let loaded = try Common.applyConfig(
-      &command, configFlags, groups: [InputOptions.self, CheckFlags.self, ReportFlags.self], hasInput: input.input != nil)
-    let (input, checks, reports) = (command.input, command.checks, command.reports)
-    let config = try Common.scanConfiguration(input, checks, reports)
+      &command, configFlags, groups: ConfigKey.inputGroups + [CheckFlags.self, ReportFlags.self], hasInput: input.input != nil)
+    let (checks, reports) = (command.checks, command.reports)
+    let config = try Common.scanConfiguration(command.input, command.formats, checks, reports)
     let policy = try checks.policy()
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports, checks: config.checks)
@@ -216,8 +217,9 @@ struct Clean: ParsableCommand {
         datasan clean val.csv -o val.clean.csv --stats-in stats.json
       """)
 
-  @OptionGroup var input: InputOptions
-  @OptionGroup var options: CleanOptions
+  @OptionGroup(title: "Input") var input: InputOptions
+  @OptionGroup(title: "Input") var formats: FormatOptions
+  @OptionGroup(title: "Output") var options: CleanOptions
   @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
   @OptionGroup(title: "Reports") var reports: ReportFlags
   @OptionGroup(title: "Config file") var configFlags: ConfigFlags
@@ -225,7 +227,7 @@ struct Clean: ParsableCommand {
   func run() throws {
     var command = self
     let loaded = try Common.applyConfig(
-      &command, configFlags, groups: [InputOptions.self, CleanOptions.self, CheckFlags.self, ReportFlags.self],
+      &command, configFlags, groups: ConfigKey.inputGroups + [CleanOptions.self, CheckFlags.self, ReportFlags.self],
       hasInput: input.input != nil)
     try command.clean(configNote: loaded?.note)
   }
@@ -235,7 +237,7 @@ struct Clean: ParsableCommand {
     guard let output = options.output, !output.isEmpty else {
       throw UsageError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
     }
-    let scan = try Common.scanConfiguration(input, checks, reports)
+    let scan = try Common.scanConfiguration(input, formats, checks, reports)
     let policy = try checks.policy()
     let outputFormat = try resolveOutputFormat(output: output, input: scan.format)
     let quarantinePath = options.quarantine ?? Clean.defaultQuarantine(output: output, input: scan.input, format: scan.format)
@@ -260,21 +262,17 @@ struct Clean: ParsableCommand {
   }
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
-    switch URL(fileURLWithPath: output).pathExtension.lowercased() {
-    case "h5", "hdf5": return .hdf5
-    case "lmdb": return .lmdb
-    case "csv", "tsv": return .csv
-    default: return options.outputFormat ?? input
-    }
+    Formats.format(ofOutput: output) ?? options.outputFormat ?? input
   }
 
   /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension.
   static func defaultQuarantine(output: String, input: String, format: DataFormat) -> String {
     let url = URL(fileURLWithPath: output)
     let stem = url.pathExtension.isEmpty ? output : String(output.dropLast(url.pathExtension.count + 1))
-    if format == .png { return stem + ".quarantine" }
+    let formatExtension = Formats.fileExtension(of: format)
+    if formatExtension.isEmpty { return stem + ".quarantine" }  // a folder of files
     let inputExtension = URL(fileURLWithPath: input).pathExtension
-    let ext = inputExtension.isEmpty ? format.fileExtension : inputExtension
+    let ext = inputExtension.isEmpty ? formatExtension : inputExtension
     return stem + ".quarantine." + ext
   }
 
@@ -328,7 +326,8 @@ struct Init: ParsableCommand {
         datasan init images/ -o ci/datasan.yml
       """)
 
-  @OptionGroup var input: InputOptions
+  @OptionGroup(title: "Input") var input: InputOptions
+  @OptionGroup(title: "Input") var formats: FormatOptions
   @Option(name: [.short, .long], help: "Where to write the config file (e.g. -o datasan.yml).")
   var output: String = ConfigFile.defaultName
   @Flag(help: "Replace an existing config file (e.g. --force).")
@@ -344,10 +343,10 @@ struct Init: ParsableCommand {
       throw UsageError("Missing expected argument '<input>': the dataset to write \(output) for")
     }
     let checks = try CheckFlags.parse(["--loss", LossKind.none.rawValue])  // learn the labels, judge none of them
-    let config = try Common.scanConfiguration(input, checks, ReportFlags.parse([]))
+    let config = try Common.scanConfiguration(input, formats, checks, ReportFlags.parse([]))
     let report = try Common.pipeline(quiet: quiet).scan(config)
     let facts = InitTemplate.Facts(
-      input: path, info: report.info, read: config.read, header: input.header, total: report.total,
+      input: path, info: report.info, read: config.read, header: formats.csv.header, total: report.total,
       flagged: report.flagged, labels: report.labelStats, groups: report.groupStats)
     let (text, guess) = InitTemplate.render(facts)
     // Written only once it reads back as a valid config.

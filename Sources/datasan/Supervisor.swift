@@ -242,12 +242,7 @@ enum Supervisor {
   }
 
   static func libraryName(format: String) -> String {
-    switch DataFormat(rawValue: format) {
-    case .hdf5: return "libhdf5"
-    case .lmdb: return "liblmdb"
-    case .png: return "the PNG decoder"
-    default: return "datasan"
-    }
+    Formats.named(format).flatMap(Formats.readingLibrary(of:)) ?? "datasan"
   }
 
   static func signalName(_ sig: Int32) -> String {

@@ -104,3 +104,11 @@ func naiveRows(_ path: String, delimiter: Character) throws -> [[String]] {
   return text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     .map { $0.split(separator: delimiter, omittingEmptySubsequences: false).map(String.init) }
 }
+
+// The sources of other formats that a CSV output is written from, by name (this test target
+// builds without their targets).
+extension DataFormat {
+  static let hdf5 = DataFormat(rawValue: "hdf5")
+  static let lmdb = DataFormat(rawValue: "lmdb")
+  static let png = DataFormat(rawValue: "png")
+}

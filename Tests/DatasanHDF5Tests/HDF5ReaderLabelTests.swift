@@ -8,7 +8,7 @@ import Testing
   let features = (0..<10).flatMap { i in [Double(10 * i), Double(10 * i + 1)] }
 
   func layout(_ info: DatasetInfo) -> HDF5Layout? {
-    if case .hdf5(let layout) = info.layout { return layout }
+    if let layout = info.layout as? HDF5Layout { return layout }
     return nil
   }
 

@@ -7,7 +7,7 @@ import Testing
 /// HDF5Writer output read back by HDF5Reader.
 @Suite struct HDF5WriterTests {
   func layout(_ info: DatasetInfo) -> HDF5Layout? {
-    if case .hdf5(let layout) = info.layout { return layout }
+    if let layout = info.layout as? HDF5Layout { return layout }
     return nil
   }
 

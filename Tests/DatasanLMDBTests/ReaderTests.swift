@@ -15,7 +15,7 @@ import Testing
       #expect(r.info.sampleShape == [3, 4, 4])
       #expect(r.info.featureName == "data")
       #expect(r.info.labelName == "label")
-      #expect(r.info.layout == .plain)
+      #expect(r.info.layout == nil)
       // Key order is byte order; "0x41" is text that looks like hex, so it is shown in hex too.
       #expect(r.keys == ["0x30783431", "a0", "a1", "a2", "0xfffe"])
       #expect(r.samples.map(\.label) == [4, 0, 7, -1, 3])

@@ -43,7 +43,7 @@ import Testing
     #expect(info.sampleShape == [3, 4, 4])
     #expect(info.featureName == "data")
     #expect(info.labelName == "label")
-    #expect(info.layout == .pngFolder(listFile: nil))
+    #expect(info.layout as? PNGSourceLayout == PNGSourceLayout(listFile: nil))
   }
 
   @Test func flatFolderHasNoLabels() throws {

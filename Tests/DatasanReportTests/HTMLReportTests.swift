@@ -1,4 +1,6 @@
 import Datasan
+import DatasanCSV
+import DatasanPNG
 import Foundation
 import Testing
 
@@ -7,9 +9,11 @@ import Testing
 /// The HTML page as text: content, escaping, ordering, bounds. (BrowserTests render it.)
 @Suite struct HTMLReportTests {
   static func info(_ format: DataFormat = .csv, shape: [Int]? = [2]) -> DatasetInfo {
-    DatasetInfo(
+    var info = DatasetInfo(
       format: format, path: "data/<train>.csv", sampleCount: nil, elementType: .float64, sampleShape: shape,
       featureName: "features", labelName: "label")
+    info.samplesAreImages = format == .png  // as the PNG folder reader says
+    return info
   }
 
   @Test func userDataIsEscaped() {

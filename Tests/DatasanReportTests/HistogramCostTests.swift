@@ -1,4 +1,5 @@
 import Foundation
+import DatasanHDF5
 import DatasanTestSupport
 import Testing
 

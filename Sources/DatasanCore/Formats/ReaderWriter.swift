@@ -1,24 +1,24 @@
-/// Options every reader may look at. Each format uses the ones that concern it.
+/// A format's own read options (an HDF5 file's dataset names, a CSV file's delimiter), kept in
+/// ``ReadOptions`` by their type: each format target defines its own and reads it back with
+/// `options[MyFormatReadOptions.self]`; the core knows none of them.
+public protocol FormatReadOptions: Sendable {
+  /// The defaults.
+  init()
+}
+
+/// Options every reader may look at: the format-independent ones here, each format's own through
+/// ``subscript(_:)``.
 public struct ReadOptions: Sendable {
-  /// HDF5: the feature dataset (`--dataset`).
-  public var dataset: String = "data"
-  /// HDF5: the label dataset (`--labels`); nil means `label` when present.
-  public var labels: String? = nil
-  /// CSV: `--delimiter`, nil to detect.
-  public var delimiter: UInt8? = nil
-  /// CSV: `--header` (true) / `--no-header` (false), nil to detect.
-  public var header: Bool? = nil
-  /// CSV: `--skip-rows`.
-  public var skipRows: Int = 0
-  /// CSV: `--label-column` (a header name first, else a 0-based index).
-  public var labelColumn: String? = nil
-  /// CSV: `--text-columns`.
-  public var textColumns: [String] = []
-  /// PNG folders: `--list FILE` in convert_imageset's `relative/path.png LABEL` layout.
-  public var listFile: String? = nil
-  /// PNG / LMDB: images larger than this many pixels are refused before decoding (`--max-pixels`).
-  public var maxPixels: Int = 100_000_000
-  /// PNG / LMDB: decoded images are C x H x W (`.first`) or H x W x C (`.last`, `--channel-axis last`).
+  /// Each format's own options, by type (see ``FormatReadOptions``).
+  private var formatOptions: [ObjectIdentifier: any FormatReadOptions] = [:]
+
+  /// A format's own options; their defaults until set.
+  public subscript<Options: FormatReadOptions>(_ type: Options.Type) -> Options {
+    get { formatOptions[ObjectIdentifier(type)] as? Options ?? Options() }
+    set { formatOptions[ObjectIdentifier(type)] = newValue }
+  }
+
+  /// Images: decoded C x H x W (`.first`) or H x W x C (`.last`, `--channel-axis last`).
   public var channelAxis: ChannelAxis = .first
   /// Approximate number of bytes of feature values per batch.
   public var batchBytes: Int = 4 << 20

@@ -162,10 +162,8 @@ public final class Pipeline {
       if let statsIn = config.statsIn, config.normalize != .none, !pending.isEmpty {
         try Pipeline.check(statsIn, fits: shape, config)
       }
-      let labelType: ElementType = {
-        if case .hdf5(let layout) = reader.info.layout, let t = layout.labelType { return t }
-        return config.scan.checks.loss == .crossEntropy ? .int64 : .float64
-      }()
+      // The input's stored label type when its format keeps one, else what the loss implies.
+      let labelType = reader.info.layout?.labelType ?? (config.scan.checks.loss == .crossEntropy ? .int64 : .float64)
       let normalizer = parameters.map(Normalizer.init)
       var cleanRequest = WriterRequest(
         role: .clean, source: reader.info, content: parameters.map { .normalized($0) } ?? .original,

@@ -1,86 +1,25 @@
-/// The formats datasan reads and writes.
-public enum DataFormat: String, Sendable, CaseIterable, Codable {
-  case hdf5, lmdb, png, csv
+/// A format's name, as `--format`, the summary and the JSON report show it ("hdf5"). The format
+/// targets define theirs (`DataFormat.hdf5` in DatasanHDF5) and register with the umbrella
+/// `Datasan` library; the core names none.
+public struct DataFormat: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+  public let rawValue: String
 
-  /// The file extension the format's outputs get (without the dot; empty for a folder).
-  public var fileExtension: String {
-    switch self {
-    case .hdf5: return "h5"
-    case .lmdb: return "lmdb"
-    case .csv: return "csv"
-    case .png: return ""
-    }
-  }
+  public init(rawValue: String) { self.rawValue = rawValue }
+
+  public var description: String { rawValue }
 }
 
-/// How an HDF5 input stores its datasets, so that an HDF5 output can keep it.
-public struct HDF5Layout: Sendable, Equatable {
-  /// Chunk dimensions of the feature dataset (sample axis first), nil when contiguous.
-  public var chunks: [Int]?
-  /// gzip (deflate) level, nil when not compressed.
-  public var gzipLevel: Int?
-  public var shuffle: Bool
-  public var fletcher32: Bool
-  /// Element type of the label dataset as stored.
-  public var labelType: ElementType?
-  /// Rank of the label dataset: 1 for (N), 2 for (N, 1).
-  public var labelRank: Int
-
-  public init(
-    chunks: [Int]? = nil, gzipLevel: Int? = nil, shuffle: Bool = false, fletcher32: Bool = false,
-    labelType: ElementType? = nil, labelRank: Int = 1
-  ) {
-    self.chunks = chunks
-    self.gzipLevel = gzipLevel
-    self.shuffle = shuffle
-    self.fletcher32 = fletcher32
-    self.labelType = labelType
-    self.labelRank = labelRank
-  }
+/// What a format keeps about how its input is laid out (an HDF5 file's chunks and label type, a
+/// CSV file's header and columns), so that a same-format output can keep it. Each format defines
+/// its own; the core reads only what this protocol says.
+public protocol SourceLayout: Sendable {
+  /// The element type the input stores its labels as, when the format keeps one: the labels of a
+  /// clean output keep it.
+  var labelType: ElementType? { get }
 }
 
-/// How a CSV input is laid out, so that a CSV output can keep header, order and text columns.
-public struct CSVLayout: Sendable, Equatable {
-  /// The field separator.
-  public var delimiter: UInt8
-  /// The header's field names, or nil when the file has no header.
-  public var header: [String]?
-  /// The header line exactly as it was in the file (without its line ending).
-  public var headerLine: [UInt8]?
-  /// Number of fields in every record.
-  public var columnCount: Int
-  /// Column indexes of the numeric feature columns, in order (feature group `g` is column `featureColumns[g]`).
-  public var featureColumns: [Int]
-  /// Column index of the label, if any.
-  public var labelColumn: Int?
-  /// Column indexes of text columns (passed through).
-  public var textColumns: [Int]
-  /// The line ending the file uses ("\n" or "\r\n").
-  public var lineEnding: [UInt8]
-
-  public init(
-    delimiter: UInt8, header: [String]?, headerLine: [UInt8]?, columnCount: Int, featureColumns: [Int],
-    labelColumn: Int?, textColumns: [Int], lineEnding: [UInt8]
-  ) {
-    self.delimiter = delimiter
-    self.header = header
-    self.headerLine = headerLine
-    self.columnCount = columnCount
-    self.featureColumns = featureColumns
-    self.labelColumn = labelColumn
-    self.textColumns = textColumns
-    self.lineEnding = lineEnding
-  }
-}
-
-/// Format-specific layout of an input, kept so a same-format output can preserve it.
-public enum SourceLayout: Sendable, Equatable {
-  /// Nothing to preserve beyond names and shapes.
-  case plain
-  case hdf5(HDF5Layout)
-  case csv(CSVLayout)
-  /// A PNG folder; `listFile` is the name of the `--list` file when samples came from one.
-  case pngFolder(listFile: String?)
+extension SourceLayout {
+  public var labelType: ElementType? { nil }
 }
 
 /// What a reader knows about its dataset once it is open.
@@ -101,9 +40,8 @@ public struct DatasetInfo: Sendable {
   public var labelName: String?
   /// Names of the feature groups when the format has them (CSV column names).
   public var groupNames: [String]?
-  /// Format-specific layout.
-  public var layout: SourceLayout
-
+  /// Format-specific layout, nil when there is nothing to keep beyond names and shapes.
+  public var layout: (any SourceLayout)?
   // What the reader tells the checks and the reports about its samples (set after init).
   /// Every sample is an image (the HTML report shows thumbnails of flagged ones).
   public var samplesAreImages = false
@@ -116,7 +54,7 @@ public struct DatasetInfo: Sendable {
 
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,
-    featureName: String, labelName: String?, groupNames: [String]? = nil, layout: SourceLayout = .plain
+    featureName: String, labelName: String?, groupNames: [String]? = nil, layout: (any SourceLayout)? = nil
   ) {
     self.format = format
     self.path = path

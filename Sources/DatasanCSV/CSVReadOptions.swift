@@ -1,0 +1,119 @@
+import ArgumentParser
+import DatasanCore
+import Foundation
+
+/// How to read a CSV file: its dialect and which columns are what.
+public struct CSVReadOptions: FormatReadOptions, Equatable {
+  /// `--delimiter`, nil to detect.
+  public var delimiter: UInt8? = nil
+  /// `--header` (true) / `--no-header` (false), nil to detect.
+  public var header: Bool? = nil
+  /// `--skip-rows`.
+  public var skipRows = 0
+  /// `--label-column` (a header name first, else a 0-based index).
+  public var labelColumn: String? = nil
+  /// `--text-columns`.
+  public var textColumns: [String] = []
+
+  public init() {}
+}
+
+extension ReadOptions {
+  /// CSV: `--delimiter`, nil to detect.
+  public var delimiter: UInt8? {
+    get { self[CSVReadOptions.self].delimiter }
+    set { self[CSVReadOptions.self].delimiter = newValue }
+  }
+
+  /// CSV: `--header` (true) / `--no-header` (false), nil to detect.
+  public var header: Bool? {
+    get { self[CSVReadOptions.self].header }
+    set { self[CSVReadOptions.self].header = newValue }
+  }
+
+  /// CSV: `--skip-rows`.
+  public var skipRows: Int {
+    get { self[CSVReadOptions.self].skipRows }
+    set { self[CSVReadOptions.self].skipRows = newValue }
+  }
+
+  /// CSV: `--label-column` (a header name first, else a 0-based index).
+  public var labelColumn: String? {
+    get { self[CSVReadOptions.self].labelColumn }
+    set { self[CSVReadOptions.self].labelColumn = newValue }
+  }
+
+  /// CSV: `--text-columns`.
+  public var textColumns: [String] {
+    get { self[CSVReadOptions.self].textColumns }
+    set { self[CSVReadOptions.self].textColumns = newValue }
+  }
+}
+
+/// The command-line options of CSV inputs (and their datasan.yml keys).
+public struct CSVOptions: ParsableArguments, FormatOptionGroup {
+  @Option(parsing: .unconditional, help: "CSV: field delimiter, detected among , ; tab when not given (e.g. --delimiter ';' or --delimiter tab).")
+  public var delimiter: String?
+  @Flag(inversion: .prefixedNo, help: "CSV: the first row is (--header) or is not (--no-header) a header; detected when not given.")
+  public var header: Bool?
+  @Option(help: "CSV: skip this many leading lines; default 0 (e.g. --skip-rows 2).")
+  public var skipRows: Int?
+  @Option(help: "CSV: the label column, a header name or a 0-based index; default the column named 'label' (e.g. --label-column target).")
+  public var labelColumn: String?
+  @Option(help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment).")
+  public var textColumns: String?
+
+  public static let configTypes: [String: ConfigType] = ["delimiter": .delimiter, "skip-rows": .int(min: 0), "text-columns": .list]
+
+  public init() {}
+
+  public func validate() throws {
+    if let delimiter, CSVOptions.byte(of: delimiter) == nil {
+      throw ValidationError("--delimiter must be one character or 'tab', not '\(delimiter)'")
+    }
+    if let skipRows, skipRows < 0 { throw ValidationError("--skip-rows must be >= 0") }
+  }
+
+  /// `tab`, `\t` or one character.
+  static func byte(of delimiter: String) -> UInt8? {
+    switch delimiter {
+    case "tab", "\\t", "\t": return UInt8(ascii: "\t")
+    case _ where delimiter.utf8.count == 1: return delimiter.utf8.first
+    default: return nil
+    }
+  }
+
+  public func apply(to options: inout ReadOptions) {
+    options.delimiter = delimiter.flatMap(CSVOptions.byte(of:))
+    options.header = header
+    options.skipRows = skipRows ?? 0
+    options.labelColumn = labelColumn
+    options.textColumns = textColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+  }
+
+  public static func template(for info: DatasetInfo, read: ReadOptions) -> [TemplateEntry] {
+    guard info.format == .csv else { return [] }
+    var entries: [TemplateEntry] = []
+    var delimiter = read.delimiter
+    if delimiter == nil, let layout = info.layout as? CSVLayout, layout.delimiter != UInt8(ascii: ",") {
+      delimiter = layout.delimiter
+    }
+    if let d = delimiter {
+      entries.append(TemplateEntry("delimiter", d == UInt8(ascii: "\t") ? "tab" : TemplateEntry.yaml(String(UnicodeScalar(d)))))
+    }
+    if let h = read.header { entries.append(TemplateEntry("header", h ? "true" : "false")) }
+    if read.skipRows > 0 { entries.append(TemplateEntry("skip_rows", String(read.skipRows))) }
+    if let labels = info.labelName {
+      entries.append(TemplateEntry("label_column", TemplateEntry.yaml(read.labelColumn ?? labels)))
+    } else {
+      entries.append(
+        TemplateEntry(
+          "label_column", "label", comment: "no column named 'label'; name the label column (or its 0-based index)",
+          commentedOut: true))
+    }
+    if !read.textColumns.isEmpty {
+      entries.append(TemplateEntry("text_columns", "[" + read.textColumns.map(TemplateEntry.yaml).joined(separator: ", ") + "]"))
+    }
+    return entries
+  }
+}
