@@ -42,8 +42,6 @@ public final class HDF5Reader: SampleReader {
   private var nextRow = 0
   /// The end of the rows read (``ReadOptions/sampleRange``; all rows by default).
   private var endRow = 0
-  /// The first row read.
-  private var startRow = 0
   private var storedBytes = 0.0
   private let fileSize: Double
   /// Which rows of the features and of the labels were ever written.
@@ -231,7 +229,7 @@ public final class HDF5Reader: SampleReader {
       guard let rows = range.samples(clampedTo: featureSource.rowCount) else {
         throw fail("an HDF5 dataset is read by row ranges, not byte ranges")
       }
-      (startRow, nextRow, plannedRow, endRow) = (rows.lowerBound, rows.lowerBound, rows.lowerBound, rows.upperBound)
+      (nextRow, plannedRow, endRow) = (rows.lowerBound, rows.lowerBound, rows.upperBound)
       info.sampleCount = rows.count
     }
   }
@@ -271,13 +269,23 @@ public final class HDF5Reader: SampleReader {
   /// written come in batches of their own, every sample `unreadable` ("never written"), unread.
   public func nextBatch() throws -> SampleBatch? {
     guard nextRow < endRow else { return nil }
-    // The raw chunks are read whole: from the first row of a chunk.
-    if pipeline == nil, directChunks, let rawPlan, nextRow == startRow, startRow % Swift.max(1, rawPlan.chunkRows) == 0 {
-      pipeline = HDF5ChunkPipeline(plan: rawPlan, rank: features.rowDims.count + 1)
+    var segment: Segment? = nil
+    if pipeline == nil, directChunks, let rawPlan {
+      // Raw chunks are read whole, from the first row of a chunk: a range that starts inside a chunk
+      // reads the rest of that chunk with H5Dread first.
+      let chunkRows = Swift.max(1, rawPlan.chunkRows)
+      if nextRow % chunkRows == 0 {
+        pipeline = HDF5ChunkPipeline(plan: rawPlan, rank: features.rowDims.count + 1)
+        plannedRow = nextRow
+      } else {
+        var first = self.segment(from: nextRow)
+        first.count = Swift.min(first.count, chunkRows - nextRow % chunkRows)
+        segment = first
+      }
     }
     if let pipeline { return nextDirectBatch(pipeline) }
-    let segment = segment(from: nextRow)
-    return finish(segment, batch: nil, featureRows: [segment.start..<(segment.start + segment.count)])
+    let next = segment ?? self.segment(from: nextRow)
+    return finish(next, batch: nil, featureRows: [next.start..<(next.start + next.count)])
   }
 
   /// The next batch from the raw-chunk pipeline: keeps ``HDF5ChunkPipeline/window`` batches in

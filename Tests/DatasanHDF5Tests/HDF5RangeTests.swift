@@ -49,4 +49,19 @@ import Testing
     options.sampleRange = .bytes(0..<10)
     #expect(throws: DatasanError.self) { try HDF5Reader(path: Fixture.hdf5("dirty.h5"), options: options) }
   }
+
+  /// A range that starts inside a chunk reads the rest of it with H5Dread, then raw chunks again.
+  @Test func aRangeInsideAChunkStillReadsRawChunks() throws {
+    var options = ReadOptions()
+    options.batchBytes = 1 << 10
+    let whole = try HDF5Reader(path: Fixture.hdf5("dirty.h5"), options: options)  // 40 rows, chunks of 10, gzip
+    #expect(whole.rawPlan != nil)
+    whole.directChunks = true
+    let all = try readSamples(whole)
+    options.sampleRange = .samples(3..<37)
+    let part = try HDF5Reader(path: Fixture.hdf5("dirty.h5"), options: options)
+    part.directChunks = true
+    #expect(try readSamples(part) == Array(all[3..<37]))
+    #expect(part.pipeline != nil)
+  }
 }
