@@ -12,7 +12,8 @@ import DatasanCore
 ///
 /// Opening is read-only and defensive: the meta pages are checked before liblmdb sees the file
 /// (``LMDBLocation``); the environment is opened `MDB_RDONLY | MDB_NOTLS`, reopened with
-/// `MDB_NOLOCK` when the lock file cannot be used; the transaction begins under the fault guard;
+/// `MDB_NOLOCK` when there is no lock file (none is created: the input is never written) or it
+/// cannot be used; the transaction begins under the fault guard;
 /// the file must hold every page the meta pages name; the B-tree is checked before a cursor walks it.
 final class LMDBEnvironment {
   let location: LMDBLocation
@@ -39,11 +40,15 @@ final class LMDBEnvironment {
   init(path: String) throws {
     location = try LMDBLocation.validate(path: path)
     var flags = UInt32(MDB_RDONLY | MDB_NOTLS) | (location.isFile ? UInt32(MDB_NOSUBDIR) : 0)
-    var noLock = false
+    // A reader registers in the lock file so that a writer keeps the pages it reads. Where there
+    // is none, no writer has the environment open, and creating one would write into the input:
+    // read without it.
+    var noLock = !location.hasLockFile
+    if noLock { flags |= UInt32(MDB_NOLOCK) }
     var env: OpaquePointer?
     do {
       env = try LMDBEnvironment.open(location, flags: flags)
-    } catch let first where first.isSystemError {
+    } catch let first where first.isSystemError && !noLock {
       // The lock file could not be created or opened (read-only folder, foreign lock file): read
       // without it. Readers then do not register, so a concurrent writer may recycle pages.
       flags |= UInt32(MDB_NOLOCK)

@@ -181,6 +181,14 @@ struct LMDBLocation {
     }
     return LMDBLocation(path: path, dataFile: dataFile, isFile: isFile, fileSize: fileSize, meta: meta)
   }
+
+  /// Whether the environment's lock file exists (`lock.mdb` beside `data.mdb`, or `<file>-lock`
+  /// for the single-file form): a writer that has the environment open has one.
+  var hasLockFile: Bool {
+    let lock = isFile ? path + "-lock" : (path.hasSuffix("/") ? path + "lock.mdb" : path + "/lock.mdb")
+    var st = stat()
+    return lstat(lock, &st) == 0
+  }
 }
 
 /// Why a page is not an LMDB meta page.

@@ -191,19 +191,22 @@ import Testing
     return all.filter { $0.contains(".datasan-tmp") }.sorted()
   }
 
-  /// Every file of the input (the fixture file, or every file under the fixture folder) and its bytes,
-  /// except the lock files liblmdb may create (SPEC: it may, unless the folder is read-only).
+  /// Every file of the input (the fixture file, or every file under the fixture folder) and its bytes.
+  /// LMDB lock files count too: datasan reads an environment without one rather than create it.
   static func snapshot(_ input: Input) throws -> [String: Data] {
     let root = input.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else { return [:] }
-    guard isDirectory.boolValue else { return [root: try Data(contentsOf: URL(fileURLWithPath: root))] }
+    guard isDirectory.boolValue else {
+      // A single-file LMDB's lock file would be its sibling.
+      let lock = FileManager.default.contents(atPath: root + "-lock").map { [root + "-lock": $0] } ?? [:]
+      return lock.merging([root: try Data(contentsOf: URL(fileURLWithPath: root))]) { a, _ in a }
+    }
     var files: [String: Data] = [:]
     for relative in FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [] {
       let path = root + "/" + relative
       var directory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: path, isDirectory: &directory), !directory.boolValue,
-        relative != "lock.mdb", !relative.hasSuffix("/lock.mdb")
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &directory), !directory.boolValue
       else { continue }
       files[relative] = try Data(contentsOf: URL(fileURLWithPath: path))
     }

@@ -244,10 +244,28 @@ import Testing
     }
   }
 
-  @Test func normalOpenUsesTheLockFile() throws {
+  /// Reading writes nothing into the input: an environment without a lock file is read without
+  /// one (none is created); one whose lock file exists (a writer has or had it open) registers in it.
+  @Test func lockFileIsUsedWhenPresentAndNeverCreated() throws {
     try withTemporaryDirectory { dir in
-      let r = try readAll(try copyFixture("raw.lmdb", to: dir))
-      #expect(!r.openedWithoutLock)
+      let path = try copyFixture("raw.lmdb", to: dir)
+      let fresh = try readAll(path)
+      #expect(fresh.openedWithoutLock)
+      #expect(!FileManager.default.fileExists(atPath: path + "/lock.mdb"))
+      let file = try copyFixture("nosubdir.mdb", to: dir)
+      #expect(try readAll(file).openedWithoutLock)
+      #expect(!FileManager.default.fileExists(atPath: file + "-lock"))
+
+      let python = Process()
+      python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      python.arguments = ["python3", "-c", "import lmdb, sys; lmdb.open(sys.argv[1], readonly=True).close()", path]
+      try python.run()
+      python.waitUntilExit()
+      #expect(python.terminationStatus == 0)
+      #expect(FileManager.default.fileExists(atPath: path + "/lock.mdb"))
+      let locked = try readAll(path)
+      #expect(!locked.openedWithoutLock)
+      #expect(locked.samples.count == fresh.samples.count)
     }
   }
 
