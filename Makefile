@@ -50,9 +50,10 @@ release: deps hdf5-static
 	$(SWIFT) build -c release --static-swift-stdlib --product datasan
 
 # The man page, man/datasan.1, from the option declarations: swift-argument-parser's
-# generate-manual plugin runs `datasan --experimental-dump-help` on a release build (no network).
+# generate-manual plugin runs `datasan --experimental-dump-help` (no network). A debug build: the
+# plugin builds every target, and the fuzz targets (@testable imports) build only in debug.
 man: deps hdf5-static
-	$(SWIFT) package generate-manual
+	$(SWIFT) package generate-manual --configuration debug
 	@mkdir -p man && cp "$$(find .build/plugins/GenerateManual -name datasan.1 | head -1)" man/datasan.1
 	@echo "wrote man/datasan.1 (man ./man/datasan.1)"
 
