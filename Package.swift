@@ -22,7 +22,7 @@ let package = Package(
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, the report's content.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
     .target(name: "CDatasanKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-    .target(name: "DatasanCore", dependencies: ["CDatasanKernels"]),
+    .target(name: "DatasanCore", dependencies: ["CDatasanKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
     // The reports of a scan (JSON, JUnit, text summary, HTML with thumbnails through libpng).
     .target(name: "DatasanReports", dependencies: ["DatasanCore", "CDatasanPNG"]),
     // One target per format, behind the Reader / Writer seams of DatasanCore.
