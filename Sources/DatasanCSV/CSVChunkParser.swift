@@ -35,6 +35,10 @@ enum CSVChunkStop: Equatable {
 /// number) are tokenized and parsed in one pass over their bytes; anything else goes through
 /// ``CSVTokenizer`` and ``CSVNumberParser``, which define the behaviour. Nothing allocates per record:
 /// the outputs are reused buffers that grow to the largest chunk seen.
+///
+/// `@unchecked Sendable`: it owns raw buffers and reused scratch memory. Each parser is the worker of
+/// one part: `DispatchQueue.concurrentPerform` runs part `k` on parser `k` only, and the reader reads
+/// the parsers' outputs after it returned; the compiler cannot see that no two threads share one.
 final class CSVChunkParser: @unchecked Sendable {
   // Configuration.
   let tokenizer: CSVTokenizer

@@ -395,10 +395,14 @@ public final class CSVReader: SampleReader {
     } else {
       let workers = self.workers
       let last = regionEnd
+      let bounds = bounds
+      // The block's bytes, which every part only reads; the batch's values, which only part 0 writes
+      // (the others parse into their own memory).
+      nonisolated(unsafe) let (text, values) = (base, destination)
       DispatchQueue.concurrentPerform(iterations: n) { k in
         workers[k].run(
-          base, count: end, isEOF: eof, from: bounds[k], limit: k + 1 < n ? bounds[k + 1] : last, maxRows: remaining,
-          destination: k == 0 ? destination : nil)
+          text, count: end, isEOF: eof, from: bounds[k], limit: k + 1 < n ? bounds[k + 1] : last, maxRows: remaining,
+          destination: k == 0 ? values : nil)
       }
     }
     // Assemble in order: a part counts only when the previous one ended exactly where it starts.

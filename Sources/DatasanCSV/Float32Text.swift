@@ -7,6 +7,9 @@
 /// significand), the one closest to the value among those, ties to even. The layout then follows
 /// Swift's: exponential form below 1e-4 or above 2^24, else positional with at least one digit
 /// after the point.
+///
+/// `@unchecked Sendable`: raw pointers to tables that are filled once, never written after, and live as
+/// long as the process; pointers are not Sendable, read-only sharing of them is safe.
 public struct Float32Text: @unchecked Sendable {
   /// The tables, held by the value so that the hot path reads no global.
   private let inverse: UnsafePointer<UInt64>

@@ -141,6 +141,10 @@ final class HDF5ChunkPipeline {
   var hasRoom: Bool { pending.count < window }
 
   /// A batch in flight: its storage, the stored chunks, and which rows could not be decoded.
+  ///
+  /// `@unchecked Sendable`: handed over through `done`. The submitting thread fills `pieces` and
+  /// `stored` before the worker starts; the worker writes `fallback`, `decoded` and the batch's values
+  /// before it signals `done`; the submitting thread reads them only after waiting for it.
   final class Job: @unchecked Sendable {
     let start: Int
     let count: Int
@@ -259,6 +263,9 @@ final class HDF5ChunkPipeline {
   }
 
   /// A growable block of memory for stored chunk bytes.
+  ///
+  /// `@unchecked Sendable`: a raw pointer. A buffer belongs to one job at a time (taken from and given
+  /// back to ``Pools`` under its lock), so only one thread touches its bytes at once.
   fileprivate final class RawBuffer: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
     let capacity: Int
@@ -270,6 +277,10 @@ final class HDF5ChunkPipeline {
   }
 
   /// Buffers of stored bytes and decoders, reused across batches (thread-safe).
+  ///
+  /// `@unchecked Sendable`: `buffers` and `decoders` (C decoder handles) are read and written under
+  /// `lock` only, and a decoder is used by the one worker that took it; the compiler cannot tie the
+  /// fields to the lock.
   fileprivate final class Pools: @unchecked Sendable {
     private let lock = NSLock()
     private var buffers: [RawBuffer] = []

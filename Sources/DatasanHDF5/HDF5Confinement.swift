@@ -86,6 +86,8 @@ struct HDF5Confinement {
     return copy
   }
 
+  /// `@unchecked Sendable`: `byFolder` is read and written under `lock` only; its C strings are
+  /// never written or freed (HDF5 keeps the pointers). The compiler cannot tie the field to the lock.
   private final class Prefixes: @unchecked Sendable {
     let lock = NSLock()
     var byFolder: [String: UnsafePointer<CChar>] = [:]

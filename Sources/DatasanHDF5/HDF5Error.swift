@@ -131,9 +131,13 @@ enum HDF5 {
   }
 
   /// A pthread key whose per-thread value says "errors already silenced here".
-  private final class ThreadKey: @unchecked Sendable {
-    var key = pthread_key_t()
-    init() { _ = pthread_key_create(&key, nil) }
+  private final class ThreadKey: Sendable {
+    let key: pthread_key_t
+    init() {
+      var key = pthread_key_t()
+      _ = pthread_key_create(&key, nil)
+      self.key = key
+    }
   }
   private static let threadKey = ThreadKey()
 }

@@ -51,43 +51,40 @@ extension LMDBReader {
       // Encoded images: decoded straight into the storage, several at once.
       let images = (0..<count).filter { if case .image = plans[$0].content { return true } else { return false } }
       guard !images.isEmpty else { return }
-      let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: images.count)
-      results.initialize(repeating: nil)
-      defer { results.deallocate() }
-      let decodeOne = { (n: Int) in
+      let starts = offsets
+      let problems = parallelMap(images.count) { n -> String? in
         let i = images[n]
         let p = frozen[i]
-        guard case .image(let header) = p.content else { return }
-        let value = valueBytes(i)
+        guard case .image(let header) = p.content else { return nil }
         let direct = header.elementType == type
         let byteCount = header.byteCount
+        let destination = storage.bytes.baseAddress! + starts[i] * size
         let target =
           direct
-          ? UnsafeMutableRawBufferPointer(start: storage.bytes.baseAddress! + offsets[i] * size, count: byteCount)
+          ? UnsafeMutableRawBufferPointer(start: destination, count: byteCount)
           : UnsafeMutableRawBufferPointer.allocate(byteCount: max(byteCount, 1), alignment: 16)
         defer { if !direct { target.deallocate() } }
-        switch planner.decodeImage(p, in: value, into: target) {
-        case .failure(let e):
-          results[n] = planner.imageProblem(e, UnsafeRawBufferPointer(rebasing: value[p.datum.data]))
-        case .success:
-          if !direct {
-            let out = (storage.bytes.baseAddress! + offsets[i] * size).assumingMemoryBound(to: Float.self)
-            if header.elementType == .uint8 {
-              let src = target.assumingMemoryBound(to: UInt8.self)
-              for e in 0..<p.elements { out[e] = Float(src[e]) }
-            } else {
-              let src = target.baseAddress!.assumingMemoryBound(to: UInt16.self)
-              for e in 0..<p.elements { out[e] = Float(src[e]) }
+        return values.withUnsafeBytes { all -> String? in
+          let value = UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+          switch planner.decodeImage(p, in: value, into: target) {
+          case .failure(let e):
+            return planner.imageProblem(e, UnsafeRawBufferPointer(rebasing: value[p.datum.data]))
+          case .success:
+            if !direct {
+              let out = destination.assumingMemoryBound(to: Float.self)
+              if header.elementType == .uint8 {
+                let src = target.assumingMemoryBound(to: UInt8.self)
+                for e in 0..<p.elements { out[e] = Float(src[e]) }
+              } else {
+                let src = target.baseAddress!.assumingMemoryBound(to: UInt16.self)
+                for e in 0..<p.elements { out[e] = Float(src[e]) }
+              }
             }
+            return nil
           }
         }
       }
-      if images.count > 1 && Machine.cores > 1 {
-        DispatchQueue.concurrentPerform(iterations: images.count, execute: decodeOne)
-      } else {
-        for n in 0..<images.count { decodeOne(n) }
-      }
-      for n in 0..<images.count { if let why = results[n] { failed[images[n]] = why } }
+      for n in 0..<images.count { if let why = problems[n] { failed[images[n]] = why } }
     }
 
     // Images that failed to decode become unreadable with no values: close their gaps.

@@ -41,23 +41,15 @@ extension LMDBReader {
     // of a segment it does not take; the loop below goes on from there).
     let segments = n >= 512 ? min(Machine.cores, 4) : 1
     let bounds = (0...segments).map { $0 * n / segments }
-    var first = [(rc: Int32, at: Int, fault: String)](repeating: (0, 0, ""), count: segments)
     // The checker's per-channel moments, measured record by record as each arrives in cache.
     let measured = MeasuredBlocks(samples: n, blocksPerSample: Int(c), blockLength: Int(h * w))
     let moments = measured.cTable
-    rawValues.withUnsafeBufferPointer { values in
+    let first = rawValues.withUnsafeBufferPointer { values in
       rawLabels.withUnsafeMutableBufferPointer { labels in
-        first.withUnsafeMutableBufferPointer { results in
-          let values = values.baseAddress, labels = labels.baseAddress, results = results.baseAddress!
-          let decode = { (k: Int) in
-            var at = bounds[k]
-            let rc = datasan_mdb_guarded_raw_datums(
-              values, bounds[k], bounds[k + 1], c, h, w, base, labels, moments, &at)
-            // The fault's description lives in thread-local state of the thread that faulted.
-            results[k] = (rc, at, rc == DATASAN_MDB_FAULT ? lmdbFaultDescription() : "")
-          }
-          if segments > 1 { DispatchQueue.concurrentPerform(iterations: segments, execute: decode) } else { decode(0) }
-        }
+        let run = RawDatumRun(
+          values: values.baseAddress, labels: labels.baseAddress, destination: base, moments: moments,
+          channels: c, height: h, width: w)
+        return parallelMap(segments) { k in run.decode(bounds[k]..<bounds[k + 1]) }
       }
     }
     var i = 0
@@ -127,5 +119,30 @@ extension LMDBReader {
       batch.values = omit ? .momentsOnly(measured) : .stored(measured: measured)
       return batch
     }
+  }
+}
+
+/// What the C decoder of canonical Datums reads and writes for one batch, shared by the segments of
+/// the batch decoded on all cores.
+///
+/// `@unchecked Sendable`: raw pointers into the batch (and the LMDB map). The call for records
+/// `start..<end` reads only their values and writes only their labels, values and moments; the
+/// segments are disjoint, which the compiler cannot see.
+private struct RawDatumRun: @unchecked Sendable {
+  let values: UnsafePointer<MDB_val>?
+  let labels: UnsafeMutablePointer<Int32>?
+  let destination: UnsafeMutablePointer<UInt8>?
+  let moments: UnsafeMutableRawPointer
+  let channels: UInt64
+  let height: UInt64
+  let width: UInt64
+
+  /// Decodes records `range` until the first the C decoder does not take: its code, where it stopped,
+  /// and the fault's description (kept by the thread that faulted).
+  func decode(_ range: Range<Int>) -> (rc: Int32, at: Int, fault: String) {
+    var at = range.lowerBound
+    let rc = datasan_mdb_guarded_raw_datums(
+      values, range.lowerBound, range.upperBound, channels, height, width, destination, labels, moments, &at)
+    return (rc, at, rc == DATASAN_MDB_FAULT ? lmdbFaultDescription() : "")
   }
 }

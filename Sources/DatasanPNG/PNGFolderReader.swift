@@ -49,7 +49,7 @@ public final class PNGFolderReader: SampleReader {
   /// `hidden_class_folder` finding each): torchvision would make them classes.
   public let hiddenClassFolders: [String]
   /// Bytes of PNG files read so far.
-  public var bytesRead: Int { consumed.load(ordering: .relaxed) }
+  public var bytesRead: Int { loader.consumed.load(ordering: .relaxed) }
 
   /// How many skipped files ``skippedFiles`` names.
   public static let skippedExampleCount = 5
@@ -62,7 +62,8 @@ public final class PNGFolderReader: SampleReader {
   private let channelAxis: ChannelAxis
   private let batchBytes: Int
   private let fileLimit: Int
-  private let consumed = Atomic<Int>(0)
+  /// Reads the files (on all cores).
+  private let loader: Loader
   /// The image codecs: each file is decoded by the one its first bytes name.
   private let codecs = ImageCodecs.registered
   private let maxBatchCount = 65_536
@@ -128,6 +129,10 @@ public final class PNGFolderReader: SampleReader {
       info.sampleCount = files.count
     }
     self.info = info
+    loader = Loader(
+      root: root, resolvedRoot: resolvedRoot, entries: scan.entries, checkLinks: scan.layout == .list,
+      fileLimit: fileLimit, maxPixels: maxPixels, channelAxis: options.channelAxis, elementType: info.elementType,
+      codecs: codecs)
   }
 
   /// Reads the file of `entry`. With `checkLinks` (list entries, which may name any path through
@@ -190,43 +195,74 @@ public final class PNGFolderReader: SampleReader {
     if remaining == 0 { return false }
     let count = Swift.min(remaining, Swift.max(1, Swift.min(maxBatchCount, batchBytes / Swift.max(averageCost, 1) + 1)))
     let start = nextEntry
-    window = parallelMap(count) { self.load(start + $0) }
+    let loader = self.loader
+    window = parallelMap(count) { loader.load(start + $0) }
     nextEntry += count
     let total = window.reduce(0) { $0 + $1.cost }
     averageCost = Swift.max(1, total / count)
     return true
   }
 
-  /// Reads one file and its header. Thread-safe: touches only immutable state and the counter.
-  private func load(_ index: Int) -> LoadedFile {
-    let entry = entries[index]
-    func problem(_ kind: FindingKind, _ detail: String, cost: Int) -> LoadedFile {
-      LoadedFile(entry: index, bytes: [], outcome: .problem(ReaderProblem(kind, detail)), cost: Swift.max(cost, 64))
+  /// What reading a file needs, shared by the threads of a window: immutable, and the byte counter.
+  private final class Loader: Sendable {
+    let root: [UInt8]
+    let resolvedRoot: [UInt8]
+    let entries: [PNGEntry]
+    let checkLinks: Bool
+    let fileLimit: Int
+    let maxPixels: Int
+    let channelAxis: ChannelAxis
+    let elementType: ElementType
+    let codecs: ImageCodecs
+    /// Bytes of PNG files read so far.
+    let consumed = Atomic<Int>(0)
+
+    init(
+      root: [UInt8], resolvedRoot: [UInt8], entries: [PNGEntry], checkLinks: Bool, fileLimit: Int, maxPixels: Int,
+      channelAxis: ChannelAxis, elementType: ElementType, codecs: ImageCodecs
+    ) {
+      self.root = root
+      self.resolvedRoot = resolvedRoot
+      self.entries = entries
+      self.checkLinks = checkLinks
+      self.fileLimit = fileLimit
+      self.maxPixels = maxPixels
+      self.channelAxis = channelAxis
+      self.elementType = elementType
+      self.codecs = codecs
     }
-    if let known = entry.problem { return LoadedFile(entry: index, bytes: [], outcome: .problem(known), cost: 64) }
-    let bytes: [UInt8]
-    switch Self.read(entry, root: root, resolvedRoot: resolvedRoot, checkLinks: layout == .list, limit: fileLimit) {
-    case .success(let b): bytes = b
-    case .failure(let e): return problem(.unreadable, e.description, cost: 0)
-    }
-    consumed.add(bytes.count, ordering: .relaxed)
-    switch bytes.withUnsafeBytes({ codecs.readHeader($0, maxPixels: maxPixels) }) {
-    case .failure(let e):
-      return problem(.unreadable, e.message, cost: bytes.count)
-    case .success(let header) where header.elementType != info.elementType:
-      // Decoded anyway (and dropped): a file that does not decode is `unreadable` whatever its depth,
-      // so every sample before the first decodable one is unreadable and the checker's reference
-      // shape always comes from a sample with values.
-      if case .failure(let e) = bytes.withUnsafeBytes({
-        codecs.trialDecode($0, maxPixels: maxPixels, channelAxis: channelAxis)
-      }) {
-        return problem(.unreadable, e.message, cost: bytes.count)
+
+    /// Reads one file and its header. Thread-safe: touches only immutable state and the counter.
+    func load(_ index: Int) -> LoadedFile {
+      let entry = entries[index]
+      func problem(_ kind: FindingKind, _ detail: String, cost: Int) -> LoadedFile {
+        LoadedFile(entry: index, bytes: [], outcome: .problem(ReaderProblem(kind, detail)), cost: Swift.max(cost, 64))
       }
-      let detail = header.bitDepth == 16 ? "16-bit image in an 8-bit dataset" : "8-bit image in a 16-bit dataset"
-      return problem(.shapeMismatch, detail, cost: bytes.count)
-    case .success(let header):
-      return LoadedFile(
-        entry: index, bytes: bytes, outcome: .decode(header), cost: Swift.max(header.byteCount, bytes.count, 64))
+      if let known = entry.problem { return LoadedFile(entry: index, bytes: [], outcome: .problem(known), cost: 64) }
+      let bytes: [UInt8]
+      switch PNGFolderReader.read(entry, root: root, resolvedRoot: resolvedRoot, checkLinks: checkLinks, limit: fileLimit) {
+      case .success(let b): bytes = b
+      case .failure(let e): return problem(.unreadable, e.description, cost: 0)
+      }
+      consumed.add(bytes.count, ordering: .relaxed)
+      switch bytes.withUnsafeBytes({ codecs.readHeader($0, maxPixels: maxPixels) }) {
+      case .failure(let e):
+        return problem(.unreadable, e.message, cost: bytes.count)
+      case .success(let header) where header.elementType != elementType:
+        // Decoded anyway (and dropped): a file that does not decode is `unreadable` whatever its depth,
+        // so every sample before the first decodable one is unreadable and the checker's reference
+        // shape always comes from a sample with values.
+        if case .failure(let e) = bytes.withUnsafeBytes({
+          codecs.trialDecode($0, maxPixels: maxPixels, channelAxis: channelAxis)
+        }) {
+          return problem(.unreadable, e.message, cost: bytes.count)
+        }
+        let detail = header.bitDepth == 16 ? "16-bit image in an 8-bit dataset" : "8-bit image in a 16-bit dataset"
+        return problem(.shapeMismatch, detail, cost: bytes.count)
+      case .success(let header):
+        return LoadedFile(
+          entry: index, bytes: bytes, outcome: .decode(header), cost: Swift.max(header.byteCount, bytes.count, 64))
+      }
     }
   }
 
@@ -257,12 +293,13 @@ public final class PNGFolderReader: SampleReader {
     let storage = ByteStorage(byteCount: offsets[offsets.count - 1] * size)
     let starts = offsets
     let toDecode = files.indices.filter { if case .decode = files[$0].outcome { return true } else { return false } }
+    let (codecs, maxPixels, channelAxis) = (self.codecs, self.maxPixels, self.channelAxis)
     let failures: [ImageDecodeError?] = parallelMap(toDecode.count) { n in
       let i = toDecode[n]
       let destination = UnsafeMutableRawBufferPointer(
         rebasing: storage.bytes[(starts[i] * size)..<(starts[i + 1] * size)])
       let result = files[i].bytes.withUnsafeBytes {
-        self.codecs.decode($0, maxPixels: self.maxPixels, channelAxis: self.channelAxis, into: destination)
+        codecs.decode($0, maxPixels: maxPixels, channelAxis: channelAxis, into: destination)
       }
       if case .failure(let e) = result { return e }
       return nil
@@ -315,17 +352,4 @@ public final class PNGFolderReader: SampleReader {
     }
     offsets = newOffsets
   }
-}
-
-/// `body(0..<count)` on all cores, results in index order.
-func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
-  if count <= 1 { return (0..<count).map(body) }
-  let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-  results.initialize(repeating: nil)
-  defer {
-    results.deinitialize()
-    results.deallocate()
-  }
-  DispatchQueue.concurrentPerform(iterations: count) { i in results[i] = body(i) }
-  return results.map { $0! }
 }

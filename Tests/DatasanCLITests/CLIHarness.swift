@@ -56,16 +56,17 @@ struct CLI {
     let out = process.standardOutput as! Pipe
     let err = process.standardError as! Pipe
     // Read both pipes to the end before waiting, so a chatty child never blocks.
-    var outData = Data()
-    var errData = Data()
+    let stdout = Locked(Data())
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-      outData = out.fileHandleForReading.readDataToEndOfFile()
+      let data = out.fileHandleForReading.readDataToEndOfFile()
+      stdout.withLock { $0 = data }
       group.leave()
     }
-    errData = err.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
+    let outData = stdout.value
     process.waitUntilExit()
     let stderr = String(decoding: errData, as: UTF8.self)
     if let finding = Sanitizer.finding(in: stderr) {
@@ -114,11 +115,12 @@ extension Sanitizer {
 }
 
 /// A flag set once, read from any thread.
-final class Flag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = false
-  var isSet: Bool { lock.withLock { value } }
-  func set() { lock.withLock { value = true } }
+typealias Flag = Locked<Bool>
+
+extension Locked<Bool> {
+  convenience init() { self.init(false) }
+  var isSet: Bool { value }
+  func set() { withLock { $0 = true } }
 }
 
 /// Writes a CSV file: `header`, then `row(n)` for n in 0..<rows (each ending in a newline),

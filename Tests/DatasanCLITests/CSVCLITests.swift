@@ -1,4 +1,5 @@
 import Foundation
+import DatasanTestSupport
 import Testing
 
 /// Fixtures/csv/dirty.csv (Fixtures/make_csv_fixtures.py): header f0..f3,label, 30 rows (lines 2..31);
@@ -117,13 +118,13 @@ import Testing
   func runBounded(_ arguments: [String], seconds: Double = 60) throws -> CLI.Result? {
     let process = try CLI.start(arguments)
     // Both pipes drained while it runs, so that its output never blocks it.
-    final class Drained: @unchecked Sendable { var data = Data() }
-    let (out, err) = (Drained(), Drained())
+    let (out, err) = (Locked(Data()), Locked(Data()))
     let group = DispatchGroup()
     for (pipe, box) in [(process.standardOutput as! Pipe, out), (process.standardError as! Pipe, err)] {
       group.enter()
       DispatchQueue.global().async {
-        box.data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        box.withLock { $0 = data }
         group.leave()
       }
     }
@@ -138,8 +139,8 @@ import Testing
     }
     group.wait()
     return CLI.Result(
-      status: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
-      stderr: String(decoding: err.data, as: UTF8.self))
+      status: process.terminationStatus, stdout: String(decoding: out.value, as: UTF8.self),
+      stderr: String(decoding: err.value, as: UTF8.self))
   }
 
   @Test func fifosAndDevicesAreExit2WithoutBlocking() throws {

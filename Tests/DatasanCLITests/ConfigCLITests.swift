@@ -29,6 +29,9 @@ enum CLIEnv {
 }
 
 /// A value computed on another thread, waited for.
+///
+/// `@unchecked Sendable`: `value` is written once by the thread before `done` is signalled and read
+/// only after waiting for it; the compiler cannot see that ordering.
 final class ThreadResult<T>: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var value: T?
@@ -43,7 +46,7 @@ final class ThreadResult<T>: @unchecked Sendable {
 }
 
 extension Thread {
-  static func detachNewThreadWithResult<T>(_ body: @escaping () -> T) -> ThreadResult<T> {
+  static func detachNewThreadWithResult<T>(_ body: @escaping @Sendable () -> T) -> ThreadResult<T> {
     let result = ThreadResult<T>()
     Thread.detachNewThread { result.set(body()) }
     return result

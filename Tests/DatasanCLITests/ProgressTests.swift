@@ -1,4 +1,5 @@
 import Foundation
+import DatasanTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -47,8 +48,7 @@ import Testing
     try process.run()
     close(slave)  // the child holds the only other end: reads end (EIO) when it exits
 
-    final class Captured: @unchecked Sendable { var bytes: [UInt8] = [] }
-    let captured = Captured()
+    let captured = Locked([UInt8]())
     let terminalFD = master
     let done = DispatchSemaphore(value: 0)
     let reader = Thread {
@@ -57,7 +57,7 @@ import Testing
         let n = buffer.withUnsafeMutableBytes { read(terminalFD, $0.baseAddress!, $0.count) }
         if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }
-        captured.bytes.append(contentsOf: buffer[0..<n])
+        captured.withLock { $0.append(contentsOf: buffer[0..<n]) }
       }
       done.signal()
     }
@@ -69,7 +69,7 @@ import Testing
     close(master)
     return TerminalRun(
       status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-      terminal: String(decoding: captured.bytes, as: UTF8.self), seconds: seconds)
+      terminal: String(decoding: captured.value, as: UTF8.self), seconds: seconds)
   }
 
   /// A CSV of `rows` rows of 6 features and a label.

@@ -23,15 +23,18 @@ import Testing
     let dir = try makeTempDir()
     let fifo = dir + "/report.pipe"
     #expect(mkfifo(fifo, 0o600) == 0)
-    var received = Data()
+    let received = Locked(Data())
     let reader = Thread {
-      if let h = FileHandle(forReadingAtPath: fifo) { received = h.readDataToEndOfFile() }
+      if let h = FileHandle(forReadingAtPath: fifo) {
+        let data = h.readDataToEndOfFile()
+        received.withLock { $0 = data }
+      }
     }
     reader.start()
     let r = try CLI.run(["scan", input, "--quiet", "--report", fifo])
     while !reader.isFinished { usleep(1000) }
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(String(decoding: received, as: UTF8.self).contains("datasan-report/1"))
+    #expect(String(decoding: received.value, as: UTF8.self).contains("datasan-report/1"))
     var st = stat()
     #expect(stat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
   }

@@ -1,4 +1,5 @@
 import Foundation
+import DatasanTestSupport
 import Testing
 @testable import DatasanCore
 
@@ -27,9 +28,9 @@ import Testing
   /// A job's error stops the queue: later jobs are skipped and `finish` rethrows the first error.
   @Test func writeQueueStopsAtTheFirstError() throws {
     let queue = WriteQueue(depth: 1)
-    let ran = ManagedInt()
+    let ran = Locked(0)
     try queue.submit { throw DatasanError("first") }
-    for _ in 0..<3 { try? queue.submit { ran.add() } }
+    for _ in 0..<3 { try? queue.submit { ran.withLock { $0 += 1 } } }
     #expect(throws: DatasanError("first")) { try queue.finish() }
     #expect(ran.value == 0)
   }
@@ -66,12 +67,5 @@ import Testing
       _ = try Pipeline(backend: backend).clean(config)
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
-  }
-
-  final class ManagedInt: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
   }
 }

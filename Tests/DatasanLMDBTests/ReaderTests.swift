@@ -378,7 +378,9 @@ func writeValues(_ path: String, _ records: [(String, [UInt8])]) throws {
 
   @Test func batchesCanBeReadOnAnotherThread() throws {
     try withTemporaryDirectory { dir in
-      let reader = try LMDBReader(path: try copyFixture("many.lmdb", to: dir), options: options { $0.batchBytes = 2000 })
+      // Handed to the thread, which alone uses it until it signals `done`.
+      nonisolated(unsafe) let reader = try LMDBReader(
+        path: try copyFixture("many.lmdb", to: dir), options: options { $0.batchBytes = 2000 })
       nonisolated(unsafe) var count = 0
       nonisolated(unsafe) var failure: Error? = nil
       let done = DispatchSemaphore(value: 0)

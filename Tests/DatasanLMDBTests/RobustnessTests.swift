@@ -187,20 +187,19 @@ import Testing
     try withTemporaryDirectory { dir in
       let threads = 4
       let paths = try (0..<threads).map { try copyFixture("many.lmdb", to: dir, as: "env\($0)") }
-      let messages = UnsafeMutableBufferPointer<String?>.allocate(capacity: threads)
-      messages.initialize(repeating: nil)
-      defer { messages.deallocate() }
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
+      let messages = parallelMap(threads) { t -> String? in
+        var message: String? = nil
         for round in 0..<5 {
           let data = paths[t] + "/data.mdb"
           let original = try? Data(contentsOf: URL(fileURLWithPath: data))
-          guard let reader = try? LMDBReader(path: paths[t], options: options()) else { return }
+          guard let reader = try? LMDBReader(path: paths[t], options: options()) else { return message }
           _ = truncate(data, off_t(4096 * (2 + round)))
-          messages[t] = throwsDatasanError { while try reader.nextBatch() != nil {} }?.message
+          message = throwsDatasanError { while try reader.nextBatch() != nil {} }?.message
           reader.close()
           try? original?.write(to: URL(fileURLWithPath: data))
-          if messages[t]?.contains("SIGBUS caught") != true { return }
+          if message?.contains("SIGBUS caught") != true { return message }
         }
+        return message
       }
       for t in 0..<threads { #expect(messages[t]?.contains("SIGBUS caught") == true, "thread \(t): \(messages[t] ?? "nil")") }
     }

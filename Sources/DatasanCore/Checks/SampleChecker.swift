@@ -84,7 +84,7 @@ extension FindingKind {
 /// ``check(_:collectStats:)`` checks batches in order on one thread; ``check(batches:collectStats:)``
 /// checks several on all cores and merges the checks' states in batch order. ``partial`` and
 /// ``merge(_:)`` carry the states between processes.
-public final class SampleChecker: @unchecked Sendable {  // used from one thread at a time; concurrentPerform only reads it
+public final class SampleChecker {
   /// The per-sample kinds, in the order of SPEC.md (the built-in checks report unreadable,
   /// shape_mismatch and non-finite values; ``LabelDomain`` the labels).
   public static let kinds: [FindingKind] = [.nanValue, .infValue, .unreadable, .labelOutOfDomain, .shapeMismatch]
@@ -143,7 +143,7 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     if let shape = options.expectedShape { setReference(shape) }
   }
 
-  private func emptyStates() -> [any CheckState] { checks.map { $0.anyState(context) } }
+  private func emptyStates() -> [any CheckState] { batchCheck.emptyStates() }
 
   private func setReference(_ shape: [Int]) {
     referenceShape = shape
@@ -166,7 +166,7 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
       setReference(batch.shape(of: first))
     }
     var local = emptyStates()
-    let verdict = check(batch, collect: collectStats, into: &local)
+    let verdict = batchCheck.check(batch, collect: collectStats, into: &local)
     merge(local)
     total += batch.count
     clean += batch.count - verdict.flaggedCount(of: batch.count)
@@ -182,22 +182,18 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
       results += check(batches: Array(batches.dropFirst()), collectStats: collectStats)
       return results
     }
-    var verdicts = [BatchVerdict](repeating: BatchVerdict(), count: batches.count)
-    var locals = (0..<batches.count).map { _ in emptyStates() }
-    verdicts.withUnsafeMutableBufferPointer { v in
-      locals.withUnsafeMutableBufferPointer { l in
-        let (vp, lp) = (v, l)
-        DispatchQueue.concurrentPerform(iterations: batches.count) { k in
-          vp[k] = self.check(batches[k], collect: collectStats, into: &lp[k])
-        }
-      }
+    let batchCheck = self.batchCheck
+    let checked = parallelMap(batches.count) { k in
+      var local = batchCheck.emptyStates()
+      let verdict = batchCheck.check(batches[k], collect: collectStats, into: &local)
+      return (verdict: verdict, states: local)
     }
     for k in 0..<batches.count {
-      merge(locals[k])
+      merge(checked[k].states)
       total += batches[k].count
-      clean += batches[k].count - verdicts[k].flaggedCount(of: batches[k].count)
+      clean += batches[k].count - checked[k].verdict.flaggedCount(of: batches[k].count)
     }
-    return verdicts
+    return checked.map(\.verdict)
   }
 
   private func merge(_ local: [any CheckState]) {
@@ -279,11 +275,34 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     options.histograms || keepingSamples || options.channelAxis == .last || options.maxAbs <= 255
   }
 
+  /// What checking one batch reads of the checker: a value, so that batches can be checked on all
+  /// cores without sharing the checker.
+  private var batchCheck: BatchCheck {
+    BatchCheck(
+      info: info, referenceShape: referenceShape, groups: groups, sampleChecks: sampleChecks, checks: checks,
+      context: context)
+  }
+}
+
+/// Checks one batch against a fixed reference shape: the per-sample pass of ``SampleChecker`` and the
+/// dataset checks' contribution of the batch. A Sendable value: ``SampleChecker/check(batches:collectStats:)``
+/// runs it on all cores.
+struct BatchCheck: Sendable {
+  let info: DatasetInfo
+  let referenceShape: [Int]?
+  let groups: FeatureGroups?
+  let sampleChecks: [any SampleCheck]
+  let checks: [any DatasetCheck]
+  let context: CheckContext
+
+  /// Each dataset check's state before any sample.
+  func emptyStates() -> [any CheckState] { checks.map { $0.anyState(context) } }
+
   // MARK: One batch
 
   /// Checks `batch` against the fixed reference shape; when `collect`, runs the dataset checks over
   /// its clean samples into `states`. Touches no shared state, so batches can be checked concurrently.
-  private func check(_ batch: SampleBatch, collect: Bool, into states: inout [any CheckState]) -> BatchVerdict {
+  func check(_ batch: SampleBatch, collect: Bool, into states: inout [any CheckState]) -> BatchVerdict {
     let checked = checkSamples(batch, keepMoments: collect)
     if collect {
       for k in checks.indices { checks[k].add(checked, toAny: &states[k], context) }
@@ -382,7 +401,7 @@ public final class SampleChecker: @unchecked Sendable {  // used from one thread
     } else if blockMode, let groups {
       var finite = true
       batch.elementType.withType { t in
-        finite = SampleChecker.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
+        finite = BatchCheck.blockMoments(t, batch, start: range.lowerBound, groups, into: &moments)
       }
       measured = finite
       if !finite { checkNonFinite(batch, range: range, shape: shape, add: add) }

@@ -1,17 +1,23 @@
 import Foundation
+import Synchronization
 
 /// A set of outputs written under temporary names beside their final paths, renamed into
 /// place together on ``commit()`` and removed on ``rollback()`` — or when the process is
 /// interrupted (SIGINT / SIGTERM): nothing half-written is ever left behind.
-public final class OutputTransaction: @unchecked Sendable {
+public final class OutputTransaction: Sendable {
   public struct Entry: Sendable {
     public let finalPath: String
     public let tempPath: String
   }
 
-  public private(set) var entries: [Entry] = []
-  private let lock = NSLock()
-  private var done = false
+  private struct State {
+    var entries: [Entry] = []
+    var done = false
+  }
+  private let state = Mutex(State())
+
+  /// The outputs reserved so far.
+  public var entries: [Entry] { state.withLock { $0.entries } }
 
   public init() {
     InterruptGuard.shared.register(self)
@@ -23,19 +29,20 @@ public final class OutputTransaction: @unchecked Sendable {
     let dir = url.deletingLastPathComponent().path
     let temp = dir + "/." + url.lastPathComponent + ".datasan-tmp-\(getpid())"
     Supervision.registerTemporary(temp)
-    lock.lock()
-    entries.append(Entry(finalPath: finalPath, tempPath: temp))
-    lock.unlock()
+    state.withLock { $0.entries.append(Entry(finalPath: finalPath, tempPath: temp)) }
     return temp
   }
 
   /// Renames every temporary path to its final path. With `replace`, an existing final
   /// path (file or folder) is removed first.
   public func commit(replace: Bool) throws {
-    lock.lock()
-    defer { lock.unlock() }
+    try state.withLock { try Self.commit(&$0, replace: replace) }
+    InterruptGuard.shared.unregister(self)
+  }
+
+  private static func commit(_ state: inout State, replace: Bool) throws {
     let fm = FileManager.default
-    for e in entries {
+    for e in state.entries {
       var isDir: ObjCBool = false
       if fm.fileExists(atPath: e.finalPath, isDirectory: &isDir) {
         // A device or a pipe is never replaced (as root, a rename over /dev/null would succeed).
@@ -55,26 +62,24 @@ public final class OutputTransaction: @unchecked Sendable {
         throw DatasanError(path: e.finalPath, "cannot move the finished output into place: \(reason)")
       }
     }
-    done = true
-    InterruptGuard.shared.unregister(self)
+    state.done = true
   }
 
   /// Removes every temporary path. Safe to call more than once and from the signal handler.
   public func rollback() {
-    lock.lock()
-    defer { lock.unlock() }
-    guard !done else { return }
-    for e in entries { OutputTransaction.remove(e.tempPath) }
-    done = true
-    InterruptGuard.shared.unregister(self)
+    let rolledBack = state.withLock { state in
+      guard !state.done else { return false }
+      for e in state.entries { OutputTransaction.remove(e.tempPath) }
+      state.done = true
+      return true
+    }
+    if rolledBack { InterruptGuard.shared.unregister(self) }
   }
 
   /// `error` with the output it is about named by its final path rather than its temporary one
   /// (e.g. "out.csv: write error: No space left on device").
   public func naming(_ error: Error) -> Error {
     guard var e = error as? DatasanError, let path = e.path else { return error }
-    lock.lock()
-    defer { lock.unlock() }
     for entry in entries where path == entry.tempPath || path.hasPrefix(entry.tempPath + "/") {
       e.path = entry.finalPath + path.dropFirst(entry.tempPath.count)
       return e
@@ -122,45 +127,38 @@ public final class OutputTransaction: @unchecked Sendable {
 
 /// Removes the temporary outputs of every open ``OutputTransaction`` when the process gets
 /// SIGINT or SIGTERM, then exits with 128 + the signal number.
-public final class InterruptGuard: @unchecked Sendable {
+public final class InterruptGuard: Sendable {
   public static let shared = InterruptGuard()
-  private let lock = NSLock()
-  private var open: [ObjectIdentifier: OutputTransaction] = [:]
-  private var sources: [DispatchSourceSignal] = []
+  private let open = Mutex<[ObjectIdentifier: OutputTransaction]>([:])
+  private let sources = Mutex<[DispatchSourceSignal]>([])
   private let queue = DispatchQueue(label: "datasan.signals")
 
   private init() {}
 
   /// Starts handling SIGINT and SIGTERM. Called once by the command line.
   public func install() {
-    lock.lock()
-    defer { lock.unlock() }
-    guard sources.isEmpty else { return }
-    for sig in [SIGINT, SIGTERM] {
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-      source.setEventHandler { [weak self] in self?.interrupted(sig) }
-      source.resume()
-      sources.append(source)
+    sources.withLock { sources in
+      guard sources.isEmpty else { return }
+      for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+        source.setEventHandler { [weak self] in self?.interrupted(sig) }
+        source.resume()
+        sources.append(source)
+      }
     }
   }
 
   func register(_ t: OutputTransaction) {
-    lock.lock()
-    open[ObjectIdentifier(t)] = t
-    lock.unlock()
+    open.withLock { $0[ObjectIdentifier(t)] = t }
   }
 
   func unregister(_ t: OutputTransaction) {
-    lock.lock()
-    open[ObjectIdentifier(t)] = nil
-    lock.unlock()
+    open.withLock { $0[ObjectIdentifier(t)] = nil }
   }
 
   private func interrupted(_ sig: Int32) {
-    lock.lock()
-    let pending = Array(open.values)
-    lock.unlock()
+    let pending = open.withLock { Array($0.values) }
     for t in pending { t.rollback() }
     let name = sig == SIGINT ? "SIGINT" : "SIGTERM"
     let message = "datasan: interrupted by \(name); no output written\n"

@@ -8,7 +8,10 @@ import Foundation
 /// must still find everything it uses alive. ``close()`` (also called by `deinit`) returns only
 /// once the thread has let go of the reader, so the caller may close files and exit after it.
 final class BatchStream {
-  private final class State {
+  /// `@unchecked Sendable`: every `var` is read and written under `condition`'s lock, and the reader
+  /// is called only by the stream's thread (until it sets `reader` to nil); the compiler cannot tie
+  /// the fields to the lock (Synchronization's `Mutex` has no condition to wait on).
+  private final class State: @unchecked Sendable {
     let condition = NSCondition()
     /// Set to nil by the thread when it stops: it no longer touches the reader after that.
     var reader: SampleReader?

@@ -195,7 +195,7 @@ public final class Pipeline {
       while !pending.isEmpty {
         // Subset, normalize and format each batch's outputs on all cores; write them in order
         // on the writer thread while the next batches are read and checked.
-        let outputs = try prepareOutputs(pending, pendingVerdicts, normalizer: normalizer)
+        let outputs = try Pipeline.prepareOutputs(pending, pendingVerdicts, normalizer: normalizer)
         for (k, (batch, verdict)) in zip(pending, pendingVerdicts).enumerated() {
           if !needsStatsPass {
             builder.add(verdict, of: batch)
@@ -292,36 +292,32 @@ public final class Pipeline {
 
   /// Splits each batch into its clean and rejected samples and normalizes the clean ones,
   /// one batch per core.
-  private func prepareOutputs(_ batches: [SampleBatch], _ verdicts: [BatchVerdict], normalizer: Normalizer?) throws
+  private static func prepareOutputs(_ batches: [SampleBatch], _ verdicts: [BatchVerdict], normalizer: Normalizer?) throws
     -> [BatchOutputs]
   {
-    var results = [Result<BatchOutputs, Error>](repeating: .success(BatchOutputs()), count: batches.count)
-    results.withUnsafeMutableBufferPointer { out in
-      let out = out
-      DispatchQueue.concurrentPerform(iterations: batches.count) { k in
-        out[k] = Result {
-          let batch = batches[k]
-          let verdict = verdicts[k]
-          var o = BatchOutputs()
-          let keep = verdict.cleanPositions(count: batch.count)
-          if !keep.isEmpty {
-            let kept = keep.count == batch.count ? batch : batch.subset(keep)
-            o.kept = kept
-            o.clean = try normalizer.map { try $0.apply(to: kept) } ?? kept
-          }
-          if verdict.everySample != nil {
-            // A run of samples without values, all with one problem: to the quarantine as it is.
-            o.quarantine = batch
-            o.reasons = self.reasonLine(verdict, of: batch)
-          } else if !verdict.flagged.isEmpty {
-            o.quarantine = batch.subset(verdict.flagged)
-            for (n, position) in verdict.flagged.enumerated() {
-              o.reasons += self.reasonLine(
-                verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position))
-            }
-          }
-          return o
+    let results = parallelMap(batches.count) { k in
+      Result<BatchOutputs, Error> {
+        let batch = batches[k]
+        let verdict = verdicts[k]
+        var o = BatchOutputs()
+        let keep = verdict.cleanPositions(count: batch.count)
+        if !keep.isEmpty {
+          let kept = keep.count == batch.count ? batch : batch.subset(keep)
+          o.kept = kept
+          o.clean = try normalizer.map { try $0.apply(to: kept) } ?? kept
         }
+        if verdict.everySample != nil {
+          // A run of samples without values, all with one problem: to the quarantine as it is.
+          o.quarantine = batch
+          o.reasons = Pipeline.reasonLine(verdict, of: batch)
+        } else if !verdict.flagged.isEmpty {
+          o.quarantine = batch.subset(verdict.flagged)
+          for (n, position) in verdict.flagged.enumerated() {
+            o.reasons += Pipeline.reasonLine(
+              verdict.findings[n], index: batch.firstIndex + position, key: batch.key(of: position))
+          }
+        }
+        return o
       }
     }
     return try results.map { try $0.get() }
@@ -329,7 +325,7 @@ public final class Pipeline {
 
   /// The reasons-file line of a run of samples that all have one finding (``BatchVerdict/everySample``):
   /// the first sample's line with the number of samples it stands for (`count`).
-  private func reasonLine(_ verdict: BatchVerdict, of batch: SampleBatch) -> String {
+  private static func reasonLine(_ verdict: BatchVerdict, of batch: SampleBatch) -> String {
     guard let f = verdict.everySample else { return "" }
     if batch.count == 1 { return reasonLine([f], index: f.index ?? batch.firstIndex, key: f.key ?? batch.key(of: 0)) }
     return JSONValue.object([
@@ -339,7 +335,7 @@ public final class Pipeline {
     ]).serialized() + "\n"
   }
 
-  private func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {
+  private static func reasonLine(_ findings: [Finding], index: Int, key: String) -> String {
     var kinds: [String] = []
     for f in findings where !kinds.contains(f.kind.rawValue) { kinds.append(f.kind.rawValue) }
     let detail = findings.map { f in

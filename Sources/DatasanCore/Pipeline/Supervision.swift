@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a supervised run (`datasan scan` / `clean` in a child process, see the executable's
 /// Supervisor.swift) tells its parent: the input it reads and every temporary path it creates,
@@ -53,12 +54,13 @@ public enum TestHooks {
     return Plan(point: point, count: count, signal: sig)
   }()
 
-  private static let counter = ManagedCounter()
+  /// How many times the planned point was reached.
+  private static let counter = Atomic<Int>(0)
 
   /// Called at each point; raises the planned signal when its time has come.
   static func reached(_ point: Point) {
     guard let plan, plan.point == point else { return }
-    guard counter.increment() == plan.count else { return }
+    guard counter.add(1, ordering: .relaxed).newValue == plan.count else { return }
     // A handler that chains to the default action by restoring it and returning (the LMDB fault
     // guard does, for faults outside its reads) relies on a real fault happening again: a raised
     // signal does not, so it is raised twice.
@@ -72,16 +74,5 @@ public enum TestHooks {
       "SIGTRAP": SIGTRAP, "SIGKILL": SIGKILL, "SIGINT": SIGINT, "SIGTERM": SIGTERM,
     ]
     return table[name]
-  }
-
-  private final class ManagedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int {
-      lock.lock()
-      defer { lock.unlock() }
-      value += 1
-      return value
-    }
   }
 }

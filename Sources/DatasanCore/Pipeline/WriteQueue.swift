@@ -10,7 +10,11 @@ import Foundation
 /// drops the pending jobs and returns once the job running, if any, has ended and the thread
 /// holds nothing: only then may the caller abort the writers and remove their files.
 final class WriteQueue {
-  private final class State {
+  /// `@unchecked Sendable`: every `var` is read and written under `condition`'s lock (the compiler
+  /// cannot tie the fields to the lock: Synchronization's `Mutex` has no condition to wait on), and a
+  /// job runs on the queue's thread only: what it captures (the writers), the submitting thread
+  /// touches again only after ``finish()`` or ``cancel()`` has waited for that thread.
+  private final class State: @unchecked Sendable {
     let condition = NSCondition()
     var jobs: [() throws -> Void] = []
     var failure: Error?

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An owned, 64-byte aligned, zero-initialized block of memory holding the values of a batch.
 ///
@@ -6,6 +7,10 @@ import Foundation
 /// the storage until they are changed. Large blocks are recycled through a small pool when
 /// their last batch goes: a scan allocates a handful of batch buffers once instead of
 /// mapping (and having the kernel zero) fresh pages for every batch.
+///
+/// `@unchecked Sendable`: it holds a raw pointer, which is not Sendable. The memory is written by
+/// the reader that fills a batch, then only read once the batch is handed to other threads (code that
+/// changes values copies the storage first); the compiler cannot follow that hand-over.
 public final class ByteStorage: @unchecked Sendable {
   /// The memory. Valid for the lifetime of this object.
   public let bytes: UnsafeMutableRawBufferPointer
@@ -33,28 +38,26 @@ public final class ByteStorage: @unchecked Sendable {
 }
 
 /// Keeps a few large freed buffers for reuse. Bounded: at most `maxCached` buffers.
-final class StoragePool: @unchecked Sendable {
+final class StoragePool: Sendable {
   static let shared = StoragePool()
   /// Blocks smaller than this go straight to malloc and back.
   static let minimumPooled = 256 << 10
   static let maxCached = 6
-  private let lock = NSLock()
-  private var cached: [(pointer: UnsafeMutableRawPointer, capacity: Int)] = []
+  /// The cached blocks by address: owned by the pool, no one else holds them.
+  private let cached = Mutex<[(address: Int, capacity: Int)]>([])
 
   func take(byteCount: Int) -> (UnsafeMutableRawPointer, Int) {
     if byteCount >= StoragePool.minimumPooled {
-      lock.lock()
-      // The smallest cached buffer that fits, and is not wastefully large.
-      var best: Int? = nil
-      for (i, c) in cached.enumerated() where c.capacity >= byteCount && c.capacity <= 2 * byteCount + (1 << 20) {
-        if best == nil || c.capacity < cached[best!].capacity { best = i }
+      let reused = cached.withLock { cached -> (address: Int, capacity: Int)? in
+        // The smallest cached buffer that fits, and is not wastefully large.
+        var best: Int? = nil
+        for (i, c) in cached.enumerated() where c.capacity >= byteCount && c.capacity <= 2 * byteCount + (1 << 20) {
+          if best == nil || c.capacity < cached[best!].capacity { best = i }
+        }
+        guard let best else { return nil }
+        return cached.remove(at: best)
       }
-      if let best {
-        let c = cached.remove(at: best)
-        lock.unlock()
-        return (c.pointer, c.capacity)
-      }
-      lock.unlock()
+      if let reused, let pointer = UnsafeMutableRawPointer(bitPattern: reused.address) { return (pointer, reused.capacity) }
     }
     guard byteCount >= StoragePool.minimumPooled else {
       return (UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64), byteCount)
@@ -103,25 +106,28 @@ final class StoragePool: @unchecked Sendable {
   }
 
   func give(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+    // What goes back to the system: the block given, a smaller cached one it replaces, or nothing.
+    let given = (address: Int(bitPattern: pointer), capacity: capacity)
+    var release: (address: Int, capacity: Int)? = given
     if capacity >= StoragePool.minimumPooled {
-      lock.lock()
-      if cached.count < StoragePool.maxCached {
-        cached.append((pointer, capacity))
-        lock.unlock()
-        return
+      release = cached.withLock { cached in
+        if cached.count < StoragePool.maxCached {
+          cached.append(given)
+          return nil
+        }
+        // Keep the larger buffers: they satisfy more requests.
+        if let smallest = cached.indices.min(by: { cached[$0].capacity < cached[$1].capacity }),
+          cached[smallest].capacity < capacity
+        {
+          let evicted = cached[smallest]
+          cached[smallest] = given
+          return evicted
+        }
+        return given
       }
-      // Keep the larger buffers: they satisfy more requests.
-      if let smallest = cached.indices.min(by: { cached[$0].capacity < cached[$1].capacity }),
-        cached[smallest].capacity < capacity
-      {
-        let evicted = cached[smallest]
-        cached[smallest] = (pointer, capacity)
-        lock.unlock()
-        StoragePool.release(evicted.pointer, capacity: evicted.capacity)
-        return
-      }
-      lock.unlock()
     }
-    StoragePool.release(pointer, capacity: capacity)
+    if let release, let pointer = UnsafeMutableRawPointer(bitPattern: release.address) {
+      StoragePool.release(pointer, capacity: release.capacity)
+    }
   }
 }

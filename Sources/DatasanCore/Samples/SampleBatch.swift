@@ -241,7 +241,7 @@ public struct SampleBatch: Sendable {
 
 /// The shapes of a reader's images without an array per image: consecutive images of one shape
 /// share one array (ragged batches keep a shape per sample).
-public struct ImageShapes {
+public struct ImageShapes: Sendable {
   private var last: [Int] = []
 
   public init() {}

@@ -103,6 +103,9 @@ func extremeValues<T: FeatureElement>(_ p: UnsafePointer<T>, count n: Int, limit
 ///
 /// Sample `i`'s block `b` is its values `b * blockLength ..< (b + 1) * blockLength`. The table
 /// describes the values as the reader read them; code that changes a batch's values drops it.
+///
+/// `@unchecked Sendable`: it owns a raw table. The reader fills it while it reads the batch, before
+/// the batch goes to other threads, which only read it; the compiler cannot follow that hand-over.
 public final class MeasuredBlocks: @unchecked Sendable {
   public let samples: Int
   public let blocksPerSample: Int
