@@ -48,7 +48,7 @@ let package = Package(
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
     .target(name: "DatasanTestSupport", path: "Tests/TestSupport"),  // what several test targets share
     .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore"]),
-    .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanHDF5", "CHDF5"]),
+    .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanTestSupport", "DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),

@@ -10,7 +10,7 @@ import Testing
 /// samples, never a crash. These run in the test process on purpose: the fault guard of
 /// CDatasanLMDBGuard is what they test (a failure would take the test run down, which is the point).
 @Suite struct RobustnessTests {
-  func openError(_ path: String) -> DatasanError? { throwsDatasanError { _ = try readAll(path) } }
+  func openError(_ path: String) -> DatasanError? { thrown(DatasanError.self) { _ = try readAll(path) } }
 
   @Test func notAnLMDB() throws {
     try withTemporaryDirectory { dir in
@@ -153,7 +153,7 @@ import Testing
         o.valuesNeeded = readPath != .scanWithoutValues
       })
       #expect(truncate(env + "/data.mdb", 2 * 4096) == 0)
-      let e = try #require(throwsDatasanError { while try reader.nextBatch() != nil {} })
+      let e = try #require(thrown(DatasanError.self) { while try reader.nextBatch() != nil {} })
       #expect(e.message.hasPrefix("corrupt LMDB environment: liblmdb read past the end of the data file (SIGBUS caught)"), "\(e)")
     }
   }
@@ -169,7 +169,7 @@ import Testing
       #expect(sameFile.samples.count == 300)
       #expect(truncate(a + "/data.mdb", 2 * 4096) == 0)
       for reader in readers[0...1] {
-        #expect(throwsDatasanError { while try reader.nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
+        #expect(thrown(DatasanError.self) { while try reader.nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
       }
       // b's first reader is read while a's are still open; its second after they are closed.
       var count = 0
@@ -178,7 +178,7 @@ import Testing
       readers[0].close()
       readers[1].close()
       #expect(truncate(b + "/data.mdb", 2 * 4096) == 0)
-      #expect(throwsDatasanError { while try readers[3].nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
+      #expect(thrown(DatasanError.self) { while try readers[3].nextBatch() != nil {} }?.message.contains("SIGBUS caught") == true)
     }
   }
 
@@ -196,7 +196,7 @@ import Testing
           let original = try? Data(contentsOf: URL(fileURLWithPath: data))
           guard let reader = try? LMDBReader(path: paths[t], options: options()) else { return }
           _ = truncate(data, off_t(4096 * (2 + round)))
-          messages[t] = throwsDatasanError { while try reader.nextBatch() != nil {} }?.message
+          messages[t] = thrown(DatasanError.self) { while try reader.nextBatch() != nil {} }?.message
           reader.close()
           try? original?.write(to: URL(fileURLWithPath: data))
           if messages[t]?.contains("SIGBUS caught") != true { return }
