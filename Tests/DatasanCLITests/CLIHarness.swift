@@ -79,6 +79,20 @@ struct CLI {
       timedOut: timedOut.isSet)
   }
 
+  /// Starts `datasan arguments` and waits, up to 120 s, until a temporary output (`.datasan-tmp`)
+  /// appears in `folder`: the moment to disturb a run. Returns the process (still running unless
+  /// it ended first) and whether a temporary appeared.
+  static func startAwaitingTemporary(_ arguments: [String], in folder: String) throws -> (Process, sawTemporary: Bool) {
+    let process = try start(arguments)
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline && process.isRunning {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+      if names.contains(where: { $0.contains(".datasan-tmp") }) { return (process, true) }
+      usleep(2_000)
+    }
+    return (process, false)
+  }
+
   private static let launching = NSLock()
 
   static func start(

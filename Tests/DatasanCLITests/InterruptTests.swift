@@ -21,18 +21,8 @@ import Testing
     let outDir = dir + "/out"
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
 
-    let process = try CLI.start(["clean", input, "-o", outDir + "/clean.h5", "--quiet"])
     // Wait until the second pass has created its temporary outputs, then interrupt.
-    let deadline = Date().addingTimeInterval(120)
-    var sawTemporary = false
-    while Date() < deadline && process.isRunning {
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? []
-      if names.contains(where: { $0.contains(".datasan-tmp") }) {
-        sawTemporary = true
-        break
-      }
-      usleep(20_000)
-    }
+    let (process, sawTemporary) = try CLI.startAwaitingTemporary(["clean", input, "-o", outDir + "/clean.h5", "--quiet"], in: outDir)
     #expect(sawTemporary, "the clean run finished before it could be interrupted")
     kill(process.processIdentifier, signal)
     process.waitUntilExit()

@@ -139,17 +139,8 @@ import Testing
 
   /// Starts a clean of `input` into `out`, waits until its temporaries exist, then calls `act`.
   static func cleanAndMeddle(input: String, out: String, _ act: () throws -> Void) throws -> CLI.Result? {
-    let process = try CLI.start(["clean", input, "-o", out + "/clean.csv", "--normalize", "none", "--quiet"])
-    let deadline = Date().addingTimeInterval(120)
-    var sawTemporary = false
-    while Date() < deadline && process.isRunning {
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
-      if names.contains(where: { $0.contains(".datasan-tmp") }) {
-        sawTemporary = true
-        break
-      }
-      usleep(2_000)
-    }
+    let (process, sawTemporary) = try CLI.startAwaitingTemporary(
+      ["clean", input, "-o", out + "/clean.csv", "--normalize", "none", "--quiet"], in: out)
     guard sawTemporary else {
       process.waitUntilExit()
       let err = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()

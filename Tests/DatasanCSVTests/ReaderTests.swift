@@ -1,4 +1,5 @@
 import DatasanCore
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -121,7 +122,7 @@ import Testing
   }
 
   @Test func headerFieldCountMismatch() {
-    let e = datasanError { _ = try CSVReader(path: fixture("header_mismatch.csv"), options: ReadOptions()) }
+    let e = thrown(DatasanError.self) { _ = try CSVReader(path: fixture("header_mismatch.csv"), options: ReadOptions()) }
     #expect(e?.path == fixture("header_mismatch.csv"))
     #expect(
       e?.message
@@ -137,10 +138,10 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let empty = dir.appendingPathComponent("empty.csv").path
     _ = FileManager.default.createFile(atPath: empty, contents: Data())
-    #expect(datasanError { _ = try CSVReader(path: empty, options: ReadOptions()) } != nil)
+    #expect(thrown(DatasanError.self) { _ = try CSVReader(path: empty, options: ReadOptions()) } != nil)
     let blank = dir.appendingPathComponent("blank.csv").path
     _ = FileManager.default.createFile(atPath: blank, contents: Data("\n\r\n\n".utf8))
-    #expect(datasanError { _ = try CSVReader(path: blank, options: ReadOptions()) } != nil)
+    #expect(thrown(DatasanError.self) { _ = try CSVReader(path: blank, options: ReadOptions()) } != nil)
     let headerOnly = dir.appendingPathComponent("h.csv").path
     _ = FileManager.default.createFile(atPath: headerOnly, contents: Data("a,b,label\n".utf8))
     let r = try readAll(headerOnly)
@@ -148,9 +149,9 @@ import Testing
     #expect(r.info.groupNames == ["a", "b"])
     #expect(r.info.labelName == "label")
     #expect(
-      datasanError { _ = try CSVReader(path: dir.appendingPathComponent("missing.csv").path, options: ReadOptions()) }
+      thrown(DatasanError.self) { _ = try CSVReader(path: dir.appendingPathComponent("missing.csv").path, options: ReadOptions()) }
         != nil)
-    #expect(datasanError { _ = try CSVReader(path: dir.path, options: ReadOptions()) } != nil)
+    #expect(thrown(DatasanError.self) { _ = try CSVReader(path: dir.path, options: ReadOptions()) } != nil)
   }
 }
 
@@ -189,10 +190,10 @@ import Testing
     let byIndex = try readAll(fixture("noheader.csv")) { $0.textColumns = ["0", "3"] }
     #expect(byIndex.layout.featureColumns == [1, 2, 4])
     #expect(
-      datasanError { _ = try CSVReader(path: fixture("dirty.csv"), options: options { $0.textColumns = ["zz"] }) }
+      thrown(DatasanError.self) { _ = try CSVReader(path: fixture("dirty.csv"), options: options { $0.textColumns = ["zz"] }) }
         != nil)
     #expect(
-      datasanError { _ = try CSVReader(path: fixture("dirty.csv"), options: options { $0.textColumns = ["label"] }) }?
+      thrown(DatasanError.self) { _ = try CSVReader(path: fixture("dirty.csv"), options: options { $0.textColumns = ["label"] }) }?
         .message == "the label column 'label' cannot be a text column")
   }
 
@@ -219,17 +220,17 @@ import Testing
   }
 
   @Test func labelColumnErrors() {
-    let unknown = datasanError {
+    let unknown = thrown(DatasanError.self) {
       _ = try CSVReader(path: fixture("dirty.csv"), options: options { $0.labelColumn = "target" })
     }
     #expect(unknown?.message.contains("--label-column 'target'") == true)
     #expect(
-      datasanError { _ = try CSVReader(path: fixture("noheader.csv"), options: options { $0.labelColumn = "5" }) }
+      thrown(DatasanError.self) { _ = try CSVReader(path: fixture("noheader.csv"), options: options { $0.labelColumn = "5" }) }
         != nil)
     #expect(
-      datasanError { _ = try CSVReader(path: fixture("noheader.csv"), options: options { $0.labelColumn = "-1" }) }
+      thrown(DatasanError.self) { _ = try CSVReader(path: fixture("noheader.csv"), options: options { $0.labelColumn = "-1" }) }
         != nil)
-    let text = datasanError {
+    let text = thrown(DatasanError.self) {
       _ = try CSVReader(path: fixture("text_columns.csv"), options: options { $0.labelColumn = "id" })
     }
     #expect(

@@ -81,19 +81,6 @@ func readAll(_ path: String, keepBatches: Bool = false, _ configure: (inout Read
   return result
 }
 
-/// The error a throwing expression raises, as a DatasanError.
-func datasanError(_ body: () throws -> Void) -> DatasanError? {
-  do {
-    try body()
-    return nil
-  } catch let e as DatasanError {
-    return e
-  } catch {
-    Issue.record("unexpected error \(error)")
-    return nil
-  }
-}
-
 /// The same double, NaN equal to NaN and -0 distinct from +0.
 func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 

@@ -1,4 +1,5 @@
 import DatasanCore
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -181,11 +182,11 @@ import Testing
     let w = try CSVWriter(
       path: dir.appendingPathComponent("odd.csv").path, source: info, content: .original, groupNames: nil)
     try w.append(batch)
-    #expect(datasanError { try w.append(odd) } != nil)
+    #expect(thrown(DatasanError.self) { try w.append(odd) } != nil)
     w.abort()
     w.abort()
     #expect(
-      datasanError {
+      thrown(DatasanError.self) {
         _ = try CSVWriter(
           path: dir.appendingPathComponent("no/such/dir.csv").path, source: info, content: .original, groupNames: nil)
       } != nil)

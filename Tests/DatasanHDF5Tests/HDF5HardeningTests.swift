@@ -1,6 +1,7 @@
 import CHDF5
 import DatasanCore
 @testable import DatasanHDF5
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -137,7 +138,7 @@ import Testing
 @Suite struct HDF5DeclaredSizeTests {
   @Test func samplesOfZeroValuesAreRefused() throws {
     let started = Date()
-    let error = datasanError { _ = try HDF5Reader(path: Fixture.hdf5("zero_width.h5"), options: ReadOptions()) }
+    let error = thrown(DatasanError.self) { _ = try HDF5Reader(path: Fixture.hdf5("zero_width.h5"), options: ReadOptions()) }
     #expect(error?.message == "dataset 'data' has samples of 0 values (shape (1100000000000, 0)); there is nothing to check")
     #expect(Date().timeIntervalSince(started) < 1)
   }
@@ -145,7 +146,7 @@ import Testing
   /// A 4 KB file whose dataspace claims 16 million values a sample (64 MB): more than the file could
   /// hold even compressed.
   @Test func sampleLargerThanTheFileCouldHold() throws {
-    let error = datasanError { _ = try HDF5Reader(path: Fixture.hdf5("big_sample.h5"), options: ReadOptions()) }
+    let error = thrown(DatasanError.self) { _ = try HDF5Reader(path: Fixture.hdf5("big_sample.h5"), options: ReadOptions()) }
     #expect(
       error?.message.hasPrefix("dataset 'data': a sample of 16000000 values (64000000 bytes) is more than a file of") == true,
       "\(error?.message ?? "")")
@@ -176,10 +177,10 @@ import Testing
     try #require(mkfifo(path, 0o600) == 0)
     let started = Date()
     #expect(!HDF5Format.looksLikeHDF5(path: path))
-    let error = datasanError { _ = try HDF5Reader(path: path, options: ReadOptions()) }
+    let error = thrown(DatasanError.self) { _ = try HDF5Reader(path: path, options: ReadOptions()) }
     #expect(error?.message.hasPrefix("is a FIFO") == true)
     #expect(Date().timeIntervalSince(started) < 1)
-    let device = datasanError { _ = try HDF5Reader(path: "/dev/zero", options: ReadOptions()) }
+    let device = thrown(DatasanError.self) { _ = try HDF5Reader(path: "/dev/zero", options: ReadOptions()) }
     #expect(device?.message.hasPrefix("is a device") == true)
   }
 }
@@ -225,7 +226,7 @@ import Testing
     ("vds_self_external.h5", "dataset '.:raw' stores its values in '/dev/zero', outside the input's folder"),
   ])
   func outsideTheFolderIsRefused(file: String, message: String) throws {
-    let error = datasanError { _ = try readAll(Fixture.hdf5(file)) }
+    let error = thrown(DatasanError.self) { _ = try readAll(Fixture.hdf5(file)) }
     #expect(error?.path == Fixture.hdf5(file))
     #expect(error?.message.hasPrefix(message) == true, "\(error?.message ?? "")")
     #expect(error?.message.contains("\n") == false)
@@ -234,13 +235,13 @@ import Testing
   /// A link to a sibling whose object is a link out of the folder; a soft link to that link.
   @Test(arguments: ["data", "soft"])
   func chainedLinksAreWalked(dataset: String) throws {
-    let error = datasanError { _ = try readAll(Fixture.hdf5("elink_chain.h5"), dataset: dataset) }
+    let error = thrown(DatasanError.self) { _ = try readAll(Fixture.hdf5("elink_chain.h5"), dataset: dataset) }
     #expect(error?.message.hasPrefix("link '/data' points to '/etc/hostname', outside the input's folder") == true, "\(error?.message ?? "")")
   }
 
   /// External files shorter than the dataset: the rows they do not hold would read as zeros.
   @Test func externalFilesShorterThanTheDataset() throws {
-    let error = datasanError { _ = try readAll(Fixture.hdf5("ext_short.h5")) }
+    let error = thrown(DatasanError.self) { _ = try readAll(Fixture.hdf5("ext_short.h5")) }
     #expect(error?.message == "dataset 'data' claims 1000000000 samples but its external files hold only 16 bytes (truncated or corrupt)")
   }
 
@@ -251,7 +252,7 @@ import Testing
     let copy = dir.appendingPathComponent("ext_sibling.h5").path
     try FileManager.default.copyItem(atPath: Fixture.hdf5("ext_sibling.h5"), toPath: copy)
     try #require(mkfifo(dir.appendingPathComponent("ext_sibling.bin").path, 0o600) == 0)
-    let error = datasanError { _ = try readAll(copy) }
+    let error = thrown(DatasanError.self) { _ = try readAll(copy) }
     #expect(error?.message.hasPrefix("dataset 'data' stores its values in 'ext_sibling.bin', which is not a regular file") == true)
   }
 }

@@ -1,6 +1,7 @@
 import CHDF5
 import DatasanCore
 @testable import DatasanHDF5
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 @Suite struct HDF5ReaderErrorTests {
   func error(_ file: String, dataset: String = "data", sourceLocation: SourceLocation = #_sourceLocation) -> DatasanError? {
     let path = Fixture.hdf5(file)
-    let error = datasanError({ _ = try readAll(path, dataset: dataset) }, sourceLocation: sourceLocation)
+    let error = thrown(DatasanError.self, sourceLocation: sourceLocation) { _ = try readAll(path, dataset: dataset) }
     #expect(error?.path == path, sourceLocation: sourceLocation)
     #expect(error?.message.contains("\n") == false, sourceLocation: sourceLocation)
     return error

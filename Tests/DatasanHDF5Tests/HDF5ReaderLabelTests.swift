@@ -1,5 +1,6 @@
 import DatasanCore
 @testable import DatasanHDF5
+import DatasanTestSupport
 import Testing
 
 /// Label datasets: default, named, (N) and (N, 1), every numeric type; nested dataset paths.
@@ -44,20 +45,20 @@ import Testing
   }
 
   @Test func badLabelDatasets() throws {
-    let missing = datasanError { _ = try readAll(labels, labels: "nope") }
+    let missing = thrown(DatasanError.self) { _ = try readAll(labels, labels: "nope") }
     #expect(missing?.message.hasPrefix("no label dataset 'nope'") == true)
     #expect(missing?.message.contains("label_n1") == true)
 
-    let twoD = datasanError { _ = try readAll(labels, labels: "label_2d") }
+    let twoD = thrown(DatasanError.self) { _ = try readAll(labels, labels: "label_2d") }
     #expect(twoD?.message == "label dataset 'label_2d' has shape (10, 2); expected (N) or (N, 1)")
 
-    let short = datasanError { _ = try readAll(labels, labels: "label_short") }
+    let short = thrown(DatasanError.self) { _ = try readAll(labels, labels: "label_short") }
     #expect(short?.message == "label dataset 'label_short' has 9 labels but dataset 'data' has 10 samples")
 
-    let strings = datasanError { _ = try readAll(labels, labels: "label_str") }
+    let strings = thrown(DatasanError.self) { _ = try readAll(labels, labels: "label_str") }
     #expect(strings?.message.hasPrefix("label dataset 'label_str': unsupported type string") == true)
 
-    let mismatch = datasanError { _ = try readAll(Fixture.hdf5("label_mismatch.h5")) }
+    let mismatch = thrown(DatasanError.self) { _ = try readAll(Fixture.hdf5("label_mismatch.h5")) }
     #expect(mismatch?.path == Fixture.hdf5("label_mismatch.h5"))
     #expect(mismatch?.message == "label dataset 'label' has 9 labels but dataset 'data' has 10 samples")
   }
@@ -73,11 +74,11 @@ import Testing
       #expect(result.values == (0..<(12 * 16)).map { Double($0 % 256) })
       #expect(result.labels == (0..<12).map { Double($0 - 6) })
     }
-    let missing = datasanError { _ = try readAll(nested) }
+    let missing = thrown(DatasanError.self) { _ = try readAll(nested) }
     #expect(missing?.message == "no dataset 'data' (no datasets at the root; groups: test/, train/)")
-    let group = datasanError { _ = try readAll(nested, dataset: "/train") }
+    let group = thrown(DatasanError.self) { _ = try readAll(nested, dataset: "/train") }
     #expect(group?.message.hasPrefix("'/train' is a group, not a dataset") == true)
-    let deep = datasanError { _ = try readAll(nested, dataset: "/train/nope/images") }
+    let deep = thrown(DatasanError.self) { _ = try readAll(nested, dataset: "/train/nope/images") }
     #expect(deep?.message.hasPrefix("no dataset '/train/nope/images'") == true)
   }
 }

@@ -1,6 +1,7 @@
 import CHDF5
 import DatasanCore
 @testable import DatasanHDF5
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -136,15 +137,15 @@ import Testing
       path: output, featureName: "data", labelName: "label", sampleShape: [2], elementType: .float32,
       labelType: nil, layout: nil, normalization: nil)
     let wrongType = SampleBatch.uniform(firstIndex: 0, count: 1, elementType: .float64, shape: [2], labels: [0])
-    #expect(datasanError { try writer.append(wrongType) }?.message.contains("float64") == true)
+    #expect(thrown(DatasanError.self) { try writer.append(wrongType) }?.message.contains("float64") == true)
     let wrongShape = SampleBatch.uniform(firstIndex: 0, count: 1, elementType: .float32, shape: [3], labels: [0])
-    #expect(datasanError { try writer.append(wrongShape) }?.message.contains("shape") == true)
+    #expect(thrown(DatasanError.self) { try writer.append(wrongShape) }?.message.contains("shape") == true)
     let noLabels = SampleBatch.uniform(firstIndex: 0, count: 1, elementType: .float32, shape: [2], labels: nil)
-    #expect(datasanError { try writer.append(noLabels) }?.message.contains("no labels") == true)
+    #expect(thrown(DatasanError.self) { try writer.append(noLabels) }?.message.contains("no labels") == true)
     writer.abort()
     let afterAbort = SampleBatch.uniform(firstIndex: 0, count: 1, elementType: .float32, shape: [2], labels: [0])
-    #expect(datasanError { try writer.append(afterAbort) }?.message.contains("closed") == true)
-    #expect(datasanError { _ = try HDF5Writer(
+    #expect(thrown(DatasanError.self) { try writer.append(afterAbort) }?.message.contains("closed") == true)
+    #expect(thrown(DatasanError.self) { _ = try HDF5Writer(
       path: dir.appendingPathComponent("missing/dir/x.h5").path, featureName: "data", labelName: nil, sampleShape: [2],
       elementType: .float32, labelType: nil, layout: nil, normalization: nil) }?.message.hasPrefix("cannot create HDF5 output") == true)
   }

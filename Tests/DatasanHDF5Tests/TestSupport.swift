@@ -78,19 +78,6 @@ func readAll(_ path: String, dataset: String = "data", labels: String? = nil, ba
   return result
 }
 
-/// The DatasanError `body` throws, or nil (recorded as a test failure) when it throws none or another error.
-func datasanError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> DatasanError? {
-  do {
-    try body()
-    Issue.record("expected a DatasanError, nothing was thrown", sourceLocation: sourceLocation)
-  } catch let error as DatasanError {
-    return error
-  } catch {
-    Issue.record("expected a DatasanError, got \(error)", sourceLocation: sourceLocation)
-  }
-  return nil
-}
-
 /// A fresh temporary directory, removed by the caller.
 func temporaryDirectory() throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasan-hdf5-\(UUID().uuidString)")

@@ -299,19 +299,6 @@ func readLine(_ pipe: Pipe) -> String {
 /// Whether this process can ignore file permissions (root): chmod then does not stop writes.
 var ignoresPermissions: Bool { geteuid() == 0 }
 
-/// The DatasanError that `body` throws, or nil (another error is recorded as an issue).
-func throwsDatasanError(_ body: () throws -> Void) -> DatasanError? {
-  do {
-    try body()
-    return nil
-  } catch let e as DatasanError {
-    return e
-  } catch {
-    Issue.record("unexpected error type: \(error)")
-    return nil
-  }
-}
-
 /// How the datasan-lmdb-guard-check helper (built beside this test bundle) ended in `mode`.
 struct GuardCheck: CustomStringConvertible {
   var status: Int32

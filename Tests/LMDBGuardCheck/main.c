@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,8 @@ static void *inside_thread(void *arg) {
   return NULL;
 }
 
-static volatile int copying = 0;
+/* Set by the copying thread once it runs, polled by main: atomic (TSan saw the volatile int race). */
+static atomic_int copying = 0;
 
 static void *copy_thread(void *arg) {
   (void)arg;
@@ -67,7 +69,7 @@ static void *copy_thread(void *arg) {
   uint8_t *source = malloc(size), *target = malloc(size);
   if (!source || !target) fail("malloc");
   memset(source, 1, size);
-  copying = 1;
+  atomic_store(&copying, 1);
   for (;;) {
     if (datasan_mdb_guarded_copy(target, source, size) != 0) fail("a sent SIGSEGV came back as a fault");
   }
@@ -99,7 +101,7 @@ int main(int argc, char **argv) {
   } else if (strcmp(mode, "sent") == 0) {
     pthread_t thread;
     pthread_create(&thread, NULL, copy_thread, NULL);
-    while (!copying) usleep(1000);
+    while (!atomic_load(&copying)) usleep(1000);
     usleep(50000);
     pthread_kill(thread, SIGSEGV);
     /* A crash handler (Swift's backtracer) pauses this thread with a signal: sleep again. */
