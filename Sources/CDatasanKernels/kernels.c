@@ -1,6 +1,7 @@
 #include "CDatasanKernels.h"
 
 #include <math.h>
+#include <stdio.h>
 
 // Compile each kernel for AVX-512, AVX2 and the baseline; the loader picks the best one the CPU has.
 // Not under ThreadSanitizer: the loader runs the clones' resolvers before the TSan runtime is set up,
@@ -295,3 +296,7 @@ AFFINE(datasan_affine_u16, uint16_t)
 
 COLUMN_MOMENTS(datasan_column_moments_f32, float)
 COLUMN_MOMENTS(datasan_column_moments_f64, double)
+
+int datasan_format_double(char *buffer, size_t size, const char *format, double value) {
+  return snprintf(buffer, size, format, value);
+}

@@ -99,11 +99,11 @@ struct HTMLPage {
     if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
     let a = Swift.abs(x)
     if a >= 1e-4 && a < 1e6 {
-      var s = String(format: "%.4g", x)
-      if s.contains("e") { s = String(format: "%.6f", x) }
+      var s = String(cFormat: "%.4g", x)
+      if s.contains("e") { s = String(cFormat: "%.6f", x) }
       return s
     }
-    return String(format: "%.4g", x)
+    return String(cFormat: "%.4g", x)
   }
 
   static func count(_ n: Int) -> String {
@@ -202,8 +202,8 @@ struct HTMLPage {
       ("clean", HTMLPage.count(r.clean), "ok"),
       ("flagged", HTMLPage.count(r.flagged), r.flagged > 0 ? "bad" : "ok"),
     ]
-    if r.seconds > 0 { cards.append(("seconds", r.seconds < 0.01 ? "&lt; 0.01" : String(format: "%.2f", r.seconds), "")) }
-    if r.bytesRead > 0 { cards.append(("MB read", mb >= 100 ? String(format: "%.0f", mb) : String(format: "%.2f", mb), "")) }
+    if r.seconds > 0 { cards.append(("seconds", r.seconds < 0.01 ? "&lt; 0.01" : String(cFormat: "%.2f", r.seconds), "")) }
+    if r.bytesRead > 0 { cards.append(("MB read", mb >= 100 ? String(cFormat: "%.0f", mb) : String(cFormat: "%.2f", mb), "")) }
     html += "<section id=\"summary\">\n<div class=\"cards\">\n"
     for (name, value, cls) in cards {
       html += "<div class=\"card \(cls)\"><div class=\"value\">\(value)</div><div class=\"name\">\(name)</div></div>\n"
@@ -512,7 +512,7 @@ struct HTMLPage {
     return svg
   }
 
-  func f(_ x: Double) -> String { String(format: "%.1f", x) }
+  func f(_ x: Double) -> String { String(cFormat: "%.1f", x) }
 
   // MARK: Labels
 

@@ -86,7 +86,7 @@ public enum JUnitReport {
         let message = kind.isSampleKind ? "\(n) sample\(n == 1 ? "" : "s") with \(kind.rawValue)" : "\(n) \(kind.rawValue) finding\(n == 1 ? "" : "s")"
         body = "<failure type=\"\(kind.rawValue)\" message=\"\(escape(message))\">\(escape(examples.joined(separator: "\n")))</failure>"
       } else if tolerated.contains(kind) {
-        let percent = String(format: "%.4g%%", report.flaggedFraction * 100)
+        let percent = String(cFormat: "%.4g%%", report.flaggedFraction * 100)
         let line = "\(n) sample\(n == 1 ? "" : "s") with \(kind.rawValue), tolerated: \(report.flagged) flagged "
           + "(\(percent)) within max_flagged_fraction \(DatasetChecks.num(report.policy.maxFlaggedFraction))"
         let examples = (report.examples[kind] ?? []).prefix(5).map { f in (f.key.map { "key \($0): " } ?? "") + f.detail }
@@ -98,7 +98,7 @@ public enum JUnitReport {
       let name = "datasan.\(kind.rawValue)"
       cases.append("    <testcase classname=\"datasan.\(escape(report.info.path))\" name=\"\(name)\" time=\"0\">\(body)</testcase>")
     }
-    let time = String(format: "%.3f", report.seconds)
+    let time = String(cFormat: "%.3f", report.seconds)
     return """
       <?xml version="1.0" encoding="UTF-8"?>
       <testsuites name="datasan" tests="\(cases.count)" failures="\(failures)" errors="0" time="\(time)">

@@ -17,7 +17,7 @@ public enum TextSummary {
     var lines: [String] = []
     let r = report
     lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
-    let rate = r.seconds > 0 ? String(format: ", %.2f s", r.seconds) : ""
+    let rate = r.seconds > 0 ? String(cFormat: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
     if !sampleKinds.isEmpty {

@@ -16,7 +16,10 @@ enum Supervisor {
   static func wanted(_ arguments: [String]) -> Bool {
     guard let command = arguments.first, ["scan", "clean", "init"].contains(command) else { return false }
     if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) { return false }
-    return ProcessInfo.processInfo.environment["DATASAN_SUPERVISE"] != "0"
+    // getenv, not ProcessInfo's environment: that builds a dictionary of every variable (0.7 M
+    // instructions, a sixth of the supervising parent's whole run).
+    guard let value = getenv("DATASAN_SUPERVISE") else { return true }
+    return String(cString: value) != "0"
   }
 
   /// The variable through which a supervised child learns that it is one, and its registry's

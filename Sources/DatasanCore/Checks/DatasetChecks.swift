@@ -19,6 +19,6 @@ public enum DatasetChecks {
     if x.isNaN { return "NaN" }
     if x.isInfinite { return x > 0 ? "inf" : "-inf" }
     if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
-    return String(format: "%.6g", x)
+    return String(cFormat: "%.6g", x)
   }
 }

@@ -158,7 +158,7 @@ extension ScanReport {
 
   /// The final line of the summary, with the policy's part in the verdict.
   public var verdictLine: String {
-    let percent = String(format: "%.4g%%", flaggedFraction * 100)
+    let percent = String(cFormat: "%.4g%%", flaggedFraction * 100)
     let limit = "max_flagged_fraction \(DatasetChecks.num(policy.maxFlaggedFraction))"
     func samples(_ n: Int) -> String { "\(n) flagged sample\(n == 1 ? "" : "s")" }
     if passed {

@@ -88,24 +88,24 @@ public final class TerminalProgress: ProgressObserver {
     }
     if let expected, expected > 0 {
       let fraction = Swift.min(1, Double(samples) / Double(expected))
-      line += bar(fraction) + "\(group(samples))/\(group(expected)) " + String(format: "%3.0f%%", fraction * 100)
+      line += bar(fraction) + "\(group(samples))/\(group(expected)) " + String(cFormat: "%3.0f%%", fraction * 100)
       if rate > 0 { eta = Double(Swift.max(0, expected - samples)) / rate }
     } else if let inputBytes, inputBytes > 0 {
       let fraction = Swift.min(1, Double(bytes) / Double(inputBytes))
       line += bar(fraction) + "\(group(samples)) samples  \(megabytes(bytes, of: inputBytes))/\(megabytes(inputBytes, of: inputBytes)) MB "
-      line += String(format: "%3.0f%%", fraction * 100)
+      line += String(cFormat: "%3.0f%%", fraction * 100)
       if byteRate > 0 { eta = Double(Swift.max(0, inputBytes - bytes)) / byteRate }
     } else {
       line += ": \(group(samples)) samples"
     }
-    line += "  \(group(Int(rate.rounded()))) samples/s  " + String(format: "%.1f MB/s", byteRate / 1e6)
+    line += "  \(group(Int(rate.rounded()))) samples/s  " + String(cFormat: "%.1f MB/s", byteRate / 1e6)
     if let eta { line += "  ETA " + duration(eta) }
     return line
   }
 
   /// Megabytes with one decimal below 100 MB of `total`, none above.
   static func megabytes(_ bytes: Int, of total: Int) -> String {
-    String(format: total >= 100_000_000 ? "%.0f" : "%.1f", Double(bytes) / 1e6)
+    String(cFormat: total >= 100_000_000 ? "%.0f" : "%.1f", Double(bytes) / 1e6)
   }
 
   /// 1234567 -> "1,234,567".
