@@ -11,6 +11,6 @@ extension String {
       buffer = [CChar](repeating: 0, count: needed + 1)
       _ = datasan_format_double(&buffer, buffer.count, format, value)
     }
-    self = String(cString: buffer)
+    self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }
