@@ -31,6 +31,24 @@ import Testing
     #expect(!report.passed)
   }
 
+  /// Chunks stored without filters but shorter than their values (Fixtures/make_hdf5_fuzz_fixtures.py):
+  /// through the whole pipeline, their rows go to the quarantine as `unreadable`, the rest to the
+  /// output; together they hold every input row exactly once, in order, and the input is unchanged.
+  @Test func cleanQuarantinesRowsOfShortUnfilteredChunks() throws {
+    let input = CLI.fixture("hdf5/unfiltered_short_chunks.h5")
+    let dir = try makeTempDir()
+    let before = try Data(contentsOf: URL(fileURLWithPath: input))
+    let r = try CLI.run(["clean", input, "-o", dir + "/out.h5", "--normalize", "none"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == before)
+    let clean = try #require(HDF5ReadBack.read(dir + "/out.h5", "data"))
+    let quarantine = try #require(HDF5ReadBack.read(dir + "/out.quarantine.h5", "data"))
+    #expect(clean.dims.first == 10 && quarantine.dims.first == 30)
+    let reasons = try Reason.load(dir + "/out.quarantine.h5.reasons.jsonl")
+    #expect(reasons.map(\.index) == Array(10..<40))
+    #expect(reasons.allSatisfy { $0.kinds == ["unreadable"] && $0.detail.contains("without filters") })
+  }
+
   @Test func cleanFixtureScanPasses() throws {
     let r = try CLI.run(["scan", CLI.fixture("hdf5/clean_small.h5")])
     #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
