@@ -157,9 +157,7 @@ func writeCSV(_ path: String, header: String, rows: Int, _ row: (Int) -> String)
 
 /// A fresh temporary folder per test.
 func makeTempDir() throws -> String {
-  let dir = NSTemporaryDirectory() + "datasan-cli-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  return dir
+  try TestTemporaryDirectory.make("datasan-cli")
 }
 
 /// The JSON report, decoded with Foundation (independent of datasan's own JSON writer).

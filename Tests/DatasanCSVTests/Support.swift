@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import DatasanCSV
+import DatasanTestSupport
 
 /// The path of a committed fixture in Fixtures/csv.
 func fixture(_ name: String) -> String {
@@ -12,9 +13,7 @@ func fixture(_ name: String) -> String {
 
 /// A fresh temporary directory, removed by the caller with `cleanup`.
 func temporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasan-csv-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
+  URL(fileURLWithPath: try TestTemporaryDirectory.make("datasan-csv"))
 }
 
 /// Everything a reader yields, gathered.

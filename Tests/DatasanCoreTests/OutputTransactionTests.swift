@@ -2,14 +2,13 @@ import Foundation
 import Testing
 
 @testable import DatasanCore
+import DatasanTestSupport
 
 /// Outputs appear only on commit, replace what was there (file or folder) only with `replace`,
 /// and leave no temporary path behind either way.
 @Suite struct OutputTransactionTests {
   func tempDir() throws -> String {
-    let dir = NSTemporaryDirectory() + "datasan-tx-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestTemporaryDirectory.make("datasan-tx")
   }
 
   func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DatasanCore
+import DatasanTestSupport
 
 /// An in-memory format: samples of shape [2] float32, keys "k0", "k1", ...
 final class MemoryReader: SampleReader {
@@ -73,9 +74,7 @@ struct MemoryBackend: FormatBackend {
   let labels: [Double] = [0, 1, 1, -1, 0, 1, 0, 1]
 
   func tempDir() throws -> String {
-    let dir = NSTemporaryDirectory() + "datasan-core-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestTemporaryDirectory.make("datasan-core")
   }
 
   func lines(_ path: String) throws -> [String] {

@@ -53,8 +53,7 @@ import Testing
   /// `--stats-in` parameters with another number of feature groups are refused before any
   /// output is created, and nothing is left behind.
   @Test func statsInForOtherDataIsRefused() throws {
-    let dir = NSTemporaryDirectory() + "datasan-core-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try TestTemporaryDirectory.make("datasan-core")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let backend = MemoryBackend(samples: (0..<20).map { [Float($0), 2] }, labels: Array(repeating: 0, count: 20))
     let group = NormalizationParameters.Group(name: "g", min: 0, max: 1, mean: 0, std: 1, scale: 1, offset: 0)

@@ -2,6 +2,7 @@ import DatasanCore
 @testable import DatasanHDF5
 import Foundation
 import Testing
+import DatasanTestSupport
 
 /// Paths of the committed fixtures (made by Fixtures/make_hdf5_fixtures.py).
 enum Fixture {
@@ -80,7 +81,5 @@ func readAll(_ path: String, dataset: String = "data", labels: String? = nil, ba
 
 /// A fresh temporary directory, removed by the caller.
 func temporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasan-hdf5-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
+  URL(fileURLWithPath: try TestTemporaryDirectory.make("datasan-hdf5"))
 }

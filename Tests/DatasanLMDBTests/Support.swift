@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import DatasanLMDB
+import DatasanTestSupport
 
 /// The path of a committed fixture in Fixtures/lmdb.
 func fixture(_ name: String) -> String {
@@ -13,8 +14,7 @@ func fixture(_ name: String) -> String {
 
 /// A fresh temporary directory; `body` runs with its path, then it is removed.
 func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("datasan-lmdb-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  let url = URL(fileURLWithPath: try TestTemporaryDirectory.make("datasan-lmdb"))
   defer {
     // Read-only copies must become writable again to be removed.
     _ = try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)

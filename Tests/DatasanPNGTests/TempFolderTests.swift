@@ -3,13 +3,13 @@ import Foundation
 import Testing
 
 @testable import DatasanPNG
+import DatasanTestSupport
 
 /// A fresh folder under the temporary directory, removed at the end.
 final class TempFolder {
   let path: String
   init() throws {
-    path = NSTemporaryDirectory() + "datasan-png-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    path = try TestTemporaryDirectory.make("datasan-png")
   }
   deinit { try? FileManager.default.removeItem(atPath: path) }
 

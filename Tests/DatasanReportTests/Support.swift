@@ -1,5 +1,6 @@
 import Datasan
 import Foundation
+import DatasanTestSupport
 import Testing
 
 /// Paths and scans for the report tests.
@@ -41,9 +42,7 @@ enum Fixture {
 }
 
 func makeTempDir() throws -> String {
-  let dir = NSTemporaryDirectory() + "datasan-report-\(UUID().uuidString)"
-  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-  return dir
+  try TestTemporaryDirectory.make("datasan-report")
 }
 
 /// Occurrences of `needle` in `s`.

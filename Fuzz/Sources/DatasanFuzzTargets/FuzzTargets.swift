@@ -166,12 +166,15 @@ private func parseRawC(_ message: UnsafeRawBufferPointer, _ c: UInt64, _ h: UInt
 // MARK: Files through the scan
 
 /// A folder of this process's own for the readers' temporary inputs (libFuzzer's -jobs run several
-/// processes, each with its own).
+/// processes, each with its own), removed when the process exits.
 private let scratchFolder: String = {
   var template = Array((NSTemporaryDirectory() + "/datasan-fuzz-XXXXXX").utf8CString)
   guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed") }
+  atexit { removeScratchFolder() }
   return String(cString: made)
 }()
+
+private func removeScratchFolder() { try? FileManager.default.removeItem(atPath: scratchFolder) }
 
 /// Writes `data` to `path` (replacing it).
 private func write(_ data: UnsafeRawBufferPointer, to path: String) {
