@@ -51,7 +51,7 @@ hdf5-static: deps
 build: deps hdf5-static
 	$(SWIFT) build
 
-# The Swift runtime and Foundation are linked statically: the binary runs without a Swift
+# The Swift runtime and FoundationEssentials are linked statically: the binary runs without a Swift
 # toolchain, and starts in ~11 ms instead of ~15 ms (dynamic loading and relocation of the Swift
 # libraries), which counts when a scan itself takes 50 ms.
 release: deps hdf5-static
