@@ -6,7 +6,7 @@
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev
+APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libyaml-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
@@ -17,7 +17,8 @@ DEMO_OUT     ?= /tmp/datasan-demo
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
 # every datasan command ~8 ms, more than a whole scan of a 200 MB LMDB takes on one core. The
 # pkg-config file below overrides the system's hdf5.pc for this build only; without it (a plain
-# `swift build`), libhdf5 is linked dynamically and everything works the same.
+# `swift build`), libhdf5 is linked dynamically and everything works the same. libyaml (datasan.yml)
+# is linked statically the same way when its archive is there (one shared library fewer to load).
 PKGCONFIG_DIR := $(CURDIR)/.build-pkgconfig
 export PKG_CONFIG_PATH := $(PKGCONFIG_DIR)$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
@@ -25,7 +26,7 @@ all: build
 
 # Installs the C libraries when pkg-config cannot find them (Debian / Ubuntu).
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libdeflate zlib; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libdeflate zlib yaml-0.1; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
@@ -38,12 +39,19 @@ hdf5-static: deps
 	  printf 'Name: hdf5\nDescription: libhdf5, linked statically by datasan\nVersion: %s\nCflags: %s\nLibs: -L%s -l:libhdf5.a -lsz -lz -lm -ldl\n' \
 	    "$$(PKG_CONFIG_PATH= pkg-config --modversion hdf5)" "$$(PKG_CONFIG_PATH= pkg-config --cflags hdf5)" "$$libdir" \
 	    > $(PKGCONFIG_DIR)/hdf5.pc; \
+	fi; \
+	rm -f $(PKGCONFIG_DIR)/yaml-0.1.pc; \
+	libdir=$$(PKG_CONFIG_PATH= pkg-config --variable=libdir yaml-0.1); \
+	if [ -n "$$libdir" ] && [ -f "$$libdir/libyaml.a" ]; then \
+	  printf 'Name: yaml-0.1\nDescription: libyaml, linked statically by datasan\nVersion: %s\nCflags: %s\nLibs: -L%s -l:libyaml.a\n' \
+	    "$$(PKG_CONFIG_PATH= pkg-config --modversion yaml-0.1)" "$$(PKG_CONFIG_PATH= pkg-config --cflags yaml-0.1)" "$$libdir" \
+	    > $(PKGCONFIG_DIR)/yaml-0.1.pc; \
 	fi
 
 build: deps hdf5-static
 	$(SWIFT) build
 
-# The Swift runtime and Foundation are linked statically: the binary runs without a Swift
+# The Swift runtime and FoundationEssentials are linked statically: the binary runs without a Swift
 # toolchain, and starts in ~11 ms instead of ~15 ms (dynamic loading and relocation of the Swift
 # libraries), which counts when a scan itself takes 50 ms.
 release: deps hdf5-static

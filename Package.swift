@@ -10,7 +10,6 @@ let package = Package(
     .library(name: "DatasanAllocationCounter", type: .dynamic, targets: ["DatasanAllocationCounter"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
@@ -18,6 +17,7 @@ let package = Package(
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, the report's content.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
@@ -43,13 +43,13 @@ let package = Package(
         "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    // datasan.yml: the YAML policy file and its keys (one per command-line option).
+    // datasan.yml: the YAML policy file and its keys (one per command-line option), read through libyaml.
     // The options: each declared once, with its help, in a ParsableArguments group (Options.swift);
     // the datasan.yml keys and `datasan init`'s template derive from those declarations.
     .target(
       name: "DatasanConfig",
       dependencies: [
-        "Datasan", .product(name: "Yams", package: "Yams"),
+        "Datasan", "CYAML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // The command line: the commands and exit codes (swift-argument-parser).
@@ -74,7 +74,7 @@ let package = Package(
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
-    .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB", .product(name: "Yams", package: "Yams")]),
+    .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB"]),
     .testTarget(name: "DatasanConfigTests", dependencies: ["DatasanConfig", "DatasanCore", "DatasanReports"]),
     .testTarget(name: "DatasanFuzzTests", dependencies: ["DatasanFuzzTargets"], path: "Fuzz/Tests/DatasanFuzzTests"),
     .testTarget(name: "DatasanReportTests", dependencies: ["DatasanTestSupport", "Datasan", "DatasanReports", "DatasanPNG", "DatasanCSV", "DatasanHDF5"]),

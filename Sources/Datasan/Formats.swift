@@ -7,7 +7,18 @@ import DatasanCSV
 import DatasanHDF5
 import DatasanLMDB
 import DatasanPNG
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The formats this build of datasan reads and writes, behind the ``FormatBackend`` seam: the
 /// registry. Adding a format = its target (its `DataFormat` name, reader, writer, layout and
@@ -147,9 +158,19 @@ public struct Formats: FormatBackend {
   public func writesDirectory(_ format: DataFormat) -> Bool { format == .png || format == .lmdb }
 
   static func leadingBytes(_ path: String, count: Int) -> [UInt8] {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
-    defer { try? handle.close() }
-    return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return [] }
+    defer { close(fd) }
+    var bytes = [UInt8](repeating: 0, count: count)
+    var filled = 0
+    while filled < count {  // up to `count` bytes, fewer at the end of the file; none on an error
+      let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { return [] }
+      if n == 0 { break }
+      filled += n
+    }
+    return Array(bytes[..<filled])
   }
 
   static func looksLikeText(magic: [UInt8]) -> Bool {

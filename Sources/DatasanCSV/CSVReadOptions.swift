@@ -1,6 +1,17 @@
 import ArgumentParser
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How to read a CSV file: its dialect and which columns are what.
 public struct CSVReadOptions: FormatReadOptions, Equatable {
@@ -88,7 +99,7 @@ public struct CSVOptions: ParsableArguments, FormatOptionGroup {
     options.header = header
     options.skipRows = skipRows ?? 0
     options.labelColumn = labelColumn
-    options.textColumns = textColumns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+    options.textColumns = textColumns.map { $0.split(separator: ",").map { $0.trimmingWhitespace() } } ?? []
   }
 
   public static func template(for info: DatasetInfo, read: ReadOptions) -> [TemplateEntry] {

@@ -1,6 +1,17 @@
 import DatasanCore
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reads a CSV file as a stream of samples: one sample per record, the numeric non-label columns
 /// as float64 features of shape [D], the label column as the label.

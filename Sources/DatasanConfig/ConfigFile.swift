@@ -1,6 +1,16 @@
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import Yams
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A value of a key, checked against the key's ``ConfigType``.
 public enum ConfigValue: Sendable, Equatable {
@@ -58,11 +68,11 @@ public struct ConfigFile: Sendable {
 
   /// Reads and checks a config file.
   public static func load(path: String) throws -> ConfigFile {
-    var isDir: ObjCBool = false
+    var isDir = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
       throw ConfigError(path: path, line: nil, key: nil, "no such file")
     }
-    guard !isDir.boolValue, let data = FileManager.default.contents(atPath: path) else {
+    guard !isDir, let data = FileManager.default.contents(atPath: path) else {
       throw ConfigError(path: path, line: nil, key: nil, "cannot read the config file")
     }
     guard let text = String(data: data, encoding: .utf8) else {
@@ -73,36 +83,38 @@ public struct ConfigFile: Sendable {
 
   /// `datasan.yml` in `directory` when it exists (the working directory by default).
   public static func discover(in directory: String = FileManager.default.currentDirectoryPath) -> String? {
-    let path = (directory as NSString).appendingPathComponent(defaultName)
-    var isDir: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue ? path : nil
+    var base = Substring(directory)
+    while base.count > 1 && base.hasSuffix("/") { base = base.dropLast() }  // as NSString's appendingPathComponent
+    let path = base.isEmpty ? defaultName : base.hasSuffix("/") ? base + defaultName : base + "/" + defaultName
+    var isDir = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir ? path : nil
   }
 
   /// Parses and checks the text of a config file; `path` is what messages name.
   public static func parse(_ text: String, path: String) throws -> ConfigFile {
-    let root: Node?
+    let root: YAMLNode?
     do {
-      root = try Yams.compose(yaml: text)
-    } catch let error as YamlError {
-      throw syntaxError(error, path: path)
+      root = try YAML.compose(text)
+    } catch let error as YAMLSyntaxError {
+      throw ConfigError(path: path, line: error.line, key: nil, "not valid YAML: \(error.message)")
     } catch {
       throw ConfigError(path: path, line: nil, key: nil, "not valid YAML: \(error)")
     }
     var file = ConfigFile(path: path)
     guard let root else { return file }  // an empty file (or only comments) sets nothing
-    if case .scalar(let s) = root, s.tagName == .null { return file }
-    guard case .mapping(let mapping) = root else {
+    if case .scalar(let s) = root, s.tag == .null { return file }
+    guard case .mapping(let mapping, _) = root else {
       throw ConfigError(
-        path: path, line: root.mark?.line, key: nil, "expected keys and values (e.g. num_classes: 10), not a \(kindName(root))")
+        path: path, line: root.line, key: nil, "expected keys and values (e.g. num_classes: 10), not a \(kindName(root))")
     }
     for (keyNode, valueNode) in mapping {
-      let line = keyNode.mark?.line ?? valueNode.mark?.line
+      let line: Int? = keyNode.line
       guard case .scalar(let keyScalar) = keyNode else {
         throw ConfigError(path: path, line: line, key: nil, "a key must be a plain name, not a \(kindName(keyNode))")
       }
       let name = keyScalar.string
       guard let key = ConfigKey.byName[name] else {
-        let dashed = name.replacingOccurrences(of: "-", with: "_")
+        let dashed = name.replacingAll("-", with: "_")
         var hint = ""
         if dashed != name, ConfigKey.byName[dashed] != nil {
           hint = " (keys use _ for -: \(dashed))"
@@ -114,31 +126,18 @@ public struct ConfigFile: Sendable {
       if let previous = file.entries[name] {
         throw ConfigError(path: path, line: line, key: name, "appears twice (first on line \(previous.line))")
       }
-      let value = try check(valueNode, against: key, path: path, line: valueNode.mark?.line ?? line ?? 0)
+      let value = try check(valueNode, against: key, path: path, line: valueNode.line)
       file.entries[name] = Entry(value: value, line: line ?? 0)
     }
     return file
   }
 
-  static func syntaxError(_ error: YamlError, path: String) -> ConfigError {
-    switch error {
-    case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-      .composer(let context, let problem, let mark, _):
-      let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-      return ConfigError(path: path, line: mark.line, key: nil, "not valid YAML: \(what)")
-    case .reader(let problem, _, _, _):
-      return ConfigError(path: path, line: nil, key: nil, "not valid YAML: \(problem)")
-    default:
-      return ConfigError(path: path, line: nil, key: nil, "not valid YAML: \(error)")
-    }
-  }
-
-  static func kindName(_ node: Node) -> String {
+  static func kindName(_ node: YAMLNode) -> String {
     switch node {
     case .mapping: return "mapping"
     case .sequence: return "list"
     case .scalar(let s):
-      switch s.tagName {
+      switch s.tag {
       case .null: return "null"
       case .bool: return "boolean"
       case .int: return "integer"
@@ -151,32 +150,32 @@ public struct ConfigFile: Sendable {
   // MARK: checking values
 
   /// Checks one value against its key's type; returns it normalized.
-  static func check(_ node: Node, against key: ConfigKey, path: String, line: Int) throws -> ConfigValue {
+  static func check(_ node: YAMLNode, against key: ConfigKey, path: String, line: Int) throws -> ConfigValue {
     func bad(_ message: String) -> ConfigError { ConfigError(path: path, line: line, key: key.name, message) }
-    func scalar(_ expected: String) throws -> Node.Scalar {
+    func scalar(_ expected: String) throws -> YAMLScalar {
       guard case .scalar(let s) = node else { throw bad("expected \(expected), got a \(kindName(node))") }
-      if s.tagName == .null { throw bad("expected \(expected), got no value") }
+      if s.tag == .null { throw bad("expected \(expected), got no value") }
       return s
     }
     func items(_ expected: String) throws -> [String] {
       switch node {
-      case .sequence(let seq):
+      case .sequence(let seq, _):
         return try seq.map { item -> String in
-          guard case .scalar(let s) = item, s.tagName != .null else {
+          guard case .scalar(let s) = item, s.tag != .null else {
             throw bad("expected \(expected); each item must be a single value, got a \(kindName(item))")
           }
-          return s.string.trimmingCharacters(in: .whitespaces)
+          return s.string.trimmingWhitespace()
         }
-      case .scalar(let s) where s.tagName != .null:
+      case .scalar(let s) where s.tag != .null:
         return s.string.split(separator: ",", omittingEmptySubsequences: false).map {
-          $0.trimmingCharacters(in: .whitespaces)
+          $0.trimmingWhitespace()
         }
       default:
         throw bad("expected \(expected), got a \(kindName(node))")
       }
     }
-    func number(_ s: Node.Scalar, _ expected: String) throws -> Double {
-      let numeric = s.tagName == .int || s.tagName == .float || s.tagName == .str
+    func number(_ s: YAMLScalar, _ expected: String) throws -> Double {
+      let numeric = s.tag == .int || s.tag == .float || s.tag == .str
       guard numeric, let x = Double.parse(yaml: s.string), x.isFinite else {
         throw bad("expected \(expected), got '\(s.string)'")
       }
@@ -192,14 +191,14 @@ public struct ConfigFile: Sendable {
 
     case .bool:
       let s = try scalar("true or false")
-      guard s.tagName == .bool, let b = Bool.construct(from: s) else {
+      guard s.tag == .bool, let b = s.boolValue else {
         throw bad("expected true or false, got '\(s.string)'")
       }
       return .bool(b)
 
     case .int(let min):
       let s = try scalar("an integer")
-      let parsed = s.tagName == .int ? Int.construct(from: s) : (s.tagName == .str ? Int(s.string) : nil)
+      let parsed = s.tag == .int ? s.intValue : (s.tag == .str ? Int(s.string) : nil)
       guard let n = parsed else {
         throw bad("expected an integer, got '\(s.string)'")
       }
@@ -232,7 +231,7 @@ public struct ConfigFile: Sendable {
       return .string(d)
 
     case .list:
-      if case .scalar(let s) = node, s.tagName == .null { return .list([]) }  // `text_columns:` = none
+      if case .scalar(let s) = node, s.tag == .null { return .list([]) }  // `text_columns:` = none
       let list = try items("a list of names").filter { !$0.isEmpty }
       return .list(list)
 
@@ -253,9 +252,9 @@ public struct ConfigFile: Sendable {
 
     case .kinds(let allowAll):
       let names: [String]
-      if case .sequence(let seq) = node, seq.isEmpty {
+      if case .sequence(let seq, _) = node, seq.isEmpty {
         names = []
-      } else if case .scalar(let s) = node, s.tagName == .null {
+      } else if case .scalar(let s) = node, s.tag == .null {
         names = []  // `fail_on:` with nothing = none
       } else {
         names = try items("finding kinds, e.g. [constant_feature, class_imbalance]")
@@ -333,7 +332,7 @@ public struct ConfigFile: Sendable {
 extension Double {
   /// A YAML number: decimal, exponent, `.inf` / `.nan` spellings (refused later as not finite).
   static func parse(yaml text: String) -> Double? {
-    let t = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+    let t = text.trimmingWhitespace().replacingAll("_", with: "")
     if let x = Double(t) { return x }
     switch t.lowercased() {
     case ".inf", "+.inf": return .infinity
@@ -342,9 +341,4 @@ extension Double {
     default: return nil
     }
   }
-}
-
-extension Node.Scalar {
-  /// The resolved tag (int, float, bool, null, str) of a plain scalar; str when quoted.
-  var tagName: Tag.Name { Tag.Name(rawValue: Node.scalar(self).tag.description) }
 }

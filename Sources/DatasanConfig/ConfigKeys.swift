@@ -1,7 +1,18 @@
 import ArgumentParser
 import ArgumentParserToolInfo
 import Datasan
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One key of datasan.yml: a command-line option (Options.swift), by its long name with `_` for `-`.
 public struct ConfigKey: Sendable {
@@ -32,7 +43,7 @@ public struct ConfigKey: Sendable {
   }
 
   /// The command-line option of this key (`num_classes` -> `--num-classes`).
-  public var flag: String { "--" + name.replacingOccurrences(of: "_", with: "-") }
+  public var flag: String { "--" + name.replacingAll("_", with: "-") }
 }
 
 extension ConfigKey {
@@ -81,7 +92,7 @@ extension ConfigKey {
         }
       }
       return ConfigKey(
-        long.replacingOccurrences(of: "-", with: "_"), type, summary(argument.abstract ?? ""), form: form,
+        long.replacingAll("-", with: "_"), type, summary(argument.abstract ?? ""), form: form,
         group: ObjectIdentifier(group))
     }
   }
@@ -90,7 +101,7 @@ extension ConfigKey {
   /// its example `(e.g. ...)` and its final period.
   static func summary(_ help: String) -> String {
     var text = Substring(help)
-    if let example = text.range(of: " (e.g.", options: .backwards) { text = text[..<example.lowerBound] }
+    if let example = text.ranges(of: " (e.g.").last { text = text[..<example.lowerBound] }
     var depth = 0
     var end = text.endIndex
     for index in text.indices {

@@ -1,5 +1,16 @@
 import Datasan
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the labels of a dataset suggest: the loss and the number of classes (`datasan init`).
 public struct LabelGuess: Sendable, Equatable {
@@ -100,11 +111,11 @@ public enum InitTemplate {
     }
     func key(_ name: String, _ value: String, _ comment: String? = nil) {
       let text = "\(name): \(value)"
-      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + (comment ?? help(name)))
+      line(padded(text, toLength: Swift.max(text.count + 2, 28)) + "# " + (comment ?? help(name)))
     }
     func commented(_ name: String, _ value: String, _ comment: String? = nil) {
       let text = "# \(name): \(value)"
-      line(text.padding(toLength: Swift.max(text.count + 2, 28), withPad: " ", startingAt: 0) + "# " + (comment ?? help(name)))
+      line(padded(text, toLength: Swift.max(text.count + 2, 28)) + "# " + (comment ?? help(name)))
     }
 
     line("# datasan.yml: the data gate for \(f.input), written by `datasan init`.")
@@ -179,4 +190,12 @@ public enum InitTemplate {
 
   /// A YAML scalar for a string: plain when that reads back as the same string, else quoted.
   public static func yamlString(_ s: String) -> String { TemplateEntry.yaml(s) }
+}
+
+/// `text` padded with spaces (or cut) to `length` UTF-16 units: Foundation's
+/// `padding(toLength:withPad: " ", startingAt: 0)`.
+func padded(_ text: String, toLength length: Int) -> String {
+  let units = text.utf16.count
+  if units >= length { return String(decoding: Array(text.utf16.prefix(length)), as: UTF16.self) }
+  return text + String(repeating: " ", count: length - units)
 }

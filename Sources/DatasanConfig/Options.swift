@@ -1,6 +1,17 @@
 import ArgumentParser
 import Datasan
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // Every option is declared once, here, as a swift-argument-parser property with its help. Every
 // value is optional: nil means "not on the command line", so that datasan.yml can fill it (the
@@ -134,7 +145,7 @@ public struct CheckFlags: ConfigurableOptions {
     c.numClasses = numClasses
     c.ignoreLabel = ignoreLabel
     if let shape {
-      let dims = shape.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      let dims = shape.split(separator: ",").map { Int($0.trimmingWhitespace()) }
       guard !dims.isEmpty, dims.allSatisfy({ $0 != nil && $0! > 0 }) else {
         throw UsageError("--shape must be positive integers separated by commas, e.g. 3,32,32")
       }
@@ -193,7 +204,7 @@ public struct CheckFlags: ConfigurableOptions {
   }
 
   public static func split(_ s: String) -> [String] {
-    s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    s.split(separator: ",").map { $0.trimmingWhitespace() }
   }
 }
 
@@ -243,7 +254,7 @@ public struct CleanOptions: ConfigurableOptions {
   public init() {}
 
   public func parseRange() throws -> (Double, Double) {
-    let parts = (range ?? "-1,1").split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+    let parts = (range ?? "-1,1").split(separator: ",").map { Double($0.trimmingWhitespace()) }
     guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else {
       throw UsageError("--range must be LO,HI with LO < HI, e.g. -1,1")
     }

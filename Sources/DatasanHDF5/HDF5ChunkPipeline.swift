@@ -2,7 +2,18 @@ import CDatasanHDF5Inflate
 import CHDF5
 import DatasanCore
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How the chunks of a feature dataset can be read raw and decoded without libhdf5.
 ///
@@ -282,7 +293,7 @@ final class HDF5ChunkPipeline {
   /// `lock` only, and a decoder is used by the one worker that took it; the compiler cannot tie the
   /// fields to the lock.
   fileprivate final class Pools: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var buffers: [RawBuffer] = []
     private var decoders: [OpaquePointer] = []
 

@@ -1,6 +1,10 @@
 import CHDF5
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
   import Glibc
@@ -89,7 +93,7 @@ struct HDF5Confinement {
   /// `@unchecked Sendable`: `byFolder` is read and written under `lock` only; its C strings are
   /// never written or freed (HDF5 keeps the pointers). The compiler cannot tie the field to the lock.
   private final class Prefixes: @unchecked Sendable {
-    let lock = NSLock()
+    let lock = Lock()
     var byFolder: [String: UnsafePointer<CChar>] = [:]
   }
   private static let prefixes = Prefixes()

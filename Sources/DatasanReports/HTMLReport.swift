@@ -1,5 +1,16 @@
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `--html FILE` report: one self-contained HTML page (inline CSS, a little inline JS,
 /// images as data URIs; a Content-Security-Policy forbids any network access) with the verdict,

@@ -1,6 +1,17 @@
 import CDatasanPNG
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Thumbnails of flagged image samples for the HTML report.
 enum HTMLThumbnails {

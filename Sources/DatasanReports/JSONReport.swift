@@ -1,5 +1,16 @@
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `--report FILE` JSON of SPEC.md (schema `datasan-report/1`).
 public enum JSONReport {

@@ -1,5 +1,16 @@
 import DatasanCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The short human summary printed on stdout. Every line stays one line: text that comes from the
 /// input (paths, keys, names inside details) is written with its control characters escaped

@@ -1,7 +1,18 @@
 import ArgumentParser
 import Datasan
 import DatasanConfig
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 let datasanVersion = "0.1.0"
 
@@ -152,7 +163,7 @@ struct Common {
     } catch {
       transaction.rollback()
       if let error = error as? DatasanError { throw error }
-      throw DatasanError(path: path, "cannot write: \(error.localizedDescription)")
+      throw DatasanError(path: path, "cannot write: \(fileErrorText(error))")
     }
   }
 }
@@ -165,7 +176,7 @@ extension Common {
     defer { close(fd) }
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
-      let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress!, $0.count) }
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
       if n < 0 {
         if errno == EINTR { continue }
         throw DatasanError(path: path, "cannot write: \(String(cString: strerror(errno)))")
@@ -299,8 +310,8 @@ struct Clean: ParsableCommand {
         throw DatasanError(path: path, "already exists; use --force to replace it")
       }
       let parent = URL(fileURLWithPath: canonical).deletingLastPathComponent().path
-      var isDir: ObjCBool = false
-      if !FileManager.default.fileExists(atPath: parent, isDirectory: &isDir) || !isDir.boolValue {
+      var isDir = false
+      if !FileManager.default.fileExists(atPath: parent, isDirectory: &isDir) || !isDir {
         throw DatasanError(path: path, "its folder \(parent) does not exist")
       }
     }

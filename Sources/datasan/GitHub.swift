@@ -1,5 +1,16 @@
 import Datasan
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `--annotations github`: GitHub Actions workflow commands for the findings of a report, and
 /// its Markdown job summary.
@@ -50,12 +61,12 @@ enum GitHubAnnotations {
   }
 
   static func escapeData(_ s: String) -> String {
-    s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
-      .replacingOccurrences(of: "\n", with: "%0A")
+    s.replacingAll("%", with: "%25").replacingAll("\r", with: "%0D")
+      .replacingAll("\n", with: "%0A")
   }
 
   static func escapeProperty(_ s: String) -> String {
-    escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    escapeData(s).replacingAll(":", with: "%3A").replacingAll(",", with: "%2C")
   }
 
   // MARK: job summary
@@ -66,7 +77,7 @@ enum GitHubAnnotations {
     let verdict = r.passed ? "PASS" : "FAIL"
     md.append("### datasan: \(verdict) — `\(code(r.info.path))` (\(r.info.format.rawValue))")
     md.append("")
-    md.append(r.verdictLine.replacingOccurrences(of: "|", with: "\\|"))
+    md.append(r.verdictLine.replacingAll("|", with: "\\|"))
     md.append("")
     md.append("| samples | clean | flagged |")
     md.append("| ---: | ---: | ---: |")
@@ -108,14 +119,14 @@ enum GitHubAnnotations {
 
   /// Text inside a Markdown table cell.
   static func cell(_ s: String) -> String {
-    s.oneLine().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
-      .replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "<", with: "&lt;")
+    s.oneLine().replacingAll("\\", with: "\\\\").replacingAll("|", with: "\\|")
+      .replacingAll("\n", with: " ").replacingAll("<", with: "&lt;")
   }
 
   /// Text inside a code span.
   static func code(_ s: String) -> String {
-    s.oneLine().replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
-      .replacingOccurrences(of: "\n", with: " ")
+    s.oneLine().replacingAll("`", with: "'").replacingAll("|", with: "\\|")
+      .replacingAll("\n", with: " ")
   }
 
   /// Appends the job summary to the file $GITHUB_STEP_SUMMARY names, when it is set.
@@ -130,13 +141,20 @@ enum GitHubAnnotations {
       }
       return
     }
-    do {
-      let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-      defer { try? handle.close() }
-      try handle.seekToEnd()
-      try handle.write(contentsOf: text)
-    } catch {
-      throw DatasanError(path: path, "cannot append the job summary ($GITHUB_STEP_SUMMARY): \(error.localizedDescription)")
+    // Appended through write(2) (FoundationEssentials has no FileHandle).
+    func failure(_ code: Int32) -> DatasanError {
+      DatasanError(
+        path: path, "cannot append the job summary ($GITHUB_STEP_SUMMARY): \(fileErrorText(POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)))")
+    }
+    let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+    guard fd >= 0 else { throw failure(errno) }
+    defer { close(fd) }
+    var bytes = text[...]
+    while !bytes.isEmpty {
+      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { throw failure(errno) }
+      bytes = bytes.dropFirst(n)
     }
   }
 }

@@ -1,5 +1,16 @@
 import Datasan
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `scan`, `clean` and `init` (which reads the whole dataset too) run in a child process that this process supervises, so that a C library
 /// faulting on corrupt metadata (libhdf5 1.10.8 dereferences bad pointers in H5Literate,
@@ -260,7 +271,7 @@ enum Supervisor {
   static func printLine(_ message: String) {
     // A progress bar the child was drawing is cleared first.
     if isatty(2) != 0 { fputs(TerminalProgress.clear, stderr) }
-    fputs(message.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\n", stderr)
+    fputs(message.replacingAll("\n", with: "\\n").replacingAll("\r", with: "\\r") + "\n", stderr)
   }
 }
 

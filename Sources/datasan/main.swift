@@ -1,7 +1,18 @@
 import ArgumentParser
 import Datasan
 import DatasanConfig
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // The entry point maps every failure to SPEC.md's exit codes: a problem with a file is one
 // line on stderr and exit 2; usage errors print the usage and exit 2 (not 64); a scan that

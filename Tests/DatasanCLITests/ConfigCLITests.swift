@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import Yams
 
 /// Runs the binary with extra environment variables (the harness's `CLI.run` inherits ours).
 enum CLIEnv {
@@ -294,7 +293,7 @@ func writeText(_ text: String, _ path: String) throws {
 @Suite struct ConfigInitCLITests {
   func yaml(_ path: String) throws -> [String: Any] {
     let text = try String(contentsOfFile: path, encoding: .utf8)
-    return try Yams.load(yaml: text) as? [String: Any] ?? [:]
+    return try loadYAML(text) as? [String: Any] ?? [:]
   }
 
   @Test func initThenScanIsTheGate() throws {

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import Yams
 
 /// The CI examples in examples/ and .pre-commit-hooks.yaml: each is parsed as YAML, the
 /// `datasan scan` command it contains is taken out and run, as the CI system would, in a
@@ -8,7 +7,7 @@ import Yams
 enum Examples {
   static func yaml(_ relative: String) throws -> Any {
     let text = try String(contentsOf: CLI.root.appendingPathComponent(relative), encoding: .utf8)
-    return try #require(try Yams.load(yaml: text))
+    return try #require(try loadYAML(text))
   }
 
   /// The lines of shell in `text` that run `datasan scan`.

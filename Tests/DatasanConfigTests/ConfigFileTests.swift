@@ -119,7 +119,7 @@ import Testing
   @Test func everyKeyIsAnOptionName() {
     for key in ConfigKey.all {
       #expect(!key.name.contains("-"))
-      #expect(key.flag == "--" + key.name.replacingOccurrences(of: "_", with: "-"))
+      #expect(key.flag == "--" + key.name.replacingAll("_", with: "-"))
     }
     #expect(Set(ConfigKey.all.map(\.name)).count == ConfigKey.all.count)
   }
@@ -177,7 +177,7 @@ import Testing
     for group in ConfigKey.groups {
       let names = Set(ConfigKey.keys(of: group).map(\.name))
       for name in group.configTypes.keys {
-        #expect(names.contains(name.replacingOccurrences(of: "-", with: "_")), "\(group): \(name)")
+        #expect(names.contains(name.replacingAll("-", with: "_")), "\(group): \(name)")
       }
     }
   }

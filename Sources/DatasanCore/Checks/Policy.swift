@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The gate policy (`fail_on`, `ignore`, `max_flagged_fraction` of a datasan.yml or the command
 /// line): which findings are reported and which fail `scan`.
@@ -37,7 +48,7 @@ public struct Policy: Sendable, Equatable {
   public static func kinds(_ names: [String], allowAll: Bool) throws -> Set<FindingKind> {
     var out: Set<FindingKind> = []
     for raw in names {
-      let name = raw.trimmingCharacters(in: .whitespaces)
+      let name = raw.trimmingWhitespace()
       if name.isEmpty || name == "none" { continue }
       if name == "all" {
         guard allowAll else { throw PolicyError("'all' is not allowed here; name the kinds") }
@@ -57,7 +68,7 @@ public struct Policy: Sendable, Equatable {
   /// The closest of `candidates` to `name` (a small edit distance, else a candidate that starts
   /// with it or contains it), for "did you mean ...?" messages.
   public static func suggestion(for name: String, among candidates: [String]) -> String? {
-    let lower = name.lowercased().replacingOccurrences(of: "-", with: "_")
+    let lower = name.lowercased().replacingAll("-", with: "_")
     var best: (String, Int)? = nil
     for c in candidates {
       let d = editDistance(lower, c)

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a value of an option must be in datasan.yml, where it is more than a string.
 public enum ConfigType: Sendable, Equatable {
@@ -61,9 +72,9 @@ extension TemplateEntry {
   /// A YAML scalar for a string: plain when that reads back as the same string, else quoted.
   public static func yaml(_ s: String) -> String {
     let plainSafe = !s.isEmpty && s.unicodeScalars.allSatisfy {
-      CharacterSet.alphanumerics.contains($0) || "/._-+".unicodeScalars.contains($0)
+      ($0.isLetterOrMark || $0.isNumber) || "/._-+".unicodeScalars.contains($0)
     }
-    let first = s.unicodeScalars.first.map { CharacterSet.letters.contains($0) || "/._".unicodeScalars.contains($0) } ?? false
+    let first = s.unicodeScalars.first.map { $0.isLetterOrMark || "/._".unicodeScalars.contains($0) } ?? false
     let reserved = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(s.lowercased())
     if plainSafe && first && !reserved && !s.hasPrefix("..") && Double(s) == nil { return s }
     var q = "\""
@@ -74,7 +85,7 @@ extension TemplateEntry {
       case "\n": q += "\\n"
       case "\t": q += "\\t"
       default:
-        if u.value < 0x20 { q += String(format: "\\x%02X", u.value) } else { q.unicodeScalars.append(u) }
+        if u.value < 0x20 { q += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16, uppercase: true) } else { q.unicodeScalars.append(u) }
       }
     }
     return q + "\""

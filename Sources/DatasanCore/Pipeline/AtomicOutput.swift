@@ -1,4 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A set of outputs written under temporary names beside their final paths, renamed into
@@ -43,7 +55,7 @@ public final class OutputTransaction: Sendable {
   private static func commit(_ state: inout State, replace: Bool) throws {
     let fm = FileManager.default
     for e in state.entries {
-      var isDir: ObjCBool = false
+      var isDir = false
       if fm.fileExists(atPath: e.finalPath, isDirectory: &isDir) {
         // A device or a pipe is never replaced (as root, a rename over /dev/null would succeed).
         if let special = InputFileKind(path: e.finalPath).specialName {
@@ -55,7 +67,7 @@ public final class OutputTransaction: Sendable {
           OutputTransaction.remove(e.tempPath)
           continue
         }
-        if isDir.boolValue { try? fm.removeItem(atPath: e.finalPath) }
+        if isDir { try? fm.removeItem(atPath: e.finalPath) }
       }
       if rename(e.tempPath, e.finalPath) != 0 {
         let reason = String(cString: strerror(errno))

@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reads batches on a background thread, a couple ahead of the consumer, so that reading
 /// (I/O, HDF5, parsing) overlaps with checking on the other core. Order is preserved.
@@ -12,7 +23,7 @@ final class BatchStream {
   /// is called only by the stream's thread (until it sets `reader` to nil); the compiler cannot tie
   /// the fields to the lock (Synchronization's `Mutex` has no condition to wait on).
   private final class State: @unchecked Sendable {
-    let condition = NSCondition()
+    let condition = Condition()
     /// Set to nil by the thread when it stops: it no longer touches the reader after that.
     var reader: SampleReader?
     let depth: Int
@@ -72,10 +83,7 @@ final class BatchStream {
   init(reader: SampleReader, depth: Int = 3) {
     let state = State(reader: reader, depth: depth)
     self.state = state
-    let thread = Thread { state.produce() }
-    thread.stackSize = 8 << 20
-    thread.name = "datasan-reader"
-    thread.start()
+    startThread(name: "datasan-reader", stackSize: 8 << 20) { state.produce() }
   }
 
   /// The next batch in stream order, nil at the end; rethrows the reader's error.

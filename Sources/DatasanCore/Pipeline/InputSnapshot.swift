@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The input's identity, size and modification time when a run starts, checked again before the
 /// run gives its verdict: a file truncated, replaced or rewritten while it was read gives exit 2,

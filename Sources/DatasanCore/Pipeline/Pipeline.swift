@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What `scan` needs: the input, how to read it, what to check.
 public struct ScanConfiguration: Sendable {
@@ -402,7 +413,7 @@ public final class BufferedFile {
   public func flush() throws {
     var offset = 0
     while offset < buffer.count {
-      let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
       if n < 0 {
         if errno == EINTR { continue }
         throw DatasanError(path: path, "write failed: \(String(cString: strerror(errno)))")
@@ -417,8 +428,8 @@ public final class BufferedFile {
   public func close() throws {
     try flush()
     closed = true
-    if Foundation.close(fd) != 0 { throw DatasanError(path: path, "close failed: \(String(cString: strerror(errno)))") }
+    if Glibc.close(fd) != 0 { throw DatasanError(path: path, "close failed: \(String(cString: strerror(errno)))") }
   }
 
-  deinit { if !closed { Foundation.close(fd) } }
+  deinit { if !closed { Glibc.close(fd) } }
 }

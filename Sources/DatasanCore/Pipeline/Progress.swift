@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Receives progress while a pass runs.
 public protocol ProgressObserver: AnyObject {
@@ -123,8 +134,9 @@ public final class TerminalProgress: ProgressObserver {
   static func duration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded(.up))
     if s < 60 { return "\(s)s" }
-    if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-    return "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m"
+    func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }  // String(format: "%02d")
+    if s < 3600 { return "\(s / 60)m\(twoDigits(s % 60))s" }
+    return "\(s / 3600)h\(twoDigits(s / 60 % 60))m"
   }
 
   private func terminalWidth() -> Int? {
@@ -138,7 +150,7 @@ public final class TerminalProgress: ProgressObserver {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { Foundation.write(output, $0.baseAddress! + offset, $0.count - offset) }
+      let n = bytes.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + offset, $0.count - offset) }
       if n < 0 && errno == EINTR { continue }
       if n <= 0 { return }
       offset += n

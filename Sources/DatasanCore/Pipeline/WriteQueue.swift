@@ -1,4 +1,15 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs write jobs one after the other, in submission order, on a background thread, so that
 /// writing the outputs overlaps with reading and checking the next batches. Bounded: `submit`
@@ -15,7 +26,7 @@ final class WriteQueue {
   /// job runs on the queue's thread only: what it captures (the writers), the submitting thread
   /// touches again only after ``finish()`` or ``cancel()`` has waited for that thread.
   private final class State: @unchecked Sendable {
-    let condition = NSCondition()
+    let condition = Condition()
     var jobs: [() throws -> Void] = []
     var failure: Error?
     var closing = false
@@ -57,10 +68,7 @@ final class WriteQueue {
   init(depth: Int = 2) {
     let state = State(depth: depth)
     self.state = state
-    let thread = Thread { state.work() }
-    thread.name = "datasan-writer"
-    thread.stackSize = 8 << 20
-    thread.start()
+    startThread(name: "datasan-writer", stackSize: 8 << 20) { state.work() }
   }
 
   /// Queues `job`; rethrows an earlier job's error.

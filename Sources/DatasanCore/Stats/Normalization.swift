@@ -1,5 +1,16 @@
 import CDatasanKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How `clean` maps features (`--normalize`).
 public enum NormalizationMethod: String, Sendable, CaseIterable, Codable {

@@ -1,5 +1,16 @@
 import CDatasanKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Running moments of one feature group: sums of d = x - shift and d*d (shift = the group's first
 /// value, which keeps the sum of squares accurate when the mean is large against the spread), min,
