@@ -113,7 +113,7 @@ struct Common {
   /// `--annotations github`: the workflow commands after the summary, and the job summary.
   static func annotate(_ report: ScanReport, _ flags: ReportFlags) throws {
     guard flags.annotations == .github else { return }
-    for command in GitHubAnnotations.commands(for: report) { print(command) }
+    for command in GitHubAnnotations.commands(for: report) { Console.out.line(command) }
     try GitHubAnnotations.appendJobSummary(report)
   }
 
@@ -140,6 +140,10 @@ struct Common {
 
   /// Writes a report atomically, under a temporary name the supervisor knows (see Supervisor.swift).
   static func write(_ text: String, to path: String) throws {
+    if let stream = Console.named(path) {  // /dev/stdout, /dev/stderr
+      stream.write(text)
+      return
+    }
     if InputFileKind(path: path).specialName != nil {
       // /dev/stdout, /dev/null, a pipe (`--report >(jq .)`): written as it is, never replaced.
       try writeInPlace(text, to: path)
@@ -200,7 +204,7 @@ struct Scan: ParsableCommand {
     let policy = try checks.policy()
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports, checks: config.checks)
-    print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
+    Console.out.write(Common.summary(TextSummary.render(report), report, configNote: loaded?.note))
     try Common.annotate(report, reports)
     if !report.passed { throw ExitCode.failure }
   }
@@ -259,9 +263,8 @@ struct Clean: ParsableCommand {
     var result = try Common.pipeline(quiet: reports.quiet).clean(config)
     result.report = result.report.applying(policy)
     try Common.writeReports(result.report, reports, checks: config.scan.checks, range: config.range)
-    print(
-      Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote),
-      terminator: "")
+    Console.out.write(
+      Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote))
     try Common.annotate(result.report, reports)
   }
 
@@ -292,7 +295,7 @@ struct Clean: ParsableCommand {
       if let statsIn = options.statsIn, canonical == Clean.canonical(statsIn) {
         throw DatasanError(path: path, "is the --stats-in file")
       }
-      if let special = InputFileKind(path: path).specialName {
+      if let special = Console.named(path) != nil ? "a standard stream" : InputFileKind(path: path).specialName {
         throw DatasanError(path: path, "is \(special); clean writes its outputs as new files and folders")
       }
       if FileManager.default.fileExists(atPath: path) && !config.force {
@@ -364,9 +367,9 @@ struct Init: ParsableCommand {
       said.append("loss \(guess.loss.rawValue)")
       if let k = guess.numClasses { said.append("num_classes \(k)") }
     }
-    print("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
-    for note in guess?.notes ?? [] { print("  " + note) }
+    Console.out.line("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
+    for note in guess?.notes ?? [] { Console.out.line("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
-    print("review it, then run the gate: \(gate)")
+    Console.out.line("review it, then run the gate: \(gate)")
   }
 }
