@@ -55,10 +55,7 @@ let package = Package(
     // The command line: the commands and exit codes (swift-argument-parser).
     .executableTarget(
       name: "datasan",
-      dependencies: ["Datasan", "DatasanReports", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      // Swift 5 mode for now: C's `stdout` / `stderr` (fputs, fflush, setvbuf) are global `var`s that
-      // Swift 6 refuses to read; the target is being rewritten (issue 11 items 1-2).
-      swiftSettings: [.swiftLanguageMode(.v5)]),
+      dependencies: ["Datasan", "DatasanReports", "DatasanConfig", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets",

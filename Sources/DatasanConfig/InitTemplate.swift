@@ -109,6 +109,18 @@ public enum InitTemplate {
       guard case .choice(let values) = ConfigKey.byName[name]?.type else { return help(name) }
       return values.joined(separator: " | ")
     }
+    // A comment of several lines, broken between words before 90 columns.
+    func comment(_ text: String) {
+      var current = "#"
+      for word in text.split(separator: " ") {
+        if current.count + 1 + word.count > 90 && current != "#" {
+          line(current)
+          current = "#"
+        }
+        current += " " + word
+      }
+      line(current)
+    }
     func key(_ name: String, _ value: String, _ comment: String? = nil) {
       let text = "\(name): \(value)"
       line(padded(text, toLength: Swift.max(text.count + 2, 28)) + "# " + (comment ?? help(name)))
@@ -164,8 +176,8 @@ public enum InitTemplate {
     }
     line()
 
-    line("# The gate: error findings (nan_value, inf_value, unreadable, label_out_of_domain,")
-    line("# shape_mismatch) fail it; dataset warnings do not, unless listed in fail_on.")
+    let errorKinds = FindingKind.allCases.filter { $0.defaultSeverity == .error }.map(\.rawValue)
+    comment("The gate: error findings (\(errorKinds.joined(separator: ", "))) fail it; dataset warnings do not, unless listed in fail_on.")
     key("fail_on", "[]")
     key("ignore", "[]")
     key("max_flagged_fraction", "0")

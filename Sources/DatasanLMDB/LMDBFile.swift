@@ -106,6 +106,9 @@ struct LMDBLocation {
   var path: String
   /// The data file (`path/data.mdb`, or `path` itself).
   var dataFile: String
+  /// The lock file a writer that has the environment open holds (`path/lock.mdb`, or `path-lock`
+  /// for the single-file form).
+  var lockFile: String
   /// Whether `path` is the data file (MDB_NOSUBDIR).
   var isFile: Bool
   /// The data file's size in bytes.
@@ -121,10 +124,11 @@ struct LMDBLocation {
     guard stat(path, &info) == 0 else {
       throw DatasanError(path: path, errno == ENOENT ? "no such file or directory" : "cannot open: \(errnoText())")
     }
-    var dataFile = path
     let isFile = (info.st_mode & S_IFMT) != S_IFDIR
+    // The environment's files: liblmdb's names, beside the data file or inside the folder.
+    let folder = path.hasSuffix("/") ? path : path + "/"
+    let (dataFile, lockFile) = isFile ? (path, path + "-lock") : (folder + "data.mdb", folder + "lock.mdb")
     if !isFile {
-      dataFile = path.hasSuffix("/") ? path + "data.mdb" : path + "/data.mdb"
       guard stat(dataFile, &info) == 0 else {
         throw DatasanError(path: path, "not an LMDB environment (the directory holds no data.mdb)")
       }
@@ -179,15 +183,13 @@ struct LMDBLocation {
       throw DatasanError(
         path: dataFile, "corrupt LMDB environment (meta page: root page \(meta.mainRoot) outside pages 2...\(meta.lastPage))")
     }
-    return LMDBLocation(path: path, dataFile: dataFile, isFile: isFile, fileSize: fileSize, meta: meta)
+    return LMDBLocation(path: path, dataFile: dataFile, lockFile: lockFile, isFile: isFile, fileSize: fileSize, meta: meta)
   }
 
-  /// Whether the environment's lock file exists (`lock.mdb` beside `data.mdb`, or `<file>-lock`
-  /// for the single-file form): a writer that has the environment open has one.
+  /// Whether the environment's lock file exists: a writer that has the environment open has one.
   var hasLockFile: Bool {
-    let lock = isFile ? path + "-lock" : (path.hasSuffix("/") ? path + "lock.mdb" : path + "/lock.mdb")
     var st = stat()
-    return lstat(lock, &st) == 0
+    return lstat(lockFile, &st) == 0
   }
 }
 

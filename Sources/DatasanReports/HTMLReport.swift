@@ -65,27 +65,7 @@ public enum HTMLReport {
   }
 
   /// HTML text escaping (also safe inside attribute values in quotes).
-  public static func escape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for u in s.unicodeScalars {
-      switch u {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      case "\n", "\t", "\r": out.unicodeScalars.append(u)
-      default:
-        if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) {
-          out += "\u{FFFD}"
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out
-  }
+  public static func escape(_ s: String) -> String { MarkupEscaping.escape(s, apostrophe: "&#39;") }
 }
 
 /// Builds the page section by section.

@@ -121,20 +121,6 @@ public enum JUnitReport {
       """
   }
 
-  static func escape(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-      switch u {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default:
-        // XML 1.0 forbids most control characters even escaped.
-        if u.value < 0x20 && u != "\n" && u != "\t" && u != "\r" { out += "?" } else { out.unicodeScalars.append(u) }
-      }
-    }
-    return out
-  }
+  /// XML text escaping (also safe inside attribute values in quotes).
+  static func escape(_ s: String) -> String { MarkupEscaping.escape(s, apostrophe: "&apos;") }
 }

@@ -60,8 +60,34 @@ extension DatasanCommand {
 /// thread, before any command runs; nothing writes it after.)
 nonisolated(unsafe) var subcommandArguments: [String] = []
 
+/// The options of a command that reads a dataset and gates it (scan, clean), declared once; their
+/// order is that of the sections of its `--help`: what the input is and how each format reads it,
+/// the command's own output options (clean's; none for scan), the checks and gate policy, the
+/// reports, the config file.
+struct DatasetCommandOptions<Output: ParsableArguments>: ParsableArguments {
+  @OptionGroup(title: "Input") var input: InputOptions
+  @OptionGroup(title: "Input") var formats: FormatOptions
+  @OptionGroup(title: "Output") var output: Output
+  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
+  @OptionGroup(title: "Reports") var reports: ReportFlags
+  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
+
+  /// The groups whose options datasan.yml may set for this command.
+  static var configGroups: [any ConfigurableOptions.Type] {
+    ConfigKey.inputGroups + ((Output.self as? any ConfigurableOptions.Type).map { [$0] } ?? [])
+      + [CheckFlags.self, ReportFlags.self]
+  }
+}
+
+/// No options: scan's output section.
+struct NoOptions: ParsableArguments {}
+
 /// Shared by scan and clean: resolves the configuration and writes the reports.
 struct Common {
+  static func scanConfiguration<Output>(_ options: DatasetCommandOptions<Output>) throws -> ScanConfiguration {
+    try scanConfiguration(options.input, options.formats, options.checks, options.reports)
+  }
+
   static func scanConfiguration(
     _ input: InputOptions, _ formatOptions: FormatOptions, _ checks: CheckFlags, _ reports: ReportFlags
   ) throws -> ScanConfiguration {
@@ -93,12 +119,13 @@ struct Common {
   /// The config file in effect (--config, else datasan.yml in the working directory) filled into
   /// the options the command line left unset: the command is parsed again with the file's keys
   /// (of its option `groups`) before the command line. Returns the line that says which file it was.
-  static func applyConfig<C: ParsableCommand>(
-    _ command: inout C, _ flags: ConfigFlags, groups: [any ConfigurableOptions.Type], hasInput: Bool
+  static func applyConfig<C: ParsableCommand, Output>(
+    _ command: inout C, _ options: DatasetCommandOptions<Output>
   ) throws -> (file: ConfigFile, note: String)? {
-    guard let loaded = try flags.load() else { return nil }
+    guard let loaded = try options.configFlags.load() else { return nil }
+    let groups = DatasetCommandOptions<Output>.configGroups
     do {
-      command = try C.parse(loaded.file.arguments(for: groups, skippingInput: hasInput) + subcommandArguments)
+      command = try C.parse(loaded.file.arguments(for: groups, skippingInput: options.input.input != nil) + subcommandArguments)
     } catch {
       throw UsageError("\(C.message(for: error)) (with the keys of \(loaded.file.path))")
     }
@@ -124,7 +151,7 @@ struct Common {
   /// `--annotations github`: the workflow commands after the summary, and the job summary.
   static func annotate(_ report: ScanReport, _ flags: ReportFlags) throws {
     guard flags.annotations == .github else { return }
-    for command in GitHubAnnotations.commands(for: report) { print(command) }
+    for command in GitHubAnnotations.commands(for: report) { Console.out.line(command) }
     try GitHubAnnotations.appendJobSummary(report)
   }
 
@@ -151,6 +178,10 @@ struct Common {
 
   /// Writes a report atomically, under a temporary name the supervisor knows (see Supervisor.swift).
   static func write(_ text: String, to path: String) throws {
+    if let stream = Console.named(path) {  // /dev/stdout, /dev/stderr
+      stream.write(text)
+      return
+    }
     if InputFileKind(path: path).specialName != nil {
       // /dev/stdout, /dev/null, a pipe (`--report >(jq .)`): written as it is, never replaced.
       try writeInPlace(text, to: path)
@@ -196,22 +227,17 @@ struct Scan: ParsableCommand {
         datasan scan train.csv --loss binary --junit datasan.xml
       """)
 
-  @OptionGroup(title: "Input") var input: InputOptions
-  @OptionGroup(title: "Input") var formats: FormatOptions
-  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
-  @OptionGroup(title: "Reports") var reports: ReportFlags
-  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
+  @OptionGroup var options: DatasetCommandOptions<NoOptions>
 
   func run() throws {
     var command = self
-    let loaded = try Common.applyConfig(
-      &command, configFlags, groups: ConfigKey.inputGroups + [CheckFlags.self, ReportFlags.self], hasInput: input.input != nil)
-    let (checks, reports) = (command.checks, command.reports)
-    let config = try Common.scanConfiguration(command.input, command.formats, checks, reports)
+    let loaded = try Common.applyConfig(&command, options)
+    let (checks, reports) = (command.options.checks, command.options.reports)
+    let config = try Common.scanConfiguration(command.options)
     let policy = try checks.policy()
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports, checks: config.checks)
-    print(Common.summary(TextSummary.render(report), report, configNote: loaded?.note), terminator: "")
+    Console.out.write(Common.summary(TextSummary.render(report), report, configNote: loaded?.note))
     try Common.annotate(report, reports)
     if !report.passed { throw ExitCode.failure }
   }
@@ -232,27 +258,21 @@ struct Clean: ParsableCommand {
         datasan clean val.csv -o val.clean.csv --stats-in stats.json
       """)
 
-  @OptionGroup(title: "Input") var input: InputOptions
-  @OptionGroup(title: "Input") var formats: FormatOptions
-  @OptionGroup(title: "Output") var options: CleanOptions
-  @OptionGroup(title: "Checks and gate policy") var checks: CheckFlags
-  @OptionGroup(title: "Reports") var reports: ReportFlags
-  @OptionGroup(title: "Config file") var configFlags: ConfigFlags
+  @OptionGroup var options: DatasetCommandOptions<CleanOptions>
 
   func run() throws {
     var command = self
-    let loaded = try Common.applyConfig(
-      &command, configFlags, groups: ConfigKey.inputGroups + [CleanOptions.self, CheckFlags.self, ReportFlags.self],
-      hasInput: input.input != nil)
+    let loaded = try Common.applyConfig(&command, options)
     try command.clean(configNote: loaded?.note)
   }
 
   func clean(configNote: String?) throws {
-    let options = self.options
+    let options = self.options.output  // clean's own (the OUTPUT section)
     guard let output = options.output, !output.isEmpty else {
       throw UsageError("Missing expected argument '--output <output>': where to write the clean copy (or `output:` in the config)")
     }
-    let scan = try Common.scanConfiguration(input, formats, checks, reports)
+    let (checks, reports) = (self.options.checks, self.options.reports)
+    let scan = try Common.scanConfiguration(self.options)
     let policy = try checks.policy()
     let outputFormat = try resolveOutputFormat(output: output, input: scan.format)
     let quarantinePath = options.quarantine ?? Clean.defaultQuarantine(output: output, input: scan.input, format: scan.format)
@@ -270,14 +290,13 @@ struct Clean: ParsableCommand {
     var result = try Common.pipeline(quiet: reports.quiet).clean(config)
     result.report = result.report.applying(policy)
     try Common.writeReports(result.report, reports, checks: config.scan.checks, range: config.range)
-    print(
-      Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote),
-      terminator: "")
+    Console.out.write(
+      Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote))
     try Common.annotate(result.report, reports)
   }
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
-    Formats.format(ofOutput: output) ?? options.outputFormat ?? input
+    Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
   }
 
   /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension.
@@ -300,10 +319,10 @@ struct Clean: ParsableCommand {
       if canonical == inputPath || canonical.hasPrefix(inputPath + "/") {
         throw DatasanError(path: path, "is the input (or inside it); datasan never writes its input")
       }
-      if let statsIn = options.statsIn, canonical == Clean.canonical(statsIn) {
+      if let statsIn = options.output.statsIn, canonical == Clean.canonical(statsIn) {
         throw DatasanError(path: path, "is the --stats-in file")
       }
-      if let special = InputFileKind(path: path).specialName {
+      if let special = Console.named(path) != nil ? "a standard stream" : InputFileKind(path: path).specialName {
         throw DatasanError(path: path, "is \(special); clean writes its outputs as new files and folders")
       }
       if FileManager.default.fileExists(atPath: path) && !config.force {
@@ -375,9 +394,9 @@ struct Init: ParsableCommand {
       said.append("loss \(guess.loss.rawValue)")
       if let k = guess.numClasses { said.append("num_classes \(k)") }
     }
-    print("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
-    for note in guess?.notes ?? [] { print("  " + note) }
+    Console.out.line("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
+    for note in guess?.notes ?? [] { Console.out.line("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
-    print("review it, then run the gate: \(gate)")
+    Console.out.line("review it, then run the gate: \(gate)")
   }
 }

@@ -270,8 +270,8 @@ enum Supervisor {
   /// One line, whatever the path holds.
   static func printLine(_ message: String) {
     // A progress bar the child was drawing is cleared first.
-    if isatty(2) != 0 { fputs(TerminalProgress.clear, stderr) }
-    fputs(message.replacingAll("\n", with: "\\n").replacingAll("\r", with: "\\r") + "\n", stderr)
+    let line = message.replacingAll("\n", with: "\\n").replacingAll("\r", with: "\\r") + "\n"
+    Console.err.write((isatty(2) != 0 ? TerminalProgress.clear : "") + line)
   }
 }
 

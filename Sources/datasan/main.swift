@@ -16,8 +16,8 @@ import Darwin
 
 // The entry point maps every failure to SPEC.md's exit codes: a problem with a file is one
 // line on stderr and exit 2; usage errors print the usage and exit 2 (not 64); a scan that
-// failed exits 1.
-setvbuf(stdout, nil, _IOFBF, 1 << 16)
+// failed exits 1. What it prints goes through Console (buffered stdout, flushed before exit; a
+// closed pipe is EPIPE, not a signal, and ends that output in silence).
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
 // scan, clean and init go on in a supervised child: this same program started again
@@ -27,8 +27,14 @@ if !Supervisor.adoptChildRole() && Supervisor.wanted(arguments) { Supervisor.sup
 InterruptGuard.shared.install()
 
 func fail(_ message: String, code: Int32) -> Never {
-  fflush(stdout)
-  fputs(message.hasSuffix("\n") ? message : message + "\n", stderr)  // (Data(message.utf8) cost 0.15 ms)
+  Console.out.flush()
+  Console.err.write(message.hasSuffix("\n") ? message : message + "\n")
+  exit(code)
+}
+
+/// Ends the process with `code` once stdout is written out.
+func finish(_ code: Int32) -> Never {
+  Console.out.flush()
   exit(code)
 }
 
@@ -42,8 +48,8 @@ do {
 } catch {
   let code = DatasanCommand.exitCode(for: error)
   if code == .success {
-    print(DatasanCommand.fullMessage(for: error, columns: 80))
-    exit(0)
+    Console.out.line(DatasanCommand.fullMessage(for: error, columns: 80))
+    finish(0)
   }
   fail(DatasanCommand.fullMessage(for: error, columns: 80), code: 2)
 }
@@ -52,11 +58,9 @@ subcommandArguments = Array(arguments.dropFirst())
 do {
   var command = command
   try command.run()
-  fflush(stdout)
-  exit(0)
+  finish(0)
 } catch let code as ExitCode {
-  fflush(stdout)
-  exit(code.rawValue)
+  finish(code.rawValue)
 } catch let error as UsageError {
   // After parsing, in the command: still one line and that command's usage.
   let type = Swift.type(of: command)
@@ -72,8 +76,8 @@ do {
 } catch {
   // swift-argument-parser's own: `help <subcommand>` asks for help this way.
   if DatasanCommand.exitCode(for: error) == .success {
-    print(DatasanCommand.fullMessage(for: error, columns: 80))
-    exit(0)
+    Console.out.line(DatasanCommand.fullMessage(for: error, columns: 80))
+    finish(0)
   }
   fail(DatasanCommand.fullMessage(for: error, columns: 80), code: 2)
 }

@@ -20,6 +20,9 @@ final class MemoryReader: SampleReader {
       featureName: "features", labelName: "label", groupNames: ["a", "b"])
   }
 
+  /// 8 bytes a sample (two float32), counted as the batches are read.
+  var bytesRead: Int { position * 8 }
+
   func nextBatch() throws -> SampleBatch? {
     guard position < samples.count else { return nil }
     let end = min(samples.count, position + batchSize)
@@ -89,6 +92,34 @@ struct MemoryBackend: FormatBackend {
     #expect(!report.passed)
     #expect(report.groupStats.map(\.name) == ["a", "b"])
     #expect(report.groupStats[1].values.max == 60)
+  }
+
+  /// Records what a pass reports (on the pipeline's thread).
+  final class RecordingProgress: ProgressObserver {
+    var updates: [(pass: String, samples: Int, bytes: Int)] = []
+    func update(pass: String, samples: Int, expected: Int?, bytes: Int) { updates.append((pass, samples, bytes)) }
+    func finish() {}
+  }
+
+  /// The bytes read that progress shows are those of the batches the pass has consumed, published
+  /// by the reader's thread with each batch (BatchStream), never the reader's own count read while
+  /// that thread runs (a data race, and ahead of the samples shown by up to the read-ahead).
+  @Test func progressShowsTheBytesOfTheBatchesConsumed() throws {
+    let dir = try tempDir()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let progress = RecordingProgress()
+    let pipeline = Pipeline(backend: MemoryBackend(samples: samples, labels: labels), progress: progress)
+    let report = try pipeline.scan(ScanConfiguration(input: "mem", format: .csv))
+    #expect(report.bytesRead == 64)
+    var config = CleanConfiguration(
+      scan: ScanConfiguration(input: "mem", format: .csv), output: dir + "/out.csv", outputFormat: .csv,
+      quarantine: dir + "/out.quarantine.csv")
+    config.normalize = .none  // one pass: the clean pass makes the report
+    let result = try pipeline.clean(config)
+    #expect(result.report.bytesRead == 64)
+    #expect(Set(progress.updates.map(\.pass)) == ["scan", "clean"])
+    for update in progress.updates { #expect(update.bytes == update.samples * 8, "\(update)") }
+    #expect(progress.updates.last?.samples == 8)
   }
 
   @Test func cleanKeepsEverySampleOnceInOrder() throws {

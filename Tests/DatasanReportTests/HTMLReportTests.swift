@@ -41,6 +41,19 @@ import Testing
     #expect(html.contains("Content-Security-Policy"))
   }
 
+
+  /// The HTML and the JUnit report escape through one rule (MarkupEscaping): the five special
+  /// characters, `'` as each format spells it, control characters as U+FFFD (XML 1.0 forbids them).
+  @Test func junitEscapesAsTheHTMLReportDoes() {
+    let text = "<a href='x'>\"&\u{1}\u{7F}\ttab"
+    var info = Self.info()
+    info.path = text  // in the test cases' class names
+    let report = ScanReport(info: info)
+    let xml = JUnitReport.xml(of: report)
+    #expect(xml.contains("&lt;a href=&apos;x&apos;&gt;&quot;&amp;\u{FFFD}\u{FFFD}\ttab"), "\(xml)")
+    #expect(HTMLReport.escape(text) == "&lt;a href=&#39;x&#39;&gt;&quot;&amp;\u{FFFD}\u{FFFD}\ttab")
+    #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && !["\n", "\t", "\r"].contains($0) })
+  }
   @Test func brokenSamplesFirstAndTablesBounded() {
     var report = ScanReport(info: Self.info())
     report.total = 5000

@@ -18,6 +18,11 @@ import Darwin
 /// by the consumer may release the stream before its thread has even started, and the thread
 /// must still find everything it uses alive. ``close()`` (also called by `deinit`) returns only
 /// once the thread has let go of the reader, so the caller may close files and exit after it.
+///
+/// The reader belongs to the thread from `init` to ``close()``: the consumer reads what it needs of
+/// it before (its ``SampleReader/info``) or after (its layout findings), never while the thread
+/// runs. The bytes read, which progress needs meanwhile, the thread publishes with each batch
+/// (``bytesRead``).
 final class BatchStream {
   /// `@unchecked Sendable`: every `var` is read and written under `condition`'s lock, and the reader
   /// is called only by the stream's thread (until it sets `reader` to nil); the compiler cannot tie
@@ -27,7 +32,12 @@ final class BatchStream {
     /// Set to nil by the thread when it stops: it no longer touches the reader after that.
     var reader: SampleReader?
     let depth: Int
-    var queue: [SampleBatch] = []
+    /// The batches read ahead, each with the reader's ``SampleReader/bytesRead`` just after it.
+    var queue: [(batch: SampleBatch, bytesRead: Int)] = []
+    /// The reader's bytes read when it stopped (at the end, or at its error).
+    var finalBytesRead = 0
+    /// The bytes read as of the batches handed out (the consumer's side).
+    var consumedBytes = 0
     var finished = false
     var failure: Error?
     var cancelled = false
@@ -62,13 +72,17 @@ final class BatchStream {
         if stop { break }
         TestHooks.reached(.readBatch)
         let result: Result<SampleBatch?, Error> = Result { try reader.nextBatch() }
+        let bytesRead = reader.bytesRead
         condition.lock()
         switch result {
-        case .success(let batch?): queue.append(batch)
-        case .success(nil): finished = true
+        case .success(let batch?): queue.append((batch, bytesRead))
+        case .success(nil):
+          finished = true
+          finalBytesRead = bytesRead
         case .failure(let error):
           failure = error
           finished = true
+          finalBytesRead = bytesRead
         }
         condition.broadcast()
         let done = finished
@@ -93,12 +107,23 @@ final class BatchStream {
     defer { s.condition.unlock() }
     while s.queue.isEmpty && !s.finished { s.condition.wait() }
     if !s.queue.isEmpty {
-      let batch = s.queue.removeFirst()
+      let (batch, bytesRead) = s.queue.removeFirst()
+      s.consumedBytes = bytesRead
       s.condition.broadcast()
       return batch
     }
+    s.consumedBytes = s.finalBytesRead
     if let failure = s.failure { throw failure }
     return nil
+  }
+
+  /// The reader's bytes of input consumed, as of the batches ``next()`` has returned (all of them
+  /// once it has returned nil): what a progress bar or the report shows.
+  var bytesRead: Int {
+    let s = state
+    s.condition.lock()
+    defer { s.condition.unlock() }
+    return s.consumedBytes
   }
 
   /// Up to `count` next batches (fewer at the end of the stream, none after it).

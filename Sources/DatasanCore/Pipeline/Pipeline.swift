@@ -100,8 +100,11 @@ public final class Pipeline {
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
     read.valuesNeeded = SampleChecker.needsValues(config.checks, keepingSamples: config.keepFlaggedSamples > 0)
     let reader = try backend.openReader(format: config.format, path: config.input, options: read)
-    let checker = SampleChecker(options: config.checks, info: reader.info)
-    var builder = ReportBuilder(info: reader.info, maxIssues: config.maxIssues)
+    // The reader is the stream's thread's until the stream is closed (BatchStream): what the pass
+    // needs of it is read before, progress comes from the stream.
+    let info = reader.info
+    let checker = SampleChecker(options: config.checks, info: info)
+    var builder = ReportBuilder(info: info, maxIssues: config.maxIssues)
     let stream = BatchStream(reader: reader)
     defer { stream.close() }
     var samples = 0
@@ -114,13 +117,14 @@ public final class Pipeline {
         builder.keepFlagged(batch, verdict, upTo: config.keepFlaggedSamples)
         samples += batch.count
       }
-      progress?.update(pass: "scan", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
+      progress?.update(pass: "scan", samples: samples, expected: info.sampleCount, bytes: stream.bytesRead)
     }
     progress?.finish()
+    stream.close()  // the reader is this thread's again
     try snapshot?.check(config.input)
     return builder.finish(
       checker: checker, datasetFindings: layoutFindings(reader, config.checks) + datasetFindings(checker, config: config),
-      bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
+      bytesRead: stream.bytesRead, seconds: Date().timeIntervalSince(started))
   }
 
   /// The reader's own dataset findings, with the severity `--strict` gives them.
@@ -159,8 +163,9 @@ public final class Pipeline {
     var writers: [SampleWriter] = []
     do {
       let reader = try backend.openReader(format: config.scan.format, path: config.scan.input, options: config.scan.read)
-      let checker = SampleChecker(options: config.scan.checks, info: reader.info)
-      var builder = ReportBuilder(info: reader.info, maxIssues: config.scan.maxIssues)
+      let info = reader.info  // read before the stream's thread owns the reader (see scan)
+      let checker = SampleChecker(options: config.scan.checks, info: info)
+      var builder = ReportBuilder(info: info, maxIssues: config.scan.maxIssues)
       progress?.begin(pass: "clean", inputBytes: Pipeline.inputBytes(of: config.scan.input))
       // The writer is the slow end of a clean: reading further ahead would only hold memory.
       let stream = BatchStream(reader: reader, depth: 2)
@@ -169,19 +174,19 @@ public final class Pipeline {
       // The first batch fixes the reference shape before any output file is created.
       var pending = try stream.next(upTo: Pipeline.parallelBatches)
       var pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
-      let shape = checker.referenceShape ?? reader.info.sampleShape ?? []
+      let shape = checker.referenceShape ?? info.sampleShape ?? []
       if let statsIn = config.statsIn, config.normalize != .none, !pending.isEmpty {
         try Pipeline.check(statsIn, fits: shape, config)
       }
       // The input's stored label type when its format keeps one, else what the loss implies.
-      let labelType = reader.info.layout?.labelType ?? (config.scan.checks.loss == .crossEntropy ? .int64 : .float64)
+      let labelType = info.layout?.labelType ?? (config.scan.checks.loss == .crossEntropy ? .int64 : .float64)
       let normalizer = parameters.map(Normalizer.init)
       var cleanRequest = WriterRequest(
-        role: .clean, source: reader.info, content: parameters.map { .normalized($0) } ?? .original,
-        sampleShape: shape, elementType: parameters == nil ? reader.info.elementType : .float32, labelType: labelType)
+        role: .clean, source: info, content: parameters.map { .normalized($0) } ?? .original,
+        sampleShape: shape, elementType: parameters == nil ? info.elementType : .float32, labelType: labelType)
       var quarantineRequest = WriterRequest(
-        role: .quarantine, source: reader.info, content: .original, sampleShape: reader.info.sampleShape ?? shape,
-        elementType: reader.info.elementType, labelType: labelType)
+        role: .quarantine, source: info, content: .original, sampleShape: info.sampleShape ?? shape,
+        elementType: info.elementType, labelType: labelType)
       cleanRequest.channelAxis = config.scan.checks.channelAxis
       quarantineRequest.channelAxis = config.scan.checks.channelAxis
 
@@ -223,12 +228,13 @@ public final class Pipeline {
           quarantined += out.quarantine?.count ?? 0
           samples += batch.count
         }
-        progress?.update(pass: "clean", samples: samples, expected: reader.info.sampleCount, bytes: reader.bytesRead)
+        progress?.update(pass: "clean", samples: samples, expected: info.sampleCount, bytes: stream.bytesRead)
         pending = try stream.next(upTo: Pipeline.parallelBatches)
         pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       }
       try writes.finish()
       progress?.finish()
+      stream.close()  // the reader is this thread's again
       if let first = firstReport, first.flagged != quarantined || first.total != samples {
         throw DatasanError(
           path: config.scan.input,
@@ -244,7 +250,7 @@ public final class Pipeline {
       } else {
         report = builder.finish(
           checker: checker, datasetFindings: layoutFindings(reader, config.scan.checks) + datasetFindings(checker, config: config.scan),
-          bytesRead: reader.bytesRead, seconds: Date().timeIntervalSince(started))
+          bytesRead: stream.bytesRead, seconds: Date().timeIntervalSince(started))
         if config.normalize == .none { parameters = nil }
       }
       if let statsOutTemp {
