@@ -44,6 +44,9 @@ struct DatumPlanner {
   let codecs: ImageCodecs
   let maxPixels: Int
   let channelAxis: ChannelAxis
+  /// The order of colour channels of decoded images: BGR unless `--channel-order` says otherwise,
+  /// as Caffe's data layer sees them (`DecodeDatumToCVMat`: OpenCV's `imdecode`).
+  let channelOrder: ChannelOrder
   /// Records of one shape share one shape array.
   private var shapes = ImageShapes()
 
@@ -51,6 +54,7 @@ struct DatumPlanner {
     self.codecs = codecs
     maxPixels = options.maxPixels
     channelAxis = options.channelAxis
+    channelOrder = options.channelOrder ?? .bgr
   }
 
   /// Decodes the Datum of one value and decides its shape and type (no pixel is decoded).
@@ -124,11 +128,14 @@ struct DatumPlanner {
     return "encoded image does not decode: \(error.message)"
   }
 
-  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`.
+  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`, its colour
+  /// channels in ``channelOrder``.
   func decodeImage(
     _ plan: DatumPlan, in value: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
   ) -> Result<ImageHeader, ImageDecodeError> {
-    codecs.decode(UnsafeRawBufferPointer(rebasing: value[plan.datum.data]), maxPixels: maxPixels, channelAxis: channelAxis, into: destination)
+    codecs.decode(
+      UnsafeRawBufferPointer(rebasing: value[plan.datum.data]), maxPixels: maxPixels, channelAxis: channelAxis,
+      order: channelOrder, into: destination)
   }
 
   /// Whether values of `from` can be stored as `to` without loss.
