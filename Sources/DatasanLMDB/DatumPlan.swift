@@ -142,4 +142,12 @@ struct DatumPlanner {
   static func widens(_ from: ElementType, to: ElementType) -> Bool {
     from == to || (to == .float32 && (from == .uint8 || from == .uint16))
   }
+
+  /// Whether a dataset of `type` takes the record of `plan`: its values widen to `type`, or it is a
+  /// `float_data` record in a uint8 dataset (its storage is not its shape: the batch assembly
+  /// narrows its values when they are all uint8, else makes its batch float32).
+  static func holds(_ plan: DatumPlan, in type: ElementType) -> Bool {
+    if case .floats = plan.content, type == .uint8 { return true }
+    return widens(plan.type, to: type)
+  }
 }
