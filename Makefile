@@ -11,7 +11,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps browser hdf5-static build release man test test-asan test-tsan demo bench clean
+.PHONY: all deps pydeps browser hdf5-static build release man test test-asan test-tsan demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -65,6 +65,15 @@ man: deps hdf5-static
 	@mkdir -p man && cp "$$(find .build/plugins/GenerateManual -name datasan.1 | head -1)" man/datasan.1
 	@echo "wrote man/datasan.1 (man ./man/datasan.1)"
 
+# The Python packages the tests' scripts import (PyPI): OpenCV checks the Caffe view of encoded
+# Datums (cv2.imdecode is what Caffe's data layer decodes with), lmdb and numpy write the inputs.
+PY_PACKAGES := numpy lmdb opencv-python-headless
+pydeps:
+	@if ! python3 -c 'import numpy, lmdb, cv2' >/dev/null 2>&1; then \
+	  echo "installing $(PY_PACKAGES) (pip)"; \
+	  python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES); \
+	fi
+
 # Headless Chromium for the HTML report's browser test (Debian's chromium). Not fatal: where it
 # cannot be installed, that test is skipped with a message.
 browser:
@@ -77,7 +86,7 @@ browser:
 
 # The release binary too: the allocation tests count what the optimized build allocates. Then the
 # whole suite again under AddressSanitizer (test-asan below), which CI runs as part of make test.
-test: deps browser hdf5-static release
+test: deps pydeps browser hdf5-static release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 	$(MAKE) test-asan
@@ -94,14 +103,14 @@ test: deps browser hdf5-static release
 # the Swift backtracer, started on top of it in a sanitized process, can hang for many minutes.
 SANITIZE_ASAN := --sanitize address -Xcc -fsanitize=undefined
 SANITIZE_TSAN := --sanitize thread
-test-asan: deps hdf5-static
+test-asan: deps pydeps hdf5-static
 	$(SWIFT) build --build-tests --scratch-path .build-asan $(SANITIZE_ASAN)
 	DATASAN_BINARY=.build-asan/debug/datasan \
 	ASAN_OPTIONS=allow_user_segv_handler=1:abort_on_error=1:detect_leaks=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SWIFT_BACKTRACE=enable=no \
 	  $(SWIFT) test --skip-build --scratch-path .build-asan $(SANITIZE_ASAN) --parallel
 
-test-tsan: deps hdf5-static
+test-tsan: deps pydeps hdf5-static
 	$(SWIFT) build --build-tests --scratch-path .build-tsan $(SANITIZE_TSAN)
 	DATASAN_BINARY=.build-tsan/debug/datasan TSAN_OPTIONS=halt_on_error=1:abort_on_error=1 SWIFT_BACKTRACE=enable=no \
 	  $(SWIFT) test --skip-build --scratch-path .build-tsan $(SANITIZE_TSAN) --parallel

@@ -244,7 +244,7 @@ public struct CleanOptions: ConfigurableOptions {
   public var statsIn: String?
   @Option(help: "Where the rejected samples go; default OUTPUT without extension + .quarantine + the input's extension (e.g. --quarantine rejected.h5).")
   public var quarantine: String?
-  @Option(help: "Write the mean image of the clean samples as a Caffe BlobProto, like compute_image_mean, for a mean_file (e.g. --caffe-mean mean.binaryproto).")
+  @Option(help: "Write the mean image of the clean samples as written (normalized when normalizing) as a Caffe BlobProto, like compute_image_mean run on OUTPUT, for a mean_file (e.g. --caffe-mean mean.binaryproto).")
   public var caffeMean: String?
   @Flag(help: "Replace existing outputs (e.g. --force).")
   public var force = false

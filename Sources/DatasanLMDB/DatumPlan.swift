@@ -44,6 +44,9 @@ struct DatumPlanner {
   let codecs: ImageCodecs
   let maxPixels: Int
   let channelAxis: ChannelAxis
+  /// The order of colour channels of decoded images: BGR unless `--channel-order` says otherwise,
+  /// as Caffe's data layer sees them (`DecodeDatumToCVMat`: OpenCV's `imdecode`).
+  let channelOrder: ChannelOrder
   /// Records of one shape share one shape array.
   private var shapes = ImageShapes()
 
@@ -51,6 +54,7 @@ struct DatumPlanner {
     self.codecs = codecs
     maxPixels = options.maxPixels
     channelAxis = options.channelAxis
+    channelOrder = options.channelOrder ?? .bgr
   }
 
   /// Decodes the Datum of one value and decides its shape and type (no pixel is decoded).
@@ -124,15 +128,26 @@ struct DatumPlanner {
     return "encoded image does not decode: \(error.message)"
   }
 
-  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`.
+  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`, its colour
+  /// channels in ``channelOrder``.
   func decodeImage(
     _ plan: DatumPlan, in value: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
   ) -> Result<ImageHeader, ImageDecodeError> {
-    codecs.decode(UnsafeRawBufferPointer(rebasing: value[plan.datum.data]), maxPixels: maxPixels, channelAxis: channelAxis, into: destination)
+    codecs.decode(
+      UnsafeRawBufferPointer(rebasing: value[plan.datum.data]), maxPixels: maxPixels, channelAxis: channelAxis,
+      order: channelOrder, into: destination)
   }
 
   /// Whether values of `from` can be stored as `to` without loss.
   static func widens(_ from: ElementType, to: ElementType) -> Bool {
     from == to || (to == .float32 && (from == .uint8 || from == .uint16))
+  }
+
+  /// Whether a dataset of `type` takes the record of `plan`: its values widen to `type`, or it is a
+  /// `float_data` record in a uint8 dataset (its storage is not its shape: the batch assembly
+  /// narrows its values when they are all uint8, else makes its batch float32).
+  static func holds(_ plan: DatumPlan, in type: ElementType) -> Bool {
+    if case .floats = plan.content, type == .uint8 { return true }
+    return widens(plan.type, to: type)
   }
 }

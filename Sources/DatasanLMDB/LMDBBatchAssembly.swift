@@ -9,7 +9,7 @@ extension LMDBReader {
     var plans = plans
     let frozen = plans
     let count = keys.count
-    let type = info.elementType
+    let type = LMDBReader.batchType(info.elementType, plans: plans, values: values, ends: ends)
     let size = type.size
     var offsets = [Int](repeating: 0, count: count + 1)
     for i in 0..<count { offsets[i + 1] = offsets[i] + plans[i].elements }
@@ -34,6 +34,18 @@ extension LMDBReader {
           LMDBReader.store(
             data.assumingMemoryBound(to: UInt8.self), c: Int(d.channels), h: Int(d.height), w: Int(d.width),
             transpose: axisLast, as: type, into: destination)
+        case .floats where type == .uint8:
+          // A float_data record of uint8 values in a uint8 batch (see batchType).
+          let d = p.datum
+          let floats = UnsafeMutablePointer<Float>.allocate(capacity: max(p.elements, 1))
+          defer { floats.deallocate() }
+          d.floats(in: message, into: floats)
+          let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(p.elements, 1))
+          defer { bytes.deallocate() }
+          for e in 0..<p.elements { bytes[e] = UInt8(floats[e]) }
+          LMDBReader.store(
+            UnsafeBufferPointer(start: bytes, count: p.elements), c: Int(d.channels), h: Int(d.height),
+            w: Int(d.width), transpose: axisLast, as: type, into: destination)
         case .floats where type == .float32 && (!axisLast || p.datum.channels == 1):
           p.datum.floats(in: message, into: destination.assumingMemoryBound(to: Float.self))
         case .floats:
@@ -124,6 +136,30 @@ extension LMDBReader {
       originals: options.keepOriginals ? OriginalRecords(bytes: values, ends: ends) : nil)
     delivered += count
     return batch
+  }
+
+  /// The element type of a batch of `plans`: the dataset's, except that a uint8 dataset's batch
+  /// holding a `float_data` record with a value that is not a uint8 (a fraction, out of 0...255,
+  /// NaN, Inf) is float32, so that those values are checked and counted like any other (the uint8
+  /// records of the batch are widened, losslessly).
+  static func batchType(_ dataset: ElementType, plans: [DatumPlan], values: [UInt8], ends: [Int]) -> ElementType {
+    guard dataset == .uint8 else { return dataset }
+    return values.withUnsafeBytes { all -> ElementType in
+      for (i, p) in plans.enumerated() {
+        guard case .floats = p.content, p.problem == nil else { continue }
+        let message = UnsafeRawBufferPointer(rebasing: all[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+        let fits = withUnsafeTemporaryAllocation(of: Float.self, capacity: max(p.elements, 1)) { floats -> Bool in
+          p.datum.floats(in: message, into: floats.baseAddress!)
+          for e in 0..<p.elements {
+            let x = floats[e]
+            if !(x >= 0 && x <= 255 && x.rounded(.towardZero) == x) { return false }
+          }
+          return true
+        }
+        if !fits { return .float32 }
+      }
+      return dataset
+    }
   }
 
   /// Stores C x H x W values as `type` (the same, or widened to float32), as C x H x W or H x W x C.

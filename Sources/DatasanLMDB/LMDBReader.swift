@@ -32,8 +32,11 @@ import DatasanPNG
 /// Samples: raw `data` -> uint8 [C, H, W] (or [H, W, C] with `channelAxis == .last`); `float_data`
 /// when `data` is empty -> float32; `encoded` -> the PNG decoded by DatasanPNG (uint8 or uint16).
 /// The first readable record fixes the dataset's element type. A later record of another type is
-/// widened when that is lossless (uint8 or uint16 values in a float32 dataset); otherwise it is a
-/// `shape_mismatch` ("float_data record in a uint8 dataset") with no values.
+/// widened when that is lossless (uint8 or uint16 values in a float32 dataset). A record's storage is
+/// not its shape: a `float_data` record in a uint8 dataset is a sample like any other, its values
+/// checked (a NaN is `nan_value`): stored as uint8 when every value is one (0...255, integral), else
+/// its batch is float32 (the uint8 records widened). Other type changes (a 16-bit encoded image in a
+/// uint8 dataset) are `shape_mismatch` with no values.
 ///
 /// With ``ReadOptions/sampleRange`` `.samples(a..<b)` the reader fixes the type and shape from the
 /// first readable record as always, steps over the first `a` records reading their keys only (their
@@ -184,7 +187,7 @@ public final class LMDBReader: SampleReader {
           used += value.mv_size
           ends.append(used)
           var p = planner.plan(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<used]))
-          if p.problem?.kind != .unreadable && !DatumPlanner.widens(p.type, to: datasetType) {
+          if p.problem?.kind != .unreadable && !DatumPlanner.holds(p, in: datasetType) {
             p.problem = ReaderProblem(
               .shapeMismatch,
               "\(p.contentDescription) (\(p.type.rawValue)) in a \(datasetType.rawValue) dataset "

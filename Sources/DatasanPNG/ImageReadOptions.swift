@@ -7,6 +7,9 @@ public struct ImageReadOptions: FormatReadOptions, Equatable {
   public var listFile: String? = nil
   /// Images larger than this many pixels are refused before decoding (`--max-pixels`).
   public var maxPixels = 100_000_000
+  /// The colour channel order of decoded images (`--channel-order`); nil: the input's loader's
+  /// (RGB for an image folder, BGR for the encoded images of Caffe Datums).
+  public var channelOrder: ChannelOrder? = nil
 
   public init() {}
 }
@@ -23,6 +26,13 @@ extension ReadOptions {
     get { self[ImageReadOptions.self].maxPixels }
     set { self[ImageReadOptions.self].maxPixels = newValue }
   }
+
+  /// PNG / LMDB: the colour channel order of decoded images (`--channel-order`); nil: the input's
+  /// loader's (``ChannelOrder``).
+  public var channelOrder: ChannelOrder? {
+    get { self[ImageReadOptions.self].channelOrder }
+    set { self[ImageReadOptions.self].channelOrder = newValue }
+  }
 }
 
 /// The command-line options of image inputs: PNG folders, and the images in Caffe Datums.
@@ -31,6 +41,8 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
   public var list: String?
   @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
   public var maxPixels: Int?
+  @Option(help: "PNG / LMDB: colour channel order of decoded images, rgb or bgr; default rgb for an image folder (torchvision's view), bgr for the encoded images of an LMDB (Caffe's view); raw Datums keep their stored order (e.g. --channel-order bgr).")
+  public var channelOrder: ChannelOrder?
 
   public static let configTypes: [String: ConfigType] = ["max-pixels": .int(min: 1)]
 
@@ -43,6 +55,7 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
   public func apply(to options: inout ReadOptions) {
     options.listFile = list
     if let maxPixels { options.maxPixels = maxPixels }
+    if let channelOrder { options.channelOrder = channelOrder }
   }
 
   public static func template(for info: DatasetInfo, read: ReadOptions) -> [TemplateEntry] {
@@ -54,6 +67,11 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
       entries.append(TemplateEntry("max_pixels", String(read.maxPixels)))
     } else if isFolder {
       entries.append(TemplateEntry("max_pixels", String(read.maxPixels), commentedOut: true))
+    }
+    if let order = read.channelOrder {
+      entries.append(TemplateEntry("channel_order", order.rawValue))
+    } else {
+      entries.append(TemplateEntry("channel_order", (isFolder ? ChannelOrder.rgb : .bgr).rawValue, commentedOut: true))
     }
     return entries
   }

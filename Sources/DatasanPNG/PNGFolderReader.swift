@@ -64,6 +64,8 @@ public final class PNGFolderReader: SampleReader {
   private let entries: [PNGEntry]
   private let maxPixels: Int
   private let channelAxis: ChannelAxis
+  /// RGB unless `--channel-order` says otherwise (torchvision's ImageFolder view).
+  private let channelOrder: ChannelOrder
   private let batchBytes: Int
   private let fileLimit: Int
   /// Reads the files (on all cores).
@@ -114,6 +116,7 @@ public final class PNGFolderReader: SampleReader {
     skippedFiles = (scan.skipped.count, Array(scan.skipped.prefix(Self.skippedExampleCount)))
     hiddenClassFolders = scan.hiddenClassFolders
     channelAxis = options.channelAxis
+    channelOrder = options.channelOrder ?? .rgb
     batchBytes = Swift.max(1, options.batchBytes)
     averageCost = Swift.max(first?.byteCount ?? 0, 4096)
     endEntry = scan.entries.count
@@ -297,13 +300,13 @@ public final class PNGFolderReader: SampleReader {
     let storage = ByteStorage(byteCount: offsets[offsets.count - 1] * size)
     let starts = offsets
     let toDecode = files.indices.filter { if case .decode = files[$0].outcome { return true } else { return false } }
-    let (codecs, maxPixels, channelAxis) = (self.codecs, self.maxPixels, self.channelAxis)
+    let (codecs, maxPixels, channelAxis, order) = (self.codecs, self.maxPixels, self.channelAxis, self.channelOrder)
     let failures: [ImageDecodeError?] = parallelMap(toDecode.count) { n in
       let i = toDecode[n]
       let destination = UnsafeMutableRawBufferPointer(
         rebasing: storage.bytes[(starts[i] * size)..<(starts[i + 1] * size)])
       let result = files[i].bytes.withUnsafeBytes {
-        codecs.decode($0, maxPixels: maxPixels, channelAxis: channelAxis, into: destination)
+        codecs.decode($0, maxPixels: maxPixels, channelAxis: channelAxis, order: order, into: destination)
       }
       if case .failure(let e) = result { return e }
       return nil

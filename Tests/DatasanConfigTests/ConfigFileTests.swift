@@ -187,6 +187,7 @@ import Testing
     #expect(numClasses.type == .int(min: 1) && numClasses.form == .value)
     #expect(numClasses.help == "Number of classes: labels must be below it, and absent classes are reported")
     #expect(ConfigKey.byName["loss"]?.type == .choice(LossKind.allCases.map(\.rawValue)))
+    #expect(ConfigKey.byName["channel_order"]?.type == .choice(["rgb", "bgr"]))
     #expect(ConfigKey.byName["strict"]?.form == .flag(invertible: true))
     #expect(ConfigKey.byName["quiet"]?.form == .flag(invertible: false))
     #expect(ConfigKey.byName["input"]?.form == .argument)

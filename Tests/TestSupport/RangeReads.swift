@@ -7,6 +7,8 @@ public struct StreamSample: Equatable, CustomStringConvertible {
   /// The label's bit pattern (NaN == NaN).
   public var label: UInt64?
   public var shape: [Int]
+  /// The values' bytes; for a uint8 reader their float64 bit patterns, so that the same values
+  /// compare equal whatever the type of the batch they were read in.
   public var values: [UInt8]
   public var problem: ReaderProblem?
 
@@ -16,11 +18,17 @@ public struct StreamSample: Equatable, CustomStringConvertible {
 /// Every sample of `reader`, in stream order.
 public func readSamples(_ reader: SampleReader) throws -> [StreamSample] {
   var out: [StreamSample] = []
+  // A uint8 LMDB's batch holding a float_data record is float32: values of uint8 readers are
+  // compared as float64 (exact), whatever batch they came in.
+  let asDoubles = reader.info.elementType == .uint8
   while let batch = try reader.nextBatch() {
     for i in 0..<batch.count {
       let size = batch.elementType.size
       let elements = batch.hasValues ? batch.elementRange(of: i) : 0..<0
-      let values = Array(batch.storage.bytes[(elements.lowerBound * size)..<(elements.upperBound * size)])
+      var values = Array(batch.storage.bytes[(elements.lowerBound * size)..<(elements.upperBound * size)])
+      if asDoubles {
+        values = batch.elementType.withType { t in asDoubleBits(t, batch, elements) }
+      }
       out.append(
         StreamSample(
           index: batch.firstIndex + i, key: batch.key(of: i), label: batch.labels.map { $0[i].bitPattern },
@@ -28,6 +36,15 @@ public func readSamples(_ reader: SampleReader) throws -> [StreamSample] {
     }
   }
   return out
+}
+
+/// The float64 bit patterns of the values `range` of `batch`, as bytes.
+private func asDoubleBits<T: FeatureElement>(_: T.Type, _ batch: SampleBatch, _ range: Range<Int>) -> [UInt8] {
+  let typed = batch.storage.typed(T.self, count: batch.elementCount)
+  var bytes: [UInt8] = []
+  bytes.reserveCapacity(range.count * 8)
+  for e in range { withUnsafeBytes(of: typed[e].doubleValue.bitPattern) { bytes.append(contentsOf: $0) } }
+  return bytes
 }
 
 /// `count` random cut points in `bounds` (sorted, possibly equal, the ends included): the bounds of

@@ -48,7 +48,8 @@ public struct CleanConfiguration: Sendable {
   public var statsOut: String? = nil
   /// `--force`: replace existing outputs.
   public var force = false
-  /// `--caffe-mean FILE`: where to write the mean image of the clean samples, and how to
+  /// `--caffe-mean FILE`: where to write the mean image of the clean samples as written (the
+  /// normalized values when normalizing, like `compute_image_mean` run on the output), and how to
   /// encode it (C, H, W, C x H x W values -> file bytes).
   public var meanImageOut: String? = nil
   public var meanImageEncoder: (@Sendable (Int, Int, Int, [Float]) -> [UInt8])? = nil
@@ -218,7 +219,9 @@ public final class Pipeline {
             builder.keepFlagged(batch, verdict, upTo: config.scan.keepFlaggedSamples)
           }
           let out = outputs[k]
-          if let kept = out.kept, meanTemp != nil { mean.add(kept) }
+          // The mean of the records as written (normalized when normalizing): what Caffe
+          // subtracts from the records it reads with this mean_file.
+          if let clean = out.clean, meanTemp != nil { mean.add(clean) }
           try writes.submit {
             if let clean = out.clean { try cleanWriter.append(clean) }
             if let rejected = out.quarantine { try quarantineWriter.append(rejected) }
@@ -299,8 +302,7 @@ public final class Pipeline {
 
   /// What one batch contributes to the outputs of `clean`.
   struct BatchOutputs {
-    /// The clean samples as read (nil when none), the clean samples as written, the rejected ones.
-    var kept: SampleBatch?
+    /// The clean samples as written (nil when none), the rejected ones.
     var clean: SampleBatch?
     var quarantine: SampleBatch?
     /// The reasons-file lines of the rejected samples.
@@ -320,7 +322,6 @@ public final class Pipeline {
         let keep = verdict.cleanPositions(count: batch.count)
         if !keep.isEmpty {
           let kept = keep.count == batch.count ? batch : batch.subset(keep)
-          o.kept = kept
           o.clean = try normalizer.map { try $0.apply(to: kept) } ?? kept
         }
         if verdict.everySample != nil {

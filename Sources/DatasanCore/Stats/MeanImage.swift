@@ -1,5 +1,5 @@
 /// The per-element mean of the clean samples (Caffe's `compute_image_mean`), accumulated in
-/// float64 over the original values, before any normalization. The sums are kept in units of 2^64
+/// float64 over the values as `clean` writes them (normalized, when normalizing). The sums are kept in units of 2^64
 /// (exact: a power of two), so that float64 values near the largest doubles do not overflow them;
 /// the values that lose precision to it lie far below what the float32 mean can show.
 public struct MeanImage: Sendable {
