@@ -6,7 +6,7 @@
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev
+APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libturbojpeg0-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
@@ -25,7 +25,7 @@ all: build
 
 # Installs the C libraries when pkg-config cannot find them (Debian / Ubuntu).
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libdeflate zlib; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libturbojpeg libdeflate zlib; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
