@@ -8,10 +8,12 @@
 #include <string.h>
 #include <turbojpeg.h>
 
-// One decompressor per thread, made on first use and destroyed when the thread ends (or after a
-// failure: TurboJPEG 2.1 leaves a decompressor whose header read failed mid-way in a state where the
-// next header read misparses, so a failed one is never reused); plus a scratch buffer for the
-// channel-first and CMYK paths (kept only while small).
+// A new decompressor for every call: libjpeg keeps the quantization tables of the last image in a
+// decompressor, so a reused one would decode a JPEG without DQT with another file's tables (the
+// result would depend on what the thread decoded before; found by the jpeg fuzz target), and
+// TurboJPEG 2.1 leaves a decompressor whose header read failed in a state where the next header read
+// misparses. Each thread keeps only a scratch buffer for the channel-first and CMYK paths (kept
+// while small, freed when the thread ends).
 typedef struct thread_state {
   tjhandle handle;
   unsigned char *scratch;
@@ -32,6 +34,7 @@ static void destroy_state(void *p) {
 
 static void make_key(void) { pthread_key_create(&state_key, destroy_state); }
 
+// The thread's state with a new decompressor (the caller ends it with finish()).
 static thread_state *state(void) {
   pthread_once(&state_once, make_key);
   thread_state *s = pthread_getspecific(state_key);
@@ -40,8 +43,16 @@ static thread_state *state(void) {
     if (!s) return NULL;
     pthread_setspecific(state_key, s);
   }
-  if (!s->handle) s->handle = tjInitDecompress();
+  if (s->handle) tjDestroy(s->handle);
+  s->handle = tjInitDecompress();
   return s->handle ? s : NULL;
+}
+
+// Destroys the call's decompressor.
+static int finish(thread_state *s, int status) {
+  if (s->handle) tjDestroy(s->handle);
+  s->handle = NULL;
+  return status;
 }
 
 static void set_message(char *message, size_t size, const char *text) {
@@ -49,11 +60,9 @@ static void set_message(char *message, size_t size, const char *text) {
   snprintf(message, size, "%s", text ? text : "");
 }
 
-// libjpeg's message for the last failure of the thread's decompressor, which is then dropped.
+// libjpeg's message for the last failure of the call's decompressor.
 static void error_message(thread_state *s, char *message, size_t size) {
   set_message(message, size, tjGetErrorStr2(s->handle));
-  tjDestroy(s->handle);
-  s->handle = NULL;
 }
 
 // Reads the header into *header; DATASAN_JPEG_OK, _TOO_LARGE (header filled) or _INVALID.
@@ -100,7 +109,7 @@ int datasan_jpeg_read_header(
     set_message(message, message_size, "cannot initialize the JPEG decompressor (out of memory)");
     return DATASAN_JPEG_FAILURE;
   }
-  return read_header(s, data, size, max_pixels, header, message, message_size);
+  return finish(s, read_header(s, data, size, max_pixels, header, message, message_size));
 }
 
 static unsigned char *scratch(thread_state *s, size_t size) {
@@ -138,10 +147,10 @@ int datasan_jpeg_decode(
     return DATASAN_JPEG_FAILURE;
   }
   int status = read_header(s, data, size, max_pixels, header, message, message_size);
-  if (status != DATASAN_JPEG_OK) return status;
+  if (status != DATASAN_JPEG_OK) return finish(s, status);
   if (out_size < header->decoded_bytes) {
     set_message(message, message_size, "output buffer too small");
-    return DATASAN_JPEG_BUFFER_TOO_SMALL;
+    return finish(s, DATASAN_JPEG_BUFFER_TOO_SMALL);
   }
   const int width = (int)header->width, height = (int)header->height;
   const size_t pixels = (size_t)width * (size_t)height;
@@ -153,9 +162,9 @@ int datasan_jpeg_decode(
     int format = header->channels == 1 ? TJPF_GRAY : TJPF_RGB;
     if (tjDecompress2(s->handle, data, (unsigned long)size, dest, width, 0, height, format, flags) != 0) {
       error_message(s, message, message_size);
-      return DATASAN_JPEG_INVALID;
+      return finish(s, DATASAN_JPEG_INVALID);
     }
-    return DATASAN_JPEG_OK;
+    return finish(s, DATASAN_JPEG_OK);
   }
 
   // Through scratch memory: RGB to planes, or CMYK to RGB.
@@ -163,13 +172,13 @@ int datasan_jpeg_decode(
   unsigned char *tmp = scratch(s, pixels * (size_t)in_channels);
   if (!tmp) {
     set_message(message, message_size, "out of memory");
-    return DATASAN_JPEG_FAILURE;
+    return finish(s, DATASAN_JPEG_FAILURE);
   }
   int format = header->cmyk ? TJPF_CMYK : TJPF_RGB;
   if (tjDecompress2(s->handle, data, (unsigned long)size, tmp, width, 0, height, format, flags) != 0) {
     error_message(s, message, message_size);
     release_scratch(s);
-    return DATASAN_JPEG_INVALID;
+    return finish(s, DATASAN_JPEG_INVALID);
   }
   if (header->cmyk) {
     if (channels_first) {
@@ -197,5 +206,5 @@ int datasan_jpeg_decode(
     }
   }
   release_scratch(s);
-  return DATASAN_JPEG_OK;
+  return finish(s, DATASAN_JPEG_OK);
 }

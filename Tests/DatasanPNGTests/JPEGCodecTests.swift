@@ -134,8 +134,8 @@ func decodeJPEG(
     #expect(throws: Never.self) { try decodeJPEG(ok, maxPixels: 16 * 12).get() }
   }
 
-  /// A thread's decompressor after a failure: TurboJPEG 2.1 would misread the next header with it
-  /// ("no image"), so a failed one is dropped. Every broken file, each followed by a good one, on one thread.
+  /// A decompressor after a failure: TurboJPEG 2.1 would misread the next header with it ("no image"),
+  /// so none is reused. Every broken file, each followed by a good one, on one thread.
   @Test func aFailureLeavesNothingBehind() throws {
     let ok = try JPEGFixture.bytes("broken/ok.jpg")
     let (_, good) = try decodeJPEG(ok).get()
@@ -146,6 +146,21 @@ func decodeJPEG(
       let header = ok.withUnsafeBytes { JPEGCodec().readHeader($0, maxPixels: 1000) }
       #expect(try header.get().width == 16, "after \(name)")
     }
+  }
+
+  /// libjpeg keeps the last image's quantization tables in a decompressor: a JPEG without DQT (the jpeg
+  /// fuzz target's Fuzz/crashes/jpeg/crash-4e21c33e...) decoded after another file would use that
+  /// file's tables. Every call has a decompressor of its own, so the verdict does not depend on what
+  /// the thread decoded before.
+  @Test func aJPEGWithoutQuantizationTablesNeverBorrowsAnothersTables() throws {
+    let noTables = try [UInt8](Data(contentsOf: Fixture.root.appendingPathComponent(
+      "Fuzz/crashes/jpeg/crash-4e21c33e6732363459c097986617952840df6a41")))
+    let alone = decodeJPEG(noTables).map { _ in 0 }
+    _ = try decodeJPEG(try JPEGFixture.bytes("kinds/cmyk.jpg")).get()
+    #expect(decodeJPEG(noTables).map { _ in 0 } == alone)
+    _ = try decodeJPEG(try JPEGFixture.bytes("kinds/baseline_420.jpg"), axis: .last).get()
+    #expect(decodeJPEG(noTables, axis: .last).map { _ in 0 } == alone)
+    print("no DQT: \(alone)")
   }
 
   @Test func aSmallDestinationIsRefused() throws {
