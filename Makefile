@@ -6,7 +6,7 @@
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libyaml-dev
+APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libturbojpeg0-dev libyaml-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
@@ -26,7 +26,7 @@ all: build
 
 # Installs the C libraries when pkg-config cannot find them (Debian / Ubuntu).
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libdeflate zlib yaml-0.1; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libturbojpeg libdeflate zlib yaml-0.1; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
@@ -141,7 +141,7 @@ clean:
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 # The parsers of untrusted bytes first.
-FUZZ_TARGETS ?= hdf5 lmdb png png-diff csv datum datum-diff datum-c float list config
+FUZZ_TARGETS ?= hdf5 lmdb png png-diff jpeg csv datum datum-diff datum-c float list config
 
 .PHONY: fuzz fuzz-build fuzz-triage fuzz-corpus
 fuzz-build: deps hdf5-static

@@ -18,6 +18,7 @@ let package = Package(
     .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, the report's content.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
@@ -32,7 +33,10 @@ let package = Package(
     .target(  // real C: owns libpng's setjmp; decodes common PNGs itself with libdeflate
       name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
       linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]),
-    .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .target(  // TurboJPEG: a thread's decompressor, the channel-first and CMYK -> RGB loops
+      name: "CDatasanJPEG", dependencies: ["CTurboJPEG"], cSettings: [.unsafeFlags(["-O3"])]),
+    // The image folder and the image codecs (PNG, JPEG) that it and encoded LMDB Datums decode with.
+    .target(name: "DatasanPNG", dependencies: ["DatasanCore", "CDatasanPNG", "CDatasanJPEG", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // Real C: owns the sigsetjmp of the LMDB fault guard and every liblmdb call that reads a map.
     .target(name: "CDatasanLMDBGuard", dependencies: ["CLMDB", "CDatasanKernels"], cSettings: [.unsafeFlags(["-O3"])]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "CDatasanLMDBGuard", "DatasanPNG"]),
@@ -59,7 +63,7 @@ let package = Package(
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets",
-      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "CDatasanPNG", "CLMDB"],
+      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
       path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),

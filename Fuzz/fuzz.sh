@@ -26,10 +26,10 @@ build() {
   # shellcheck disable=SC2046,SC2086
   $SWIFTC -O -parse-as-library -sanitize=fuzzer,address -I $SCRATCH/release/Modules \
     -Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CLMDB/module.modulemap \
-    -Xcc -fmodule-map-file=Sources/CPNG/module.modulemap \
+    -Xcc -fmodule-map-file=Sources/CPNG/module.modulemap -Xcc -fmodule-map-file=Sources/CTurboJPEG/module.modulemap \
     $(for m in $SCRATCH/release/CDatasan*.build/module.modulemap; do echo -Xcc -fmodule-map-file=$m; done) \
-    $(pkg-config --cflags-only-I hdf5 lmdb libpng | sed 's/-I/-Xcc -I/g') \
-    Fuzz/Entry/Entry.swift $objects $(pkg-config --libs hdf5 lmdb libpng) -ldeflate -lz -lm \
+    $(pkg-config --cflags-only-I hdf5 lmdb libpng libturbojpeg | sed 's/-I/-Xcc -I/g') \
+    Fuzz/Entry/Entry.swift $objects $(pkg-config --libs hdf5 lmdb libpng libturbojpeg) -ldeflate -lz -lm \
     -o $BIN
   echo "built $BIN"
 }

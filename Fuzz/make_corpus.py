@@ -21,7 +21,7 @@ MAX_SEED = 64 * 1024
 # from the chunk index (issue 10 item 6): it is the saved timeout Fuzz/crashes/hdf5/huge.h5 instead.
 SLOW_HDF5 = {"huge.h5"}
 # The environments whose Datums seed the Datum targets (the others are corrupt on purpose).
-READABLE_ENVIRONMENTS = {"raw.lmdb", "encoded.lmdb", "float.lmdb", "train.lmdb", "defects.lmdb", "nosubdir.mdb"}
+READABLE_ENVIRONMENTS = {"raw.lmdb", "encoded.lmdb", "encoded_jpeg.lmdb", "float.lmdb", "train.lmdb", "defects.lmdb", "nosubdir.mdb"}
 
 
 def put(target, data, name=None):
@@ -94,6 +94,11 @@ def main():
     for path, data in fixture_files("png/**/*.png"):
         put("png", data)
         put("png-diff", data)
+
+    # JPEG: every JPEG fixture (the PNG ones under Fixtures/jpeg tell the codec's refusal too).
+    for path, data in fixture_files("jpeg/**/*"):
+        if not path.endswith((".json", ".txt")):
+            put("jpeg", data)
 
     # LMDB: each environment's data.mdb; Datums: a few values of each environment.
     environments = sorted(glob.glob(os.path.join(ROOT, "Fixtures", "lmdb", "*")))

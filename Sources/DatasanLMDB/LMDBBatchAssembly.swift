@@ -121,19 +121,25 @@ extension LMDBReader {
     }
 
     var problems: [Int: ReaderProblem] = [:]
+    var notes: [Int: StorageNote] = [:]
     var labels = [Double](repeating: 0, count: count)
     var shapes = [[Int]]()
     shapes.reserveCapacity(count)
     for i in 0..<count {
       let p = plans[i]
       if let problem = p.problem { problems[i] = problem }
+      // A CMYK / YCCK image decoded to RGB (the `cmyk_image` finding names it).
+      if p.problem == nil, case .image(let header) = p.content, let model = header.convertedFrom {
+        notes[i] = StorageNote(convertedFrom: model)
+      }
       labels[i] = p.label
       shapes.append(p.shape)
     }
-    let batch = SampleBatch(
+    var batch = SampleBatch(
       firstIndex: firstIndex, count: count, elementType: type, shape: info.sampleShape ?? [0], shapes: shapes,
       offsets: offsets, storage: storageOut, labels: labels, keys: .strings(keys), problems: problems,
       originals: options.keepOriginals ? OriginalRecords(bytes: values, ends: ends) : nil)
+    batch.storageNotes = notes
     delivered += count
     return batch
   }

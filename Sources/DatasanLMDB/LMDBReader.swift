@@ -30,7 +30,7 @@ import DatasanPNG
 ///    sample with the reason; the scan goes on.
 ///
 /// Samples: raw `data` -> uint8 [C, H, W] (or [H, W, C] with `channelAxis == .last`); `float_data`
-/// when `data` is empty -> float32; `encoded` -> the PNG decoded by DatasanPNG (uint8 or uint16).
+/// when `data` is empty -> float32; `encoded` -> the image (PNG or JPEG) decoded by DatasanPNG's codecs (uint8 or uint16).
 /// The first readable record fixes the dataset's element type. A later record of another type is
 /// widened when that is lossless (uint8 or uint16 values in a float32 dataset). A record's storage is
 /// not its shape: a `float_data` record in a uint8 dataset is a sample like any other, its values

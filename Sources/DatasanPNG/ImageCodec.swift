@@ -9,12 +9,16 @@ public struct ImageHeader: Sendable, Equatable {
   public var channels: Int
   /// Bits per decoded value: 8 or 16.
   public var bitDepth: Int
+  /// The colour model the image is stored in when decoding converts it to another ("CMYK" or
+  /// "YCCK", decoded to RGB); nil when the decoded channels are the stored ones.
+  public var convertedFrom: String?
 
-  public init(width: Int, height: Int, channels: Int, bitDepth: Int) {
+  public init(width: Int, height: Int, channels: Int, bitDepth: Int, convertedFrom: String? = nil) {
     self.width = width
     self.height = height
     self.channels = channels
     self.bitDepth = bitDepth
+    self.convertedFrom = convertedFrom
   }
 
   /// `.uint8` or `.uint16`.
@@ -56,7 +60,7 @@ public struct ImageDecodeError: Error, CustomStringConvertible, Sendable, Equata
   public var description: String { message }
 }
 
-/// One image format (PNG; JPEG comes next): recognized by its magic bytes, its header read cheaply,
+/// One image format (PNG, JPEG): recognized by its magic bytes, its header read cheaply,
 /// decoded into a caller's buffer. Implementations are thread-safe: readers decode several images at
 /// once with one codec value.
 ///
@@ -95,7 +99,7 @@ public struct ImageCodecs: Sendable {
   }
 
   /// The codecs datasan decodes with. Register a new codec here.
-  public static let registered = ImageCodecs([PNGCodec()])
+  public static let registered = ImageCodecs([PNGCodec(), JPEGCodec()])
 
   /// `.ext` of every codec, as lower-case bytes.
   private let extensions: [[UInt8]]
@@ -106,8 +110,28 @@ public struct ImageCodecs: Sendable {
     codecs.first { $0.recognizes(bytes) } ?? codecs[0]
   }
 
+  /// The codec for `bytes` of a file named `name`: the first that recognizes them, else the one
+  /// the name's extension names, else the first registered one (whose reader says why the bytes are
+  /// not an image).
+  public func codec(for bytes: UnsafeRawBufferPointer, fileNamed name: [UInt8]) -> any ImageCodec {
+    codecs.first { $0.recognizes(bytes) } ?? codec(forFileNamed: name) ?? codecs[0]
+  }
+
+  /// The codec whose extension ends `name` (in any case), or nil.
+  public func codec(forFileNamed name: [UInt8]) -> (any ImageCodec)? {
+    codecs.first { codec in
+      codec.fileExtensions.contains { Self.name(name, endsWith: Array(("." + $0).utf8)) }
+    }
+  }
+
   /// Whether some codec recognizes `bytes`.
   public func recognizes(_ bytes: UnsafeRawBufferPointer) -> Bool { codecs.contains { $0.recognizes(bytes) } }
+
+  /// The file extensions of the codecs, for messages: ".png, .jpg or .jpeg".
+  public var extensionList: String {
+    let all = codecs.flatMap { $0.fileExtensions.map { "." + $0 } }
+    return all.count <= 1 ? all.joined() : all.dropLast().joined(separator: ", ") + " or " + all.last!
+  }
 
   /// The names of the codecs, for messages: "PNG", "PNG or JPEG".
   public var names: String { codecs.map(\.name).joined(separator: " or ") }
@@ -115,9 +139,13 @@ public struct ImageCodecs: Sendable {
   /// Whether an image folder takes the file `name`: it ends with the extension of a codec, in any
   /// case, after at least one other byte.
   public func takesFile(named name: [UInt8]) -> Bool {
-    extensions.contains { ext in
-      name.count > ext.count && zip(name[(name.count - ext.count)...], ext).allSatisfy { $0 | 0x20 == $1 | 0x20 }
-    }
+    extensions.contains { Self.name(name, endsWith: $0) }
+  }
+
+  /// Whether `name` ends with `ext` (lower-case ASCII, with its dot) in any case, after at least one
+  /// other byte.
+  private static func name(_ name: [UInt8], endsWith ext: [UInt8]) -> Bool {
+    name.count > ext.count && zip(name[(name.count - ext.count)...], ext).allSatisfy { $0 | 0x20 == $1 | 0x20 }
   }
 
   /// ``ImageCodec/readHeader(_:maxPixels:)`` of the codec for `bytes`.

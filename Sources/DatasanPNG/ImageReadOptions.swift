@@ -1,7 +1,8 @@
 import ArgumentParser
 import DatasanCore
 
-/// How to read images (a PNG folder, and the images inside Caffe Datums) and a PNG folder's samples.
+/// How to read images (an image folder of PNG and JPEG files, and the images inside Caffe Datums) and
+/// an image folder's samples.
 public struct ImageReadOptions: FormatReadOptions, Equatable {
   /// PNG folders: `--list FILE` in convert_imageset's `relative/path.png LABEL` layout.
   public var listFile: String? = nil
@@ -35,11 +36,11 @@ extension ReadOptions {
   }
 }
 
-/// The command-line options of image inputs: PNG folders, and the images in Caffe Datums.
+/// The command-line options of image inputs: image folders, and the images in Caffe Datums.
 public struct ImageOptions: ParsableArguments, FormatOptionGroup {
-  @Option(help: "PNG folder: a convert_imageset list, one 'relative/path.png LABEL' a line (e.g. --list train.txt).")
+  @Option(help: "Image folder: a convert_imageset list, one 'relative/path.jpg LABEL' a line (e.g. --list train.txt).")
   public var list: String?
-  @Option(help: "PNG / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
+  @Option(help: "Image folder / LMDB: images declaring more pixels are unreadable, refused before decoding; default 100000000 (e.g. --max-pixels 100000000).")
   public var maxPixels: Int?
   @Option(help: "PNG / LMDB: colour channel order of decoded images, rgb or bgr; default rgb for an image folder (torchvision's view), bgr for the encoded images of an LMDB (Caffe's view); raw Datums keep their stored order (e.g. --channel-order bgr).")
   public var channelOrder: ChannelOrder?

@@ -12,7 +12,7 @@ extension PNGFolderReader {
       findings.append(
         Finding(
           kind: .skippedFiles, severity: .warning,
-          detail: "\(n) file\(n == 1 ? " is" : "s are") not .png and \(n == 1 ? "was" : "were") skipped: "
+          detail: "\(n) file\(n == 1 ? " is" : "s are") not \(ImageCodecs.registered.extensionList) and \(n == 1 ? "was" : "were") skipped: "
             + skippedFiles.examples.joined(separator: ", ") + more))
     }
     for folder in hiddenClassFolders {

@@ -127,7 +127,7 @@ public final class PNGFolderReader: SampleReader {
       layout: PNGSourceLayout(
         listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
     info.samplesAreImages = true
-    info.sampleFileType = "png"
+    info.sampleFileType = codecs.extensionList
     if let range = options.sampleRange {
       guard let files = range.samples(clampedTo: scan.entries.count) else {
         throw DatasanError(path: path, "an image folder is read by file ranges, not byte ranges")
@@ -192,6 +192,8 @@ public final class PNGFolderReader: SampleReader {
     var outcome: Outcome
     /// Bytes this file adds to a batch (decoded values, or the encoded file).
     var cost: Int
+    /// How the file is stored, when that is worth a dataset finding (another format's extension, CMYK).
+    var note: StorageNote? = nil
   }
 
   /// Reads the next window of files (in parallel); false at the end of the stream.
@@ -252,7 +254,9 @@ public final class PNGFolderReader: SampleReader {
       case .failure(let e): return problem(.unreadable, e.description, cost: 0)
       }
       consumed.add(bytes.count, ordering: .relaxed)
-      switch bytes.withUnsafeBytes({ codecs.readHeader($0, maxPixels: maxPixels) }) {
+      // The bytes decide the codec; bytes no codec knows are explained by the one the name says.
+      let codec = bytes.withUnsafeBytes { codecs.codec(for: $0, fileNamed: entry.path) }
+      switch bytes.withUnsafeBytes({ codec.readHeader($0, maxPixels: maxPixels) }) {
       case .failure(let e):
         return problem(.unreadable, e.message, cost: bytes.count)
       case .success(let header) where header.elementType != elementType:
@@ -267,8 +271,13 @@ public final class PNGFolderReader: SampleReader {
         let detail = header.bitDepth == 16 ? "16-bit image in an 8-bit dataset" : "8-bit image in a 16-bit dataset"
         return problem(.shapeMismatch, detail, cost: bytes.count)
       case .success(let header):
+        var note = StorageNote(convertedFrom: header.convertedFrom)
+        if let named = codecs.codec(forFileNamed: entry.path), named.name != codec.name {
+          (note.contentFormat, note.nameFormat) = (codec.name, named.name)
+        }
         return LoadedFile(
-          entry: index, bytes: bytes, outcome: .decode(header), cost: Swift.max(header.byteCount, bytes.count, 64))
+          entry: index, bytes: bytes, outcome: .decode(header), cost: Swift.max(header.byteCount, bytes.count, 64),
+          note: note.isEmpty ? nil : note)
       }
     }
   }
@@ -324,17 +333,21 @@ public final class PNGFolderReader: SampleReader {
     var keys: [String] = []
     keys.reserveCapacity(files.count)
     var labels: [Double]? = layout == .flat ? nil : []
-    for file in files {
+    var notes: [Int: StorageNote] = [:]
+    for (i, file) in files.enumerated() {
+      if let note = file.note, problems[i] == nil { notes[i] = note }
       let entry = entries[file.entry]
       originals.append(entry.path)
       keys.append(entry.key)
       labels?.append(entry.label ?? .nan)
     }
-    return SampleBatch(
+    var batch = SampleBatch(
       firstIndex: firstIndex, count: files.count, elementType: elementType, shape: info.sampleShape ?? shapes[0],
       shapes: shapes,
       offsets: offsets, storage: storage, labels: labels, keys: .strings(keys), problems: problems,
       originals: originals)
+    batch.storageNotes = notes
+    return batch
   }
 
   /// Removes the values of the samples that failed to decode, moving the later ones down.

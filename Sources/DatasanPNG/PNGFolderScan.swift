@@ -85,7 +85,7 @@ struct PNGFolderScan {
     scan.entries.sort { $0.path.lexicographicallyPrecedes($1.path) }
     scan.skipped = walker.skipped.sorted { $0.lexicographicallyPrecedes($1) }.map(text)
     if scan.entries.isEmpty {
-      throw DatasanError(path: rootName, "no .png files found (not a PNG folder)")
+      throw DatasanError(path: rootName, "no \(ImageCodecs.registered.extensionList) files found (not an image folder)")
     }
     return scan
   }

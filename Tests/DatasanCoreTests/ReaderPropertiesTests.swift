@@ -17,15 +17,15 @@ import Testing
   @Test func skippedFilesNameTheSampleFileType() {
     var info = makeInfo(shape: [3], labels: false)
     #expect(FindingKind.skippedFiles.meaning(for: info) == "files that are not samples were skipped")
-    info.sampleFileType = "png"
-    #expect(FindingKind.skippedFiles.meaning(for: info) == "files that are not .png were skipped")
+    info.sampleFileType = ".png, .jpg or .jpeg"
+    #expect(FindingKind.skippedFiles.meaning(for: info) == "files that are not .png, .jpg or .jpeg were skipped")
   }
 
   @Test func kindsAreTheCatalogInSpecOrder() {
     #expect(FindingKind.allCases.map(\.rawValue) == [
       "nan_value", "inf_value", "unreadable", "label_out_of_domain", "shape_mismatch", "unnormalized_scale",
       "scale_imbalance", "constant_feature", "extreme_value", "class_missing", "class_imbalance", "skipped_files",
-      "hidden_class_folder",
+      "hidden_class_folder", "extension_mismatch", "cmyk_image",
     ])
     #expect(FindingKind.allCases.filter(\.isSampleKind).count == 5)
     #expect(FindingKind(rawValue: "class_missing") == .classMissing)

@@ -56,8 +56,12 @@ import Testing
   }
 
   @Test func aJPEGIsNamedWhileNoCodecReadsIt() {
-    var planner = DatumPlanner(options: ReadOptions())
+    var planner = DatumPlanner(codecs: ImageCodecs([PNGCodec()]), options: ReadOptions())
     let plan = datum([0xFF, 0xD8, 0xFF, 0xE0, 0, 16]).withUnsafeBytes { planner.plan($0) }
     #expect(plan.problem == ReaderProblem(.unreadable, "encoded image is a JPEG (datasan decodes encoded PNG only)"))
+    // With the registered codecs, libjpeg reads it and says why it does not decode.
+    var registered = DatumPlanner(options: ReadOptions())
+    let read = datum([0xFF, 0xD8, 0xFF, 0xE0, 0, 16]).withUnsafeBytes { registered.plan($0) }
+    #expect(read.problem == ReaderProblem(.unreadable, "encoded image does not decode: no image: the JPEG ends before a frame header (SOF)"))
   }
 }

@@ -100,8 +100,9 @@ import Testing
 
   @Test func brokenFilesAreUnreadableWithLibpngsReason() throws {
     let reader = try PNGFolderReader(path: Fixture.png("broken"), options: ReadOptions())
-    // crc_idat.png (16 x 16) comes first with a readable header, but ok.png is the first to decode.
-    #expect(reader.info.sampleShape == [3, 4, 4])
+    // crc_idat.png (16 x 16) comes first with a readable header, but jpeg.png is the first to decode:
+    // a JPEG named .png is a JPEG (the bytes decide; the dataset check extension_mismatch names it).
+    #expect(reader.info.sampleShape == [3, 8, 8])
     let got = samples(try readAll(reader))
     let problems = Dictionary(uniqueKeysWithValues: got.map { ($0.key, $0.problem?.detail ?? "ok") })
     #expect(problems["ok.png"] == "ok")
@@ -111,14 +112,16 @@ import Testing
     #expect(problems["crc_text.png"] == "tEXt: CRC error")
     #expect(problems["crc_text_end.png"] == "tEXt: CRC error")
     #expect(problems["bad_signature.png"] == "Not a PNG file")
-    #expect(problems["jpeg.png"] == "Not a PNG file (JPEG data)")
+    #expect(problems["jpeg.png"] == "ok")
     #expect(problems["text.png"] == "Not a PNG file")
     #expect(problems["bomb.png"] == "image of 100000 x 100000 = 10000000000 pixels exceeds --max-pixels 100000000")
-    for s in got where s.key != "ok.png" {
+    for s in got where s.key != "ok.png" && s.key != "jpeg.png" {
       #expect(s.problem?.kind == .unreadable, "\(s.key)")
       #expect(s.values.isEmpty && s.shape == [0], "\(s.key)")
     }
     #expect(got.first { $0.key == "ok.png" }?.values == (try decoded("broken/ok.png")))
+    let jpeg = try decodeJPEG(try Fixture.bytes("broken/jpeg.png")).get()
+    #expect(got.first { $0.key == "jpeg.png" }?.values == jpeg.1)
   }
 
   @Test func trainFixtureHasWhatTheCLITestsExpect() throws {

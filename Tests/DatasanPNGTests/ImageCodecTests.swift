@@ -81,8 +81,9 @@ import Testing
     for (name, taken) in [("a.png", true), ("A.PNG", true), ("b.Toy", true), (".png", false), ("png", false), ("a.jpg", false)] {
       #expect(codecs.takesFile(named: Array(name.utf8)) == taken, "\(name)")
     }
-    // Until another codec is registered, a folder takes .png files only.
-    #expect(ImageCodecs.registered.codecs.map(\.name) == ["PNG"])
-    #expect(PNGFolderScan.isImage(Array("x.png".utf8)) && !PNGFolderScan.isImage(Array("x.jpeg".utf8)))
+    // The registered codecs: a folder takes .png, .jpg and .jpeg files (any case), nothing else.
+    #expect(ImageCodecs.registered.codecs.map(\.name) == ["PNG", "JPEG"])
+    #expect(PNGFolderScan.isImage(Array("x.png".utf8)) && PNGFolderScan.isImage(Array("x.jpeg".utf8)))
+    #expect(PNGFolderScan.isImage(Array("x.JPG".utf8)) && !PNGFolderScan.isImage(Array("x.gif".utf8)))
   }
 }

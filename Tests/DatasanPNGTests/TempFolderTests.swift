@@ -27,7 +27,7 @@ final class TempFolder {
   @Test func emptyFolderIsNotAPNGFolder() throws {
     let dir = try TempFolder()
     try dir.write("notes.txt", Array("x".utf8))
-    #expect(throws: DatasanError(path: dir.path, "no .png files found (not a PNG folder)")) {
+    #expect(throws: DatasanError(path: dir.path, "no .png, .jpg or .jpeg files found (not an image folder)")) {
       try PNGFolderReader(path: dir.path, options: ReadOptions())
     }
   }

@@ -32,6 +32,7 @@ public struct FuzzTarget: Sendable {
 public let fuzzTargets: [FuzzTarget] = [
   FuzzTarget(name: "png", run: fuzzPNG),
   FuzzTarget(name: "png-diff", run: fuzzPNGFastVersusLibpng),
+  FuzzTarget(name: "jpeg", run: fuzzJPEG),
   FuzzTarget(name: "datum", run: fuzzDatum),
   FuzzTarget(name: "datum-c", run: fuzzDatumC),
   FuzzTarget(name: "datum-diff", run: fuzzDatumDifferential),
@@ -93,6 +94,41 @@ let fuzzMaxPixels = 1 << 22
       && fastHeader.channels == slowHeader.channels && fastHeader.bit_depth == slowHeader.bit_depth,
     "the fast path and libpng disagree on the header")
   fuzzCheck(memcmp(fast.baseAddress!, slow.baseAddress!, size) == 0, "the fast path and libpng decode different values")
+}
+
+// MARK: JPEG
+
+/// The JPEG codec (TurboJPEG through CDatasanJPEG): the header alone, then a decode into each
+/// channel layout. The three must agree: the decode's header is the header read alone, and the
+/// channel-first values (scratch buffer, plane split, CMYK conversion) are the channel-last ones
+/// (TurboJPEG's own interleaved output, or the CMYK conversion's) transposed.
+@Sendable public func fuzzJPEG(_ data: UnsafeRawBufferPointer) {
+  let codec = JPEGCodec()
+  guard case .success(let header) = codec.readHeader(data, maxPixels: fuzzMaxPixels) else { return }
+  let size = header.byteCount
+  let first = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, size), alignment: 16)
+  let last = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, size), alignment: 16)
+  defer {
+    first.deallocate()
+    last.deallocate()
+  }
+  let a = codec.decode(data, maxPixels: fuzzMaxPixels, channelAxis: .first, into: first)
+  let b = codec.decode(data, maxPixels: fuzzMaxPixels, channelAxis: .last, into: last)
+  switch (a, b) {
+  case (.success(let ha), .success(let hb)):
+    fuzzCheck(ha == header && hb == header, "JPEG: the decode's header differs from the header read alone")
+    let plane = header.width * header.height
+    let c = header.channels
+    for p in 0..<plane {
+      for k in 0..<c where first[k * plane + p] != last[p * c + k] {
+        fuzzCheck(false, "JPEG: channel-first value \(k),\(p) is not the channel-last one")
+      }
+    }
+  case (.failure(let ea), .failure(let eb)):
+    fuzzCheck(ea == eb, "JPEG: the two layouts fail differently: \(ea.message) / \(eb.message)")
+  default:
+    fuzzCheck(false, "JPEG: one layout decodes, the other does not")
+  }
 }
 
 // MARK: Datum

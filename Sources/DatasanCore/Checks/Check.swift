@@ -132,13 +132,19 @@ public enum CheckCatalog {
     FeatureStatisticsCheck.self,
     HistogramCheck.self,
     LabelCheck.self,
+    ExtensionMismatchCheck.self,
+    CMYKImageCheck.self,
   ]
 
   /// Every kind, once: the per-sample kinds (in SPEC.md's order, ``SampleChecker/kinds``, then those
-  /// of other sample checks), the dataset checks' kinds, the readers' layout kinds.
+  /// of other sample checks), the dataset checks' kinds, with the readers' layout kinds
+  /// (``ReaderFindings``) after those of ``ReaderFindings/after`` as SPEC.md lists them.
   public static let kinds: [FindingKind] = {
     var seen = Set<FindingKind>()
-    let all = SampleChecker.kinds + sampleChecks.flatMap { $0.kinds } + datasetChecks.flatMap { $0.kinds } + ReaderFindings.kinds
+    let dataset = datasetChecks.flatMap { check in
+      check.kinds + (ObjectIdentifier(check) == ObjectIdentifier(ReaderFindings.after) ? ReaderFindings.kinds : [])
+    }
+    let all = SampleChecker.kinds + sampleChecks.flatMap { $0.kinds } + dataset + ReaderFindings.kinds
     return all.filter { seen.insert($0).inserted }
   }()
 
@@ -149,14 +155,49 @@ public enum CheckCatalog {
 /// The dataset findings a reader reports about the input's layout (``SampleReader/layoutFindings``).
 public enum ReaderFindings {
   public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder]
+  /// The dataset check whose kinds these follow in SPEC.md's order.
+  static let after: any DatasetCheck.Type = LabelCheck.self
 }
 
 extension FindingKind {
   public static let skippedFiles = FindingKind(
     "skipped_files", .dataset,
-    meaning: { info in "files that are not \(info.sampleFileType.map { "." + $0 } ?? "samples") were skipped" })
+    meaning: { info in "files that are not \(info.sampleFileType ?? "samples") were skipped" })
   public static let hiddenClassFolder = FindingKind(
     "hidden_class_folder", .dataset, meaning: "a hidden folder would become a class in torchvision's ImageFolder")
+}
+
+/// The state of a check that names samples: how many, and the first few (stream order) with a word
+/// about each. Merging keeps the first ``limit`` of both, in order.
+public struct NamedSamples: CheckState, Equatable {
+  public struct Sample: Codable, Sendable, Equatable {
+    public var index: Int
+    public var key: String
+    public var detail: String
+  }
+
+  /// How many samples a finding names.
+  public static let limit = 25
+  public var count = 0
+  public var samples: [Sample] = []
+
+  public init() {}
+
+  public mutating func add(index: Int, key: String, detail: String) {
+    count += 1
+    if samples.count < Self.limit { samples.append(Sample(index: index, key: key, detail: detail)) }
+  }
+
+  public mutating func merge(_ other: NamedSamples) {
+    count += other.count
+    samples = Array((samples + other.samples).sorted { $0.index < $1.index }.prefix(Self.limit))
+  }
+
+  /// "a.png (JPEG), b.jpg (PNG)", then ", ... (N more)" past the limit.
+  public var list: String {
+    samples.map { "\($0.key) (\($0.detail))" }.joined(separator: ", ")
+      + (count > samples.count ? ", ... (\(count - samples.count) more)" : "")
+  }
 }
 
 // MARK: Type erasure: the checker holds checks and states of different types.

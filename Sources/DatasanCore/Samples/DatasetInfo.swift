@@ -49,7 +49,8 @@ public struct DatasetInfo: Sendable {
   public var missingValuesReadAsNaN = false
   /// A sample's key is its line number in the input file (annotations point at the line).
   public var keysAreLineNumbers = false
-  /// The file type of a folder's samples ("png"), for messages about the files that are not.
+  /// The file types of a folder's samples as users name them (".png, .jpg or .jpeg"), for messages
+  /// about the files that are not.
   public var sampleFileType: String? = nil
 
   public init(

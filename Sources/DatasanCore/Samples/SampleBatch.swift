@@ -18,6 +18,28 @@ public struct ReaderProblem: Sendable, Equatable {
   }
 }
 
+/// What a reader noticed about how one sample is stored that is no problem with its values (the
+/// sample stays clean): for the dataset checks that report such things about the files
+/// (`extension_mismatch`, `cmyk_image`). Formats are named as users know them ("PNG", "JPEG").
+public struct StorageNote: Sendable, Equatable {
+  /// The format of the sample's bytes when its file name's extension is another format's (with
+  /// ``nameFormat``): a PNG named `.JPEG`.
+  public var contentFormat: String?
+  /// The format the file name's extension names.
+  public var nameFormat: String?
+  /// The colour model the image is stored in when decoding converted it ("CMYK", "YCCK").
+  public var convertedFrom: String?
+
+  public init(contentFormat: String? = nil, nameFormat: String? = nil, convertedFrom: String? = nil) {
+    self.contentFormat = contentFormat
+    self.nameFormat = nameFormat
+    self.convertedFrom = convertedFrom
+  }
+
+  /// Whether the note says anything.
+  public var isEmpty: Bool { contentFormat == nil && convertedFrom == nil }
+}
+
 /// The original encoded bytes of each sample (a CSV record, an LMDB value, a PNG file's
 /// relative path), so that the quarantine and `--normalize none` outputs can write
 /// samples back exactly as they were.
@@ -98,6 +120,8 @@ public struct SampleBatch: Sendable {
   public var problems: [Int: ReaderProblem]
   /// The original bytes of each sample, when the format has them.
   public var originals: OriginalRecords?
+  /// What the reader noticed about how samples are stored, by position (most batches: none).
+  public var storageNotes: [Int: StorageNote] = [:]
 
   /// Moments the reader measured as it read the values (see ``MeasuredBlocks``), whether or not it
   /// kept the values; not carried into a ``subset(_:)``.
@@ -208,6 +232,10 @@ public struct SampleBatch: Sendable {
     }
     var newProblems: [Int: ReaderProblem] = [:]
     for (j, p) in positions.enumerated() { if let problem = problems[p] { newProblems[j] = problem } }
+    var newNotes: [Int: StorageNote] = [:]
+    if !storageNotes.isEmpty {
+      for (j, p) in positions.enumerated() { if let note = storageNotes[p] { newNotes[j] = note } }
+    }
     var newOriginals: OriginalRecords? = nil
     if let originals {
       // One reservation, then each record's bytes copied as a block.
@@ -222,13 +250,15 @@ public struct SampleBatch: Sendable {
       }
       newOriginals = o
     }
-    return SampleBatch(
+    var subset = SampleBatch(
       firstIndex: firstIndex + (contiguous ? positions.first! : 0), count: positions.count,
       elementType: elementType, shape: shape,
       shapes: shapes.map { s in positions.map { s[$0] } },
       offsets: (shapes == nil && offsets == nil) ? nil : newOffsets, storage: out,
       labels: labels.map { l in positions.map { l[$0] } }, keys: newKeys, problems: newProblems,
       originals: newOriginals)
+    subset.storageNotes = newNotes
+    return subset
   }
 
   /// Calls `body` with the values of the whole batch as a typed buffer.
