@@ -11,7 +11,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps pydeps browser hdf5-static build release man test test-asan test-tsan demo bench clean
+.PHONY: all deps pydeps browser shells hdf5-static build release man test test-asan test-tsan demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -84,9 +84,19 @@ browser:
 	    || echo "warning: could not install chromium; the HTML report's browser test will be skipped"; \
 	fi
 
+# The three shells whose completion scripts the tests load (CompletionShellTests; bash-completion
+# for bash's `complete` loader as the README installs it). Not fatal: a missing shell's test is skipped.
+shells:
+	@if ! command -v zsh >/dev/null 2>&1 || ! command -v fish >/dev/null 2>&1 \
+	    || [ ! -f /usr/share/bash-completion/bash_completion ]; then \
+	  echo "installing zsh fish bash-completion (for the completion tests)"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zsh fish bash-completion ) \
+	    || echo "warning: could not install zsh / fish / bash-completion; their completion tests will be skipped"; \
+	fi
+
 # The release binary too: the allocation tests count what the optimized build allocates. Then the
 # whole suite again under AddressSanitizer (test-asan below), which CI runs as part of make test.
-test: deps pydeps browser hdf5-static release
+test: deps pydeps browser shells hdf5-static release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 	$(MAKE) test-asan
