@@ -15,7 +15,7 @@ import Testing
     let csv = try info("csv/dirty.csv")
     #expect(csv.missingValuesReadAsNaN && csv.keysAreLineNumbers && !csv.samplesAreImages)
     let png = try info("png/train")
-    #expect(png.samplesAreImages && png.sampleFileType == "png" && !png.missingValuesReadAsNaN)
+    #expect(png.samplesAreImages && png.sampleFileType == ".png, .jpg or .jpeg" && !png.missingValuesReadAsNaN)
     let lmdb = try info("lmdb/train.lmdb")
     #expect(lmdb.samplesAreImages && !lmdb.keysAreLineNumbers)
     let hdf5 = try info("hdf5/dirty.h5")
