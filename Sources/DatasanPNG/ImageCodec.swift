@@ -95,14 +95,15 @@ public struct ImageCodecs: Sendable {
   public init(_ codecs: [any ImageCodec]) {
     precondition(!codecs.isEmpty, "an image codec registry needs a codec")
     self.codecs = codecs
-    extensions = codecs.flatMap { $0.fileExtensions.map { Array(("." + $0).utf8) } }
+    extensions = codecs.map { $0.fileExtensions.map { Array(("." + $0).utf8) } }
   }
 
   /// The codecs datasan decodes with. Register a new codec here.
   public static let registered = ImageCodecs([PNGCodec(), JPEGCodec()])
 
-  /// `.ext` of every codec, as lower-case bytes.
-  private let extensions: [[UInt8]]
+  /// `.ext` of each codec (in the order of ``codecs``), as lower-case bytes: made once, so that
+  /// matching a file name allocates nothing.
+  private let extensions: [[[UInt8]]]
 
   /// The codec for `bytes`: the first that recognizes them, else the first registered one, so
   /// that its reader says why the bytes are not an image ("Not a PNG file").
@@ -119,9 +120,7 @@ public struct ImageCodecs: Sendable {
 
   /// The codec whose extension ends `name` (in any case), or nil.
   public func codec(forFileNamed name: [UInt8]) -> (any ImageCodec)? {
-    codecs.first { codec in
-      codec.fileExtensions.contains { Self.name(name, endsWith: Array(("." + $0).utf8)) }
-    }
+    zip(codecs, extensions).first { _, extensions in extensions.contains { Self.name(name, endsWith: $0) } }?.0
   }
 
   /// Whether some codec recognizes `bytes`.
@@ -139,7 +138,7 @@ public struct ImageCodecs: Sendable {
   /// Whether an image folder takes the file `name`: it ends with the extension of a codec, in any
   /// case, after at least one other byte.
   public func takesFile(named name: [UInt8]) -> Bool {
-    extensions.contains { Self.name(name, endsWith: $0) }
+    extensions.contains { $0.contains { Self.name(name, endsWith: $0) } }
   }
 
   /// Whether `name` ends with `ext` (lower-case ASCII, with its dot) in any case, after at least one
