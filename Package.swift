@@ -68,7 +68,7 @@ let package = Package(
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
     .target(name: "DatasanTestSupport", dependencies: ["DatasanCore"], path: "Tests/TestSupport"),  // what several test targets share
-    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore", "DatasanReports"]),
+    .testTarget(name: "DatasanCoreTests", dependencies: ["DatasanTestSupport", "DatasanCore", "DatasanReports", "CDatasanKernels"]),
     .testTarget(name: "DatasanHDF5Tests", dependencies: ["DatasanTestSupport", "DatasanHDF5", "CHDF5"]),
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),

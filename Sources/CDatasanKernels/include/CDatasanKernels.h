@@ -23,6 +23,8 @@ typedef struct {
 void datasan_moments_f32(const float *values, size_t count, datasan_moments *out);
 void datasan_moments_f64(const double *values, size_t count, datasan_moments *out);
 void datasan_moments_u8(const uint8_t *values, size_t count, datasan_moments *out);
+/// The same moments by the portable loop (what datasan_moments_u8 does on a CPU without AVX2).
+void datasan_moments_u8_portable(const uint8_t *values, size_t count, datasan_moments *out);
 void datasan_moments_i8(const int8_t *values, size_t count, datasan_moments *out);
 void datasan_moments_u16(const uint16_t *values, size_t count, datasan_moments *out);
 void datasan_moments_i16(const int16_t *values, size_t count, datasan_moments *out);
