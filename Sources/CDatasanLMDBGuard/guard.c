@@ -57,6 +57,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -683,4 +684,26 @@ __attribute__((noinline)) int datasan_mdb_guarded_probe(const volatile uint8_t *
   *byte = *address;
   GUARD_END
   return 0;
+}
+
+void datasan_mdb_release_values(const MDB_val *values, size_t start, size_t end) {
+  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  const uintptr_t gap = 16 * page;  /* runs this close are released as one (a leaf page between values) */
+  uintptr_t low = 0, high = 0;
+  for (size_t i = start; i <= end; i++) {
+    uintptr_t a = 0, b = 0;
+    if (i < end) {
+      if (values[i].mv_data == NULL || values[i].mv_size == 0) continue;
+      a = (uintptr_t)values[i].mv_data & ~(page - 1);
+      b = ((uintptr_t)values[i].mv_data + values[i].mv_size + page - 1) & ~(page - 1);
+      if (high != 0 && a <= high + gap && b + gap >= low) {
+        if (a < low) low = a;
+        if (b > high) high = b;
+        continue;
+      }
+    }
+    if (high > low) (void)madvise((void *)low, high - low, MADV_DONTNEED);
+    low = a;
+    high = b;
+  }
 }

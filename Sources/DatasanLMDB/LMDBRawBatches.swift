@@ -143,6 +143,9 @@ private struct RawDatumRun: @unchecked Sendable {
     var at = range.lowerBound
     let rc = datasan_mdb_guarded_raw_datums(
       values, range.lowerBound, range.upperBound, channels, height, width, destination, labels, moments, &at)
+    // Read once: their pages leave the page tables now, on this core (the record that stopped the
+    // run is read again, by the general decoder).
+    if rc >= 0 { datasan_mdb_release_values(values, range.lowerBound, Int(rc)) }
     return (rc, at, rc == DATASAN_MDB_FAULT ? lmdbFaultDescription() : "")
   }
 }

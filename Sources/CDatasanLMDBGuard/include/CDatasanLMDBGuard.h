@@ -65,6 +65,13 @@ int datasan_mdb_guarded_raw_datums(
     const MDB_val *values, size_t start, size_t count, uint64_t channels, uint64_t height, uint64_t width,
     uint8_t *destination, int32_t *labels, void *moments, size_t *at);
 
+/// Drops this process's page-table entries for the pages holding values[start..<end] (and pages
+/// between runs of them, a few leaf pages), with madvise(MADV_DONTNEED): the map is a read-only
+/// file mapping, so the bytes stay in the page cache and a later access maps them again. A scan
+/// reads each value once; released as it goes, the map does not grow the process's resident size
+/// to the file's, and the page tables are not torn down at exit, on one core, after the scan.
+void datasan_mdb_release_values(const MDB_val *values, size_t start, size_t end);
+
 /// The signal (SIGSEGV, SIGBUS) or 0 (a liblmdb assertion) that interrupted this thread's last
 /// guarded call.
 int datasan_mdb_last_fault_signal(void);
