@@ -72,6 +72,20 @@ struct KeyWalk {
     return text
   }
 
+  /// Consumes records `run` of `keys` whose values (of `valueSizes`) the raw decoder read in the
+  /// map, as ``LMDBRecordWalk/consumeRun(_:keys:values:into:)`` does one by one: their keys as
+  /// users see them.
+  mutating func consumeRun(_ run: Range<Int>, keys: UnsafePointer<MDB_val>, values: UnsafePointer<MDB_val>) throws -> [String] {
+    var shown: [String] = []
+    shown.reserveCapacity(run.count)
+    for r in run {
+      let text = try consume(keys[r])
+      copied(text, valueSize: values[r].mv_size)
+      shown.append(text)
+    }
+    return shown
+  }
+
   /// Counts a record whose value is completely out of the map.
   mutating func copied(_ key: String, valueSize: Int) {
     bytesRead += valueSize

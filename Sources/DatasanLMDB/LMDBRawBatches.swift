@@ -38,20 +38,41 @@ extension LMDBReader {
     var rawLabels = [Int32](repeating: 0, count: n)
     var problems: [Int: ReaderProblem] = [:]
     // The batch in segments, decoded on all cores at once (the C decoder stops at the first record
-    // of a segment it does not take; the loop below goes on from there).
+    // of a segment it does not take; the loop below goes on from there). The first segment also
+    // checks the batch's keys and makes their text, on a copy of the key walk, in case every
+    // record is canonical (as in almost every batch): it gets fewer records, by what the keys cost
+    // (about 8% of a record's decoding).
     let segments = n >= 512 ? min(Machine.cores, 4) : 1
-    let bounds = (0...segments).map { $0 * n / segments }
+    let keyShare = segments > 1 ? 0.08 : 0
+    let perSegment = Double(n) * (1 + keyShare) / Double(segments)
+    let bounds = (0...segments).map { k in
+      k == 0 ? 0 : min(n, Int((Double(k) * perSegment - Double(n) * keyShare).rounded()))
+    }
     // The checker's per-channel moments, measured record by record as each arrives in cache.
     let measured = MeasuredBlocks(samples: n, blocksPerSample: Int(c), blockLength: Int(h * w))
     let moments = measured.cTable
-    let first = rawValues.withUnsafeBufferPointer { values in
-      rawLabels.withUnsafeMutableBufferPointer { labels in
-        let run = RawDatumRun(
-          values: values.baseAddress, labels: labels.baseAddress, destination: base, moments: moments,
-          channels: c, height: h, width: w)
-        return parallelMap(segments) { k in run.decode(bounds[k]..<bounds[k + 1]) }
+    let keyWalk = walk.keyWalk
+    let results = rawKeys.withUnsafeBufferPointer { keys in
+      rawValues.withUnsafeBufferPointer { values in
+        rawLabels.withUnsafeMutableBufferPointer { labels in
+          let run = RawDatumRun(
+            keys: keys.baseAddress, values: values.baseAddress, labels: labels.baseAddress, destination: base,
+            moments: moments, channels: c, height: h, width: w)
+          return parallelMap(segments) { k in
+            let decoded = run.decode(bounds[k]..<bounds[k + 1])
+            return (decoded, k == 0 ? run.keys(0..<n, walk: keyWalk) : nil)
+          }
+        }
       }
     }
+    if zip(results, bounds.dropFirst()).allSatisfy({ $0.0.rc >= 0 && Int($0.0.rc) == $1 }),
+      let (checkedWalk, shown) = results[0].1
+    {
+      walk.keyWalk = checkedWalk
+      for r in 0..<n { labels[r] = Double(rawLabels[r]) }
+      return batch(keys: shown, labels: labels, problems: problems)
+    }
+    let first = results.map(\.0)
     var i = 0
     while i < n {
       let k = bounds.lastIndex { $0 <= i }!
@@ -129,6 +150,7 @@ extension LMDBReader {
 /// `start..<end` reads only their values and writes only their labels, values and moments; the
 /// segments are disjoint, which the compiler cannot see.
 private struct RawDatumRun: @unchecked Sendable {
+  let keys: UnsafePointer<MDB_val>?
   let values: UnsafePointer<MDB_val>?
   let labels: UnsafeMutablePointer<Int32>?
   let destination: UnsafeMutablePointer<UInt8>?
@@ -136,6 +158,15 @@ private struct RawDatumRun: @unchecked Sendable {
   let channels: UInt64
   let height: UInt64
   let width: UInt64
+
+  /// Records `run` consumed on a copy of `walk`, if their keys pass its checks: the walk after them
+  /// and their keys as users see them. Nil otherwise (the batch is then consumed in order, and the
+  /// problem thrown where it is).
+  func keys(_ run: Range<Int>, walk: KeyWalk) -> (KeyWalk, [String])? {
+    var walk = walk
+    guard let keys, let values, let shown = try? walk.consumeRun(run, keys: keys, values: values) else { return nil }
+    return (walk, shown)
+  }
 
   /// Decodes records `range` until the first the C decoder does not take: its code, where it stopped,
   /// and the fault's description (kept by the thread that faulted).
