@@ -707,3 +707,70 @@ void datasan_mdb_release_values(const MDB_val *values, size_t start, size_t end)
     high = b;
   }
 }
+
+/* pread(2) of exactly `count` bytes at `offset`: 0, or -1 (an error, or the file ends first). */
+static int read_exactly(int fd, uint8_t *buffer, size_t count, uint64_t offset) {
+  size_t done = 0;
+  while (done < count) {
+    ssize_t r = pread(fd, buffer + done, count - done, (off_t)(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    done += (size_t)r;
+  }
+  return 0;
+}
+
+int datasan_mdb_read_raw_datums(
+    int fd, const void *map, const MDB_val *values, size_t start, size_t count, uint64_t channels, uint64_t height,
+    uint64_t width, uint8_t *destination, int32_t *labels, void *moments, size_t *at) {
+  enum { span_bytes = 256 * 1024, gap_bytes = 64 * 1024 };
+  const size_t plane = (size_t)(height * width);
+  const size_t stride = (size_t)channels * plane;
+  datasan_moments *table = moments;
+  const uint8_t *base = map;
+  size_t capacity = span_bytes;
+  for (size_t i = start; i < count; i++) {
+    if (values[i].mv_size > capacity) capacity = values[i].mv_size;
+  }
+  uint8_t *buffer = malloc(capacity);
+  if (buffer == NULL) {
+    *at = start;
+    return DATASAN_MDB_READ_FAILED;
+  }
+  size_t i = start;
+  while (i < count) {
+    /* A span of values close together in the file, read at once. */
+    uint64_t begin = (uint64_t)((const uint8_t *)values[i].mv_data - base);
+    uint64_t end = begin + values[i].mv_size;
+    size_t j = i + 1;
+    for (; j < count; j++) {
+      uint64_t offset = (uint64_t)((const uint8_t *)values[j].mv_data - base);
+      uint64_t next = offset + values[j].mv_size;
+      if (offset < begin || offset > end + gap_bytes || next - begin > capacity) break;
+      if (next > end) end = next;
+    }
+    if (read_exactly(fd, buffer, (size_t)(end - begin), begin) != 0) {
+      *at = i;
+      free(buffer);
+      return DATASAN_MDB_READ_FAILED;
+    }
+    for (; i < j; i++) {
+      *at = i;
+      const uint8_t *value = buffer + ((const uint8_t *)values[i].mv_data - base - begin);
+      size_t offset = 0;
+      if (!datasan_datum_parse_raw(value, values[i].mv_size, channels, height, width, &labels[i], &offset)) {
+        free(buffer);
+        return (int)i;
+      }
+      const uint8_t *data = value + offset;
+      if (destination) memcpy(destination + i * stride, data, stride);
+      if (table) {
+        for (size_t c = 0; c < (size_t)channels; c++) {
+          datasan_moments_u8(data + c * plane, plane, table + i * (size_t)channels + c);
+        }
+      }
+    }
+  }
+  free(buffer);
+  return (int)count;
+}

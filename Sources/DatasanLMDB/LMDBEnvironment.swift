@@ -29,6 +29,9 @@ final class LMDBEnvironment {
   let mapped: Range<UInt>?
   /// The data file's size when the transaction began.
   let dataFileSize: Int
+  /// liblmdb's descriptor of the data file (-1 when it gave none), which the raw decoder reads values
+  /// through (``mapped`` starts at its offset 0). Valid until ``close()``.
+  let dataDescriptor: Int32
   private(set) var env: OpaquePointer?
   private(set) var txn: OpaquePointer?
   private(set) var cursor: OpaquePointer?
@@ -92,6 +95,7 @@ final class LMDBEnvironment {
       mapped = nil
     }
     dataFileSize = fileSize
+    dataDescriptor = mapped == nil ? -1 : fd
     if rc == DATASAN_MDB_FAULT {
       close()
       throw corrupt(lmdbFaultDescription(), position: LMDBEnvironment.atFirstRecord)

@@ -57,7 +57,8 @@ extension LMDBReader {
         rawLabels.withUnsafeMutableBufferPointer { labels in
           let run = RawDatumRun(
             keys: keys.baseAddress, values: values.baseAddress, labels: labels.baseAddress, destination: base,
-            moments: moments, channels: c, height: h, width: w)
+            moments: moments, channels: c, height: h, width: w, file: walk.environment.dataDescriptor,
+            map: walk.environment.mapped.flatMap { UnsafeRawPointer(bitPattern: $0.lowerBound) })
           return parallelMap(segments) { k in
             let decoded = run.decode(bounds[k]..<bounds[k + 1])
             return (decoded, k == 0 ? run.keys(0..<n, walk: keyWalk) : nil)
@@ -158,6 +159,9 @@ private struct RawDatumRun: @unchecked Sendable {
   let channels: UInt64
   let height: UInt64
   let width: UInt64
+  /// The data file and where it is mapped: values are read from the file (nil map: from the map).
+  let file: Int32
+  let map: UnsafeRawPointer?
 
   /// Records `run` consumed on a copy of `walk`, if their keys pass its checks: the walk after them
   /// and their keys as users see them. Nil otherwise (the batch is then consumed in order, and the
@@ -172,11 +176,18 @@ private struct RawDatumRun: @unchecked Sendable {
   /// and the fault's description (kept by the thread that faulted).
   func decode(_ range: Range<Int>) -> (rc: Int32, at: Int, fault: String) {
     var at = range.lowerBound
+    var from = range.lowerBound
+    if let map, file >= 0 {
+      let rc = datasan_mdb_read_raw_datums(
+        file, map, values, range.lowerBound, range.upperBound, channels, height, width, destination, labels, moments, &at)
+      if rc != DATASAN_MDB_READ_FAILED { return (rc, at, "") }
+      from = at  // a read failed: the map from there on, under the guard, says why
+    }
     let rc = datasan_mdb_guarded_raw_datums(
-      values, range.lowerBound, range.upperBound, channels, height, width, destination, labels, moments, &at)
+      values, from, range.upperBound, channels, height, width, destination, labels, moments, &at)
     // Read once: their pages leave the page tables now, on this core (the record that stopped the
     // run is read again, by the general decoder).
-    if rc >= 0 { datasan_mdb_release_values(values, range.lowerBound, Int(rc)) }
+    if rc >= 0 { datasan_mdb_release_values(values, from, Int(rc)) }
     return (rc, at, rc == DATASAN_MDB_FAULT ? lmdbFaultDescription() : "")
   }
 }
