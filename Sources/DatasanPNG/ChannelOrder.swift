@@ -29,8 +29,22 @@ public enum ChannelOrder: String, CaseIterable, Sendable, ExpressibleByArgument 
   private static func swapRedBlue<T>(_ p: UnsafeMutablePointer<T>, _ h: ImageHeader, _ axis: ChannelAxis) {
     let plane = h.width * h.height
     if axis == .first {
-      // C x H x W: swap the first and third planes.
-      for e in 0..<plane { swap(&p[e], &p[2 * plane + e]) }
+      // C x H x W: swap the first and third planes, a few KiB at a time through the stack (the
+      // element-wise swap took 6% of an encoded LMDB scan).
+      var a = UnsafeMutableRawPointer(p), b = UnsafeMutableRawPointer(p + 2 * plane)
+      var left = plane * MemoryLayout<T>.stride
+      withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 16) { scratch in
+        let t = scratch.baseAddress!
+        while left > 0 {
+          let n = min(left, scratch.count)
+          t.copyMemory(from: a, byteCount: n)
+          a.copyMemory(from: b, byteCount: n)
+          b.copyMemory(from: t, byteCount: n)
+          a += n
+          b += n
+          left -= n
+        }
+      }
     } else {
       let c = h.channels
       for e in 0..<plane { swap(&p[e * c], &p[e * c + 2]) }
