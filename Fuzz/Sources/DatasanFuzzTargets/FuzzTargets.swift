@@ -60,13 +60,12 @@ let fuzzMaxPixels = 1 << 22
 
 // MARK: PNG
 
-/// The production decoder (fast path, libpng for what it declines), into both channel layouts.
+/// The production decoder (fast path, libpng for what it declines) through the codec seam, as
+/// ``fuzzCodecLayouts(_:_:)`` drives it, and its convenience form's byte count.
 @Sendable public func fuzzPNG(_ data: UnsafeRawBufferPointer) {
-  _ = PNGDecoder.readHeader(data, maxPixels: fuzzMaxPixels)
-  for axis in [ChannelAxis.first, .last] {
-    if case .success(let image) = PNGDecoder.decode(data, maxPixels: fuzzMaxPixels, channelAxis: axis) {
-      fuzzCheck(image.bytes.count == image.channels * image.height * image.width * (image.bitDepth / 8), "PNG byte count")
-    }
+  fuzzCodecLayouts(PNGCodec(), data)
+  if case .success(let image) = PNGDecoder.decode(data, maxPixels: fuzzMaxPixels, channelAxis: .last) {
+    fuzzCheck(image.bytes.count == image.channels * image.height * image.width * (image.bitDepth / 8), "PNG byte count")
   }
 }
 
@@ -98,12 +97,17 @@ let fuzzMaxPixels = 1 << 22
 
 // MARK: JPEG
 
-/// The JPEG codec (TurboJPEG through CDatasanJPEG): the header alone, then a decode into each
-/// channel layout. The three must agree: the decode's header is the header read alone, and the
-/// channel-first values (scratch buffer, plane split, CMYK conversion) are the channel-last ones
-/// (TurboJPEG's own interleaved output, or the CMYK conversion's) transposed.
-@Sendable public func fuzzJPEG(_ data: UnsafeRawBufferPointer) {
-  let codec = JPEGCodec()
+/// The JPEG codec (TurboJPEG through CDatasanJPEG), as ``fuzzCodecLayouts(_:_:)`` drives it.
+@Sendable public func fuzzJPEG(_ data: UnsafeRawBufferPointer) { fuzzCodecLayouts(JPEGCodec(), data) }
+
+// MARK: Any image codec
+
+/// A codec through the seam: the header alone, then a decode into each channel layout. The three
+/// must agree: the decode's header is the header read alone, and the channel-first values (plane
+/// split, conversions) are the channel-last ones transposed, element by element (8 or 16 bits);
+/// the two layouts fail alike.
+func fuzzCodecLayouts<Codec: ImageCodec>(_ codec: Codec, _ data: UnsafeRawBufferPointer) {
+  let name = codec.name
   guard case .success(let header) = codec.readHeader(data, maxPixels: fuzzMaxPixels) else { return }
   let size = header.byteCount
   let first = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, size), alignment: 16)
@@ -116,18 +120,19 @@ let fuzzMaxPixels = 1 << 22
   let b = codec.decode(data, maxPixels: fuzzMaxPixels, channelAxis: .last, into: last)
   switch (a, b) {
   case (.success(let ha), .success(let hb)):
-    fuzzCheck(ha == header && hb == header, "JPEG: the decode's header differs from the header read alone")
+    fuzzCheck(ha == header && hb == header, "\(name): the decode's header differs from the header read alone")
     let plane = header.width * header.height
     let c = header.channels
+    let e = max(1, header.bitDepth / 8)
     for p in 0..<plane {
-      for k in 0..<c where first[k * plane + p] != last[p * c + k] {
-        fuzzCheck(false, "JPEG: channel-first value \(k),\(p) is not the channel-last one")
+      for k in 0..<c where memcmp(first.baseAddress! + (k * plane + p) * e, last.baseAddress! + (p * c + k) * e, e) != 0 {
+        fuzzCheck(false, "\(name): channel-first value \(k),\(p) is not the channel-last one")
       }
     }
   case (.failure(let ea), .failure(let eb)):
-    fuzzCheck(ea == eb, "JPEG: the two layouts fail differently: \(ea.message) / \(eb.message)")
+    fuzzCheck(ea == eb, "\(name): the two layouts fail differently: \(ea.message) / \(eb.message)")
   default:
-    fuzzCheck(false, "JPEG: one layout decodes, the other does not")
+    fuzzCheck(false, "\(name): one layout decodes, the other does not")
   }
 }
 
