@@ -12,9 +12,13 @@ import re
 import shutil
 import struct
 
+import sys
+
 import lmdb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Python"))
+from caffe_datum import read_varint, varint  # noqa: E402 (after the path)
 CORPUS = os.path.join(ROOT, "Fuzz", "corpus")
 MAX_SEED = 64 * 1024
 # huge.h5 (2^40 declared rows, never written) is read for hours until unwritten chunks are reported
@@ -36,19 +40,6 @@ def fixture_files(pattern):
     for path in sorted(glob.glob(os.path.join(ROOT, "Fixtures", pattern), recursive=True)):
         if os.path.isfile(path) and os.path.getsize(path) <= MAX_SEED:
             yield path, open(path, "rb").read()
-
-
-def varint(n):
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def datum_dims(value):
@@ -74,17 +65,6 @@ def datum_dims(value):
     except IndexError:
         return None
     return dims
-
-
-def read_varint(b, at):
-    result, shift = 0, 0
-    while True:
-        byte = b[at]
-        at += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, at
 
 
 def main():

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -159,33 +160,11 @@ enum JUnitSchema {
     var failed: Set<String> { Set(cases.filter { $0.result == "failure" }.map { String($0.name.dropFirst("datasan.".count)) }) }
   }
 
-  static let python: String? = {
-    // DATASAN_TEST_NO_PYTHON=1 acts as a machine without python3 (to see the skip).
-    if ProcessInfo.processInfo.environment["DATASAN_TEST_NO_PYTHON"] == "1" { return nil }
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let path = "\(dir)/python3"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }()
-
-  static var available: Bool { python != nil }
+  static var available: Bool { Python.path != nil }
   static let skipMessage: Comment = "python3 is not installed here: the JUnit schema check with a real XML parser is skipped"
 
   static func check(_ junit: String) throws -> Verdict {
-    let dir = try makeTempDir()
-    let scriptPath = dir + "/junit_check.py"
-    try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python!)
-    process.arguments = [scriptPath, junit]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return try JSONDecoder().decode(Verdict.self, from: data)
+    try JSONDecoder().decode(Verdict.self, from: Python.run(script, [junit]).stdout)
   }
 }
 

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -13,25 +14,14 @@ import Testing
 @Suite(.serialized) struct CaffeViewCLITests {
   static let script = #"""
     import json, sys
-    import cv2, lmdb, numpy as np
+    import caffe_datum, cv2, lmdb, numpy as np
 
     path, folder = sys.argv[1], sys.argv[2]
     rng = np.random.default_rng(12)
 
-    def varint(n):
-        out = bytearray()
-        while True:
-            b = n & 0x7F
-            n >>= 7
-            if n:
-                out.append(b | 0x80)
-            else:
-                out.append(b)
-                return bytes(out)
-
     def encoded_datum(png, label):
-        # Datum: data = 4 (bytes), label = 5 (int32), encoded = 7 (bool); c/h/w unset, as Caffe writes.
-        return b"\x22" + varint(len(png)) + png + b"\x28" + varint(label) + b"\x38\x01"
+        # c/h/w unset, as Caffe's convert_imageset --encoded writes them.
+        return caffe_datum.datum(data=png, label=label, encoded=True)
 
     decoded = {}
     env = lmdb.open(path, map_size=1 << 24)
@@ -50,26 +40,11 @@ import Testing
     env = lmdb.open(path, readonly=True, lock=False)
     with env.begin() as txn:
         for key, value in txn.cursor():
-            data = value[value.index(b"\x22") + 1:]
-            length, shift, i = 0, 0, 0
-            while True:
-                length |= (data[i] & 0x7F) << shift
-                shift += 7
-                i += 1
-                if data[i - 1] < 0x80:
-                    break
-            image = cv2.imdecode(np.frombuffer(data[i:i + length], np.uint8), cv2.IMREAD_UNCHANGED)
+            data = caffe_datum.fields(value)[4]
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
             decoded[key.decode()] = image.transpose(2, 0, 1).astype(float).ravel().tolist()
     print(json.dumps(decoded))
     """#
-
-  static let python: String? = {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let path = "\(dir)/python3"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }()
 
   /// The LMDB (and the same PNGs as a folder) and OpenCV's C x H x W BGR values of each record.
   struct Fixture {
@@ -80,26 +55,11 @@ import Testing
   }
 
   static func makeFixture() throws -> Fixture {
-    let python = try #require(python, "python3 is needed (with numpy, lmdb and opencv-python-headless: make test installs them)")
     let dir = try makeTempDir()
-    let scriptPath = dir + "/caffe_view.py"
-    try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
     try FileManager.default.createDirectory(atPath: dir + "/folder", withIntermediateDirectories: true)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [scriptPath, dir + "/enc.lmdb", dir + "/folder"]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    try #require(
-      process.terminationStatus == 0,
-      "the OpenCV script failed (make test installs opencv-python-headless): \(stderr)")
-    let bgr = try JSONDecoder().decode([String: [Double]].self, from: stdout)
+    let run = try Python.run(script, [dir + "/enc.lmdb", dir + "/folder"])
+    try #require(run.status == 0, "the OpenCV script failed (make test installs opencv-python-headless): \(run.stderr)")
+    let bgr = try JSONDecoder().decode([String: [Double]].self, from: run.stdout)
     return Fixture(lmdb: dir + "/enc.lmdb", folder: dir + "/folder", bgr: bgr)
   }
 
@@ -265,25 +225,14 @@ import Testing
   /// a sample like any other, its values checked: a NaN is `nan_value`, an Inf `inf_value`; finite
   /// values (uint8 or not) are clean and counted in the statistics.
   @Test func floatDataInAUint8LMDBIsCheckedLikeAnyOtherRecord() throws {
-    let python = try #require(Self.python)
     let dir = try makeTempDir()
     let script = #"""
-      import struct, sys, lmdb
-      def varint(n):
-          out = bytearray()
-          while True:
-              b = n & 0x7F
-              n >>= 7
-              out.append(b | (0x80 if n else 0))
-              if not n:
-                  return bytes(out)
-      def dims():
-          return b"\x08\x01\x10\x02\x18\x02"  # channels=1 height=2 width=2
+      import sys, lmdb
+      from caffe_datum import datum
       def raw(values, label):
-          return dims() + b"\x22\x04" + bytes(values) + b"\x28" + varint(label)
+          return datum(channels=1, height=2, width=2, data=bytes(values), label=label)
       def floats(values, label):
-          packed = struct.pack("<%df" % len(values), *values)
-          return dims() + b"\x28" + varint(label) + b"\x32" + varint(len(packed)) + packed
+          return datum(channels=1, height=2, width=2, label=label, float_data=values)
       env = lmdb.open(sys.argv[1], map_size=1 << 20)
       with env.begin(write=True) as txn:
           txn.put(b"a_raw", raw([0, 10, 20, 30], 0))
@@ -294,13 +243,8 @@ import Testing
           txn.put(b"f_raw", raw([1, 2, 3, 4], 0))
       env.close()
       """#
-    try Data(script.utf8).write(to: URL(fileURLWithPath: dir + "/mixed.py"))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [dir + "/mixed.py", dir + "/mixed.lmdb"]
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0)
+    let run = try Python.run(script, [dir + "/mixed.lmdb"])
+    try #require(run.status == 0, "\(run.stderr)")
     let r = try CLI.run(["scan", dir + "/mixed.lmdb", "--report", dir + "/r.json", "--loss", "none"])
     #expect(r.status == 1, "\(r.stderr)")
     let report = try Report.load(dir + "/r.json")

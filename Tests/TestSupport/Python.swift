@@ -1,0 +1,60 @@
+import Foundation
+
+/// python3 for the tests that compare with the ecosystem's tools (OpenCV, h5py, lmdb, an XML
+/// parser) or make inputs with them: `make test` installs the packages (`make pydeps`). Scripts
+/// import Tests/Python (caffe_datum.py) without a path of their own.
+public enum Python {
+  /// python3 on the PATH, or nil (DATASAN_TEST_NO_PYTHON=1 acts as a machine without it, to see the
+  /// tests that need it skip).
+  public static let path: String? = {
+    if ProcessInfo.processInfo.environment["DATASAN_TEST_NO_PYTHON"] == "1" { return nil }
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+      let path = "\(dir)/python3"
+      if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+  }()
+
+  /// Tests/Python of this package, found from this file.
+  public static let modules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Python").path
+
+  /// What a script did.
+  public struct Run {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: String
+  }
+
+  public struct Unavailable: Error, CustomStringConvertible {
+    public var description: String { "python3 is not installed here (make test installs it and the packages the tests use)" }
+  }
+
+  /// Runs `script` (written to a file in a temporary folder) with `arguments`, Tests/Python on its
+  /// import path. Throws ``Unavailable`` without python3.
+  public static func run(_ script: String, _ arguments: [String]) throws -> Run {
+    guard let path else { throw Unavailable() }
+    let dir = try TestTemporaryDirectory.make("datasan-python")
+    let scriptPath = dir + "/script.py"
+    try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = [scriptPath] + arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["PYTHONPATH"] = [modules, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+    process.environment = environment
+    let out = Pipe()
+    // stderr to a file: a pipe could fill while stdout is drained.
+    let errPath = dir + "/stderr"
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try err.close()
+    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+  }
+}
