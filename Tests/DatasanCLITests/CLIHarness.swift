@@ -20,6 +20,18 @@ struct CLI {
 
   static func fixture(_ path: String) -> String { root.appendingPathComponent("Fixtures/" + path).path }
 
+  /// The files under `root` (not the folders), as paths relative to it, sorted.
+  static func files(under root: String) -> [String] {
+    let e = FileManager.default.enumerator(atPath: root)
+    var out: [String] = []
+    while let p = e?.nextObject() as? String {
+      var isDir: ObjCBool = false
+      FileManager.default.fileExists(atPath: root + "/" + p, isDirectory: &isDir)
+      if !isDir.boolValue { out.append(p) }
+    }
+    return out.sorted()
+  }
+
   /// The `datasan` executable: DATASAN_BINARY when set (make test-asan / test-tsan set it to their
   /// sanitized build), else the one built beside this test bundle.
   static let binary: String = {

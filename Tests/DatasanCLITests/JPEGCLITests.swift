@@ -11,17 +11,6 @@ import Testing
   let flagged = ["dog/d2.jpg", "dog/d4.jpg"]
   let clean = ["cat/c0.jpg", "cat/c1.png", "cat/c2.JPEG", "cat/c3.jpeg", "cat/c4.jpg", "dog/d0.png", "dog/d1.JPG", "dog/d3.png"]
 
-  func files(under root: String) -> [String] {
-    let e = FileManager.default.enumerator(atPath: root)
-    var out: [String] = []
-    while let p = e?.nextObject() as? String {
-      var isDir: ObjCBool = false
-      FileManager.default.fileExists(atPath: root + "/" + p, isDirectory: &isDir)
-      if !isDir.boolValue { out.append(p) }
-    }
-    return out.sorted()
-  }
-
   @Test func scanOfAMixedFolderTakesEveryImage() throws {
     let dir = try makeTempDir()
     let r = try CLI.run(["scan", mixed, "--report", dir + "/r.json", "--junit", dir + "/j.xml", "--html", dir + "/r.html"])
@@ -82,7 +71,7 @@ import Testing
     let r = try CLI.run(args)
     #expect(r.status == 0, "\(r.stderr)")
     let quarantine = dir + "/" + (output as NSString).deletingPathExtension + ".quarantine"
-    #expect(files(under: quarantine) == flagged)
+    #expect(CLI.files(under: quarantine) == flagged)
     for f in flagged {
       #expect(FileManager.default.contentsEqual(atPath: quarantine + "/" + f, andPath: mixed + "/" + f))
     }
@@ -99,7 +88,7 @@ import Testing
       let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
       #expect(lines.count == 9)  // a header and 8 rows
     default:
-      #expect(files(under: out) == clean)
+      #expect(CLI.files(under: out) == clean)
       for f in clean { #expect(FileManager.default.contentsEqual(atPath: out + "/" + f, andPath: mixed + "/" + f)) }
     }
   }

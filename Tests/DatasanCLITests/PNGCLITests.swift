@@ -9,17 +9,6 @@ import Testing
   let train = CLI.fixture("png/train")
   let flagged = ["cat/cat_07.png", "dog/dog_03.png", "zebra/zebra_05.png"]
 
-  func files(under root: String) throws -> [String] {
-    let e = FileManager.default.enumerator(atPath: root)
-    var out: [String] = []
-    while let p = e?.nextObject() as? String {
-      var isDir: ObjCBool = false
-      FileManager.default.fileExists(atPath: root + "/" + p, isDirectory: &isDir)
-      if !isDir.boolValue { out.append(p) }
-    }
-    return out.sorted()
-  }
-
   @Test func scanReportsBrokenImagesAndSkippedFiles() throws {
     let dir = try makeTempDir()
     let r = try CLI.run(["scan", train, "--report", dir + "/r.json"])
@@ -43,7 +32,7 @@ import Testing
     #expect(label.typeClass == "integer" && label.typeSize == 8)
     #expect(label.values == [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2])
     let quarantine = dir + "/train.quarantine"
-    #expect(try files(under: quarantine) == flagged)
+    #expect(CLI.files(under: quarantine) == flagged)
     for f in flagged {
       #expect(FileManager.default.contentsEqual(atPath: quarantine + "/" + f, andPath: train + "/" + f))
     }
@@ -64,7 +53,7 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: dir + "/copy"))
     let r = try CLI.run(["clean", train, "-o", dir + "/copy", "--output-format", "png", "--normalize", "none"])
     #expect(r.status == 0, "\(r.stderr)")
-    let copied = try files(under: dir + "/copy")
+    let copied = CLI.files(under: dir + "/copy")
     #expect(copied.count == 21 && Set(copied).isDisjoint(with: flagged))
     for f in copied { #expect(FileManager.default.contentsEqual(atPath: dir + "/copy/" + f, andPath: train + "/" + f)) }
   }
