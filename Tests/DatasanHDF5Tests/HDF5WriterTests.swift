@@ -162,3 +162,86 @@ import Testing
     #expect(huge.reduce(4, *) < 1 << 32)
   }
 }
+
+/// The writer's rows as they land in chunks, unfiltered and filtered, over seeded random chunk
+/// heights, batch sizes and runs of rows never written: the same values come back, rows never written
+/// read as the fill value 0, and a chunk holding only such rows is never allocated.
+@Suite struct HDF5ChunkWriteTests {
+  /// The whole dataset `name` of `path` as floats, and the bytes each of its chunks occupies.
+  func readBack(_ path: String, _ name: String, rows: Int, chunkRows: Int) throws -> (values: [Float], chunkBytes: [UInt64]) {
+    let file = H5Fopen(path, datasan_h5f_acc_rdonly(), datasan_h5p_default())
+    try #require(file >= 0)
+    defer { H5Fclose(file) }
+    let dataset = H5Dopen2(file, name, datasan_h5p_default())
+    try #require(dataset >= 0)
+    defer { H5Dclose(dataset) }
+    var values = [Float](repeating: -1, count: rows * 6)
+    let status = values.withUnsafeMutableBytes {
+      H5Dread(dataset, datasan_h5t_native_float(), datasan_h5s_all(), datasan_h5s_all(), datasan_h5p_default(), $0.baseAddress)
+    }
+    try #require(status >= 0)
+    var sizes: [UInt64] = []
+    for chunk in stride(from: 0, to: rows, by: chunkRows) {
+      var offset: [hsize_t] = [hsize_t(chunk), 0, 0]
+      var filters: UInt32 = 0
+      var address: haddr_t = 0
+      var bytes: hsize_t = 0
+      try #require(H5Dget_chunk_info_by_coord(dataset, &offset, &filters, &address, &bytes) >= 0)
+      sizes.append(address == datasan_haddr_undef() ? 0 : bytes)
+    }
+    return (values, sizes)
+  }
+
+  @Test(arguments: 0..<12) func rowsLandInTheirChunks(seed: UInt64) throws {
+    var random = SplitMix(seed: 0xd1ec7 &+ seed)
+    let chunkRows = Int.random(in: 1...9, using: &random)
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let direct = dir.appendingPathComponent("direct.h5").path
+    let filtered = dir.appendingPathComponent("filtered.h5").path
+    let writers = try [
+      HDF5Writer(
+        path: direct, featureName: "data", labelName: "label", sampleShape: [2, 3], elementType: .float32,
+        labelType: .float64, layout: HDF5Layout(chunks: [chunkRows, 2, 3]), normalization: nil),
+      HDF5Writer(
+        path: filtered, featureName: "data", labelName: "label", sampleShape: [2, 3], elementType: .float32,
+        labelType: .float64, layout: HDF5Layout(chunks: [chunkRows, 2, 3], gzipLevel: 1), normalization: nil),
+    ]
+    var expected: [Float] = []
+    var neverWritten = Set<Int>()
+    var row = 0
+    for _ in 0..<Int.random(in: 1...12, using: &random) {
+      let count = Int.random(in: 1...(3 * chunkRows + 2), using: &random)
+      let batch: SampleBatch
+      if Int.random(in: 0..<4, using: &random) == 0 {
+        batch = SampleBatch.unreadableRun(
+          firstIndex: row, count: count, problem: ReaderProblem(.unreadable, "never written"), elementType: .float32,
+          shape: [2, 3], labels: (0..<count).map { Double($0) })
+        neverWritten.formUnion(row..<(row + count))
+        expected += [Float](repeating: 0, count: count * 6)
+      } else {
+        var b = SampleBatch.uniform(
+          firstIndex: row, count: count, elementType: .float32, shape: [2, 3], labels: (0..<count).map { Double($0) })
+        let values = b.storage.typed(Float.self, count: count * 6)
+        for k in 0..<(count * 6) { values[k] = Float(row * 6 + k) + 0.25 }
+        expected += (0..<(count * 6)).map { Float(row * 6 + $0) + 0.25 }
+        b.firstIndex = row
+        batch = b
+      }
+      for writer in writers { try writer.append(batch) }
+      row += count
+    }
+    for writer in writers { try writer.finish() }
+    let a = try readBack(direct, "data", rows: row, chunkRows: chunkRows)
+    let b = try readBack(filtered, "data", rows: row, chunkRows: chunkRows)
+    #expect(a.values == expected, "chunk rows \(chunkRows)")
+    #expect(b.values == expected, "chunk rows \(chunkRows)")
+    for (k, bytes) in a.chunkBytes.enumerated() {
+      let rows = (k * chunkRows)..<min(row, (k + 1) * chunkRows)
+      let allUnwritten = rows.allSatisfy { neverWritten.contains($0) }
+      #expect((bytes == 0) == allUnwritten, "chunk \(k) of \(chunkRows) rows: \(bytes) bytes")
+      if !allUnwritten { #expect(bytes == UInt64(chunkRows * 6 * 4)) }
+      #expect((b.chunkBytes[k] == 0) == allUnwritten)
+    }
+  }
+}
