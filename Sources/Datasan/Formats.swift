@@ -132,7 +132,8 @@ public struct Formats: FormatBackend {
       if case .normalized(let p) = request.content { normalization = p }
       return try HDF5Writer(
         path: path, featureName: featureName, labelName: labelName, sampleShape: request.sampleShape,
-        elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization)
+        elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization,
+        classNames: labelName == nil ? nil : source.classNames)
     case .csv:
       return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
     case .lmdb:

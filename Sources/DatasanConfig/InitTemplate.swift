@@ -166,7 +166,13 @@ public enum InitTemplate {
       guess = g
       for note in g.notes { line("# " + note) }
       key("loss", g.loss.rawValue, choices("loss"))
-      if let k = g.numClasses {
+      if let names = f.info.classNames, g.loss.isClassification {
+        // The class list, kept: a class folder deleted or renamed later fails the gate
+        // (class_missing, unknown_class) instead of shifting every label after it.
+        line("# the \(names.count) class folders, in label order (torchvision's ImageFolder order: sorted names);")
+        line("# a folder deleted or renamed later is class_missing / unknown_class instead of a silent label shift")
+        key("classes", "[" + names.map(yamlString).joined(separator: ", ") + "]", "label i is class i of this list")
+      } else if let k = g.numClasses {
         key("num_classes", String(k))
       }
       commented("ignore_label", "-1")
