@@ -417,14 +417,15 @@ struct Init: ParsableCommand {
     if let labels = report.info.labelName { said.append("labels '\(labels)'") }
     if let guess {
       said.append("loss \(guess.loss.rawValue)")
-      if let names = report.info.classNames, guess.loss.isClassification {
-        said.append("classes \(ClassList.list(names, limit: 5))")
+      if let names = report.info.classNames, guess.loss.isClassification, ClassList.problem(names) == nil {
+        said.append("classes [\(ClassList.list(names, limit: 5))]")
       } else if let k = guess.numClasses {
         said.append("num_classes \(k)")
       }
     }
     Console.out.line("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
-    for note in guess?.notes ?? [] { Console.out.line("  " + note) }
+    let wroteClasses = said.contains { $0.hasPrefix("classes ") }
+    for note in guess?.notes ?? [] where !wroteClasses || !note.contains("num_classes") { Console.out.line("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
     Console.out.line("review it, then run the gate: \(gate)")
   }

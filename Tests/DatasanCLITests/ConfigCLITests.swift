@@ -350,7 +350,12 @@ func writeText(_ text: String, _ path: String) throws {
       #expect(y["input"] as? String == CLI.fixture(fixture))
       if !loss.isEmpty {
         #expect(y["loss"] as? String == loss, "\(fixture)")
-        #expect(y["num_classes"] as? Int == classes, "\(fixture)")
+        if fixture.hasPrefix("png/") {
+          // An image folder's class list is written instead of num_classes (ClassesCLITests).
+          #expect((y["classes"] as? [Any])?.count == classes && y["num_classes"] == nil, "\(fixture)")
+        } else {
+          #expect(y["num_classes"] as? Int == classes, "\(fixture)")
+        }
       }
       // Whatever init wrote reads back as a valid config.
       let gate = try CLI.run(["scan"], cwd: dir)
