@@ -560,8 +560,10 @@ struct HTMLPage {
     let rare = presentKeys.filter { Double(present[$0]!) < rareLimit }
 
     let left = 40.0, right = 8.0
-    // At most 48 px a class: a few classes do not make a wall of blue.
-    let width = Swift.min(960, left + right + 48 * Double(Swift.max(1, classes.count)))
+    let longest = names == nil ? 0 : (classes.compactMap { name($0).map { Swift.min($0.count, 12) } }.max() ?? 0)
+    let tickWidth = names == nil ? 28.0 : Swift.max(28.0, Double(longest) * 7 + 6)
+    // At most 48 px a class (more for the names of a class list, to label every bar when they fit).
+    let width = Swift.min(960, left + right + Swift.max(48, tickWidth) * Double(Swift.max(1, classes.count)))
     let height = 200.0, top = 10.0, bottom = 24.0
     let plotW = width - left - right, plotH = height - top - bottom
     let barW = plotW / Double(Swift.max(1, classes.count))
@@ -569,8 +571,6 @@ struct HTMLPage {
     svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\"/>"
     svg += "<text x=\"\(left - 4)\" y=\"\(top + 10)\" text-anchor=\"end\">\(HTMLPage.count(peak))</text>"
     svg += "<text x=\"\(left - 4)\" y=\"\(top + plotH)\" text-anchor=\"end\">0</text>"
-    let longest = names == nil ? 0 : (classes.compactMap { name($0).map { Swift.min($0.count, 12) } }.max() ?? 0)
-    let tickWidth = names == nil ? 28.0 : Swift.max(28.0, Double(longest) * 7 + 6)
     let labelEvery = Swift.max(1, Int((Double(classes.count) * tickWidth / plotW).rounded(.up)))
     for (i, c) in classes.enumerated() {
       let n = present[c] ?? 0

@@ -222,6 +222,27 @@ import Testing
     #expect(try CLI.run(["scan", folder("val_renamed"), "--classes", "cat,doggo,fish"], cwd: dir).status == 0)
   }
 
+  /// A given list names the labels of any input: a CSV's labels 0, 1 and 3 of --classes a,b,c,d.
+  @Test func aGivenListNamesTheLabelsOfOtherFormats() throws {
+    let dir = try makeTempDir()
+    let labels = [0, 0, 1, 1, 3, 3]
+    try writeCSV(dir + "/t.csv", header: "x,label\n", rows: labels.count) { "\(Double($0) / 10),\(labels[$0])\n" }
+    let given = ["--classes", "a,b,c,d", "--no-config"]
+    let r = try CLI.run(["clean", dir + "/t.csv", "-o", dir + "/t.h5", "--report", dir + "/r.json"] + given)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("classes: 4 (a, b, c, d)"))
+    let report = try Report.load(dir + "/r.json")
+    #expect(report.issues.filter { $0.kind == "class_missing" }.map(\.detail) == ["class 2 'c' of --classes has no sample"])
+    #expect(try ClassReport.load(dir + "/r.json").stats.labels?.class_counts == ["a": 2, "b": 2, "c": 0, "d": 2])
+    let h5 = try python(Self.readH5, [dir + "/t.h5"], as: LabelDataset.self)
+    #expect(h5.classes == ["a", "b", "c", "d"] && h5.labels == labels)
+    // A label beyond the list is outside the domain, and says which list.
+    let short = try CLI.run(["scan", dir + "/t.csv", "--classes", "a,b,c", "--no-config", "--report", dir + "/s.json"])
+    #expect(short.status == 1)
+    let out = try Report.load(dir + "/s.json").issues.filter { $0.kind == "label_out_of_domain" }
+    #expect(out.count == 2 && out.allSatisfy { $0.detail.contains("not below the 3 classes (a, b, c;") })
+  }
+
   @Test func htmlLabelChartIsLabelledByName() throws {
     let dir = try makeTempDir()
     let r = try CLI.run([
