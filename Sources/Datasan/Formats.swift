@@ -150,7 +150,9 @@ public struct Formats: FormatBackend {
         throw DatasanError(path: path, "a PNG folder output holds the original files: use --normalize none, or write .h5 / .lmdb")
       }
       let listFile = (source.layout as? PNGSourceLayout)?.listFile
-      return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile)
+      // The clean output of an ImageFolder keeps every class folder of the class list, empty or not.
+      let classFolders = request.role == .clean && listFile == nil ? source.classNames ?? [] : []
+      return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile, classFolders: classFolders)
     default:
       throw Formats.unknown(format, path)
     }

@@ -130,6 +130,14 @@ import Testing
     let junit = try String(contentsOfFile: dir + "/j.xml", encoding: .utf8)
     #expect(junit.contains(#"<property name="classes" value="cat,dog,fish"/>"#))
     #expect(junit.contains(#"<failure type="class_missing""#) && junit.contains("no folder &apos;dog&apos;"))
+    // An image folder output keeps every class folder of the list (dog/ empty): find_classes on it
+    // gives the list, so ImageFolder labels it the same (torchvision refuses the empty class, loudly).
+    let copy = try CLI.run([
+      "clean", folder("val_deleted"), "-o", dir + "/copy", "--output-format", "png", "--normalize", "none",
+    ] + given)
+    #expect(copy.status == 0, "\(copy.stderr)")
+    #expect(try python(Self.findClasses, [dir + "/copy"], as: FoundClasses.self).classes == ["cat", "dog", "fish"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/copy/dog").isEmpty)
   }
 
   @Test func renamedFolderIsUnknownClassAndQuarantined() throws {

@@ -16,14 +16,16 @@ extension FindingKind {
 /// later label.
 public enum ClassList {
   /// Why `names` is not a usable class list, or nil: at least one name, none empty, none twice,
-  /// none holding `/` or a NUL (a class is a folder name), none with a comma (lists are written
+  /// none holding `/` or a NUL nor `.` or `..` (a class is a folder name), none with a comma (lists are written
   /// comma-separated on the command line).
   public static func problem(_ names: [String]) -> String? {
     if names.isEmpty { return "names no class" }
     var seen = Set<String>()
     for name in names {
       if name.isEmpty { return "has an empty class name" }
-      if name.contains("/") || name.contains("\0") { return "class '\(name)' is not a folder name (holds / or NUL)" }
+      if name.contains("/") || name.contains("\0") || name == "." || name == ".." {
+        return "class '\(name)' is not a folder name"
+      }
       if name.contains(",") { return "class '\(name)' holds a comma" }
       if !seen.insert(name).inserted { return "names class '\(name)' twice" }
     }
