@@ -132,7 +132,8 @@ public struct Formats: FormatBackend {
       if case .normalized(let p) = request.content { normalization = p }
       return try HDF5Writer(
         path: path, featureName: featureName, labelName: labelName, sampleShape: request.sampleShape,
-        elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization)
+        elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization,
+        classNames: labelName == nil ? nil : source.classNames)
     case .csv:
       return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
     case .lmdb:
@@ -149,7 +150,9 @@ public struct Formats: FormatBackend {
         throw DatasanError(path: path, "a PNG folder output holds the original files: use --normalize none, or write .h5 / .lmdb")
       }
       let listFile = (source.layout as? PNGSourceLayout)?.listFile
-      return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile)
+      // The clean output of an ImageFolder keeps every class folder of the class list, empty or not.
+      let classFolders = request.role == .clean && listFile == nil ? source.classNames ?? [] : []
+      return try PNGFolderWriter(path: path, sourceRoot: source.path, listFileName: listFile, classFolders: classFolders)
     default:
       throw Formats.unknown(format, path)
     }

@@ -164,9 +164,17 @@ public enum InitTemplate {
       commented("loss", "cross-entropy", choices("loss"))
     } else if let labels = f.labels, let g = LabelGuess.guess(labels) {
       guess = g
-      for note in g.notes { line("# " + note) }
+      // A class list that reads back as --classes (no comma in a name) is written instead of num_classes.
+      let names = f.info.classNames.flatMap { ClassList.problem($0) == nil && g.loss.isClassification ? $0 : nil }
+      for note in g.notes where names == nil || !note.contains("num_classes") { line("# " + note) }
       key("loss", g.loss.rawValue, choices("loss"))
-      if let k = g.numClasses {
+      if let names {
+        // The class list, kept: a class folder deleted or renamed later fails the gate
+        // (class_missing, unknown_class) instead of shifting every label after it.
+        line("# the \(names.count) class folders, in label order (torchvision's ImageFolder order: sorted names);")
+        line("# a folder deleted or renamed later is class_missing / unknown_class instead of a silent label shift")
+        key("classes", "[" + names.map(yamlString).joined(separator: ", ") + "]", "label i is class i of this list")
+      } else if let k = g.numClasses {
         key("num_classes", String(k))
       }
       commented("ignore_label", "-1")

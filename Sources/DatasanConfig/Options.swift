@@ -100,6 +100,8 @@ public struct CheckFlags: ConfigurableOptions {
   public var loss: LossKind?
   @Option(help: "Number of classes: labels must be below it, and absent classes are reported (e.g. --num-classes 10).")
   public var numClasses: Int?
+  @Option(help: "The class names in label order, comma-separated: an image folder's class folders are labelled by this list, a folder outside it is unknown_class, a class without a folder class_missing (e.g. --classes cat,dog,fish).")
+  public var classes: String?
   @Option(parsing: .unconditional, help: "A label value always allowed, like Caffe's ignore_label (e.g. --ignore-label -1).")
   public var ignoreLabel: Double?
   @Option(help: "Expected sample shape; default the first readable sample's (e.g. --shape 3,32,32).")
@@ -125,6 +127,7 @@ public struct CheckFlags: ConfigurableOptions {
 
   public static let configTypes: [String: ConfigType] = [
     "num-classes": .int(min: 1),
+    "classes": .list,
     "ignore-label": .number(min: nil, max: nil, exclusiveMin: false),
     "shape": .shape,
     "scale-limit": .number(min: 0, max: nil, exclusiveMin: true),
@@ -143,6 +146,16 @@ public struct CheckFlags: ConfigurableOptions {
     c.loss = loss ?? .crossEntropy
     if let numClasses, numClasses < 1 { throw UsageError("--num-classes must be at least 1") }
     c.numClasses = numClasses
+    if let classes {
+      let names = classes.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+      if let problem = ClassList.problem(names) { throw DatasanError("--classes \(problem)") }
+      if let numClasses, numClasses != names.count {
+        throw DatasanError(
+          "--classes names \(names.count) class\(names.count == 1 ? "" : "es") but --num-classes is \(numClasses); give one of them, or make them agree")
+      }
+      c.classNames = names
+      c.numClasses = names.count
+    }
     c.ignoreLabel = ignoreLabel
     if let shape {
       let dims = shape.split(separator: ",").map { Int($0.trimmingWhitespace()) }

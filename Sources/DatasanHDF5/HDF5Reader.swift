@@ -162,6 +162,7 @@ public final class HDF5Reader: SampleReader {
     var labelType: ElementType? = nil
     var labelRank = 1
     var labelRows: HDF5WrittenRows? = nil
+    var classNames: [String]? = nil
     if let labelName {
       let labelDataset = try HDF5Reader.open(file, labelName, role: "label dataset", confinement: confinement, access: access)
       do {
@@ -189,6 +190,13 @@ public final class HDF5Reader: SampleReader {
         try source.findMisSizedChunks(chunkCount: rows.chunkCount) { fail("label dataset '\(labelName)': " + $0) }
         labelRows = rows
         labelSource = source
+        // The class list a datasan output (or any writer) stored beside the labels.
+        let attributes = HDF5Attributes(object: labelDataset.id)
+        if (try? attributes.exists("classes")) == true, let names = try? attributes.strings("classes"),
+          ClassList.problem(names) == nil
+        {
+          classNames = names
+        }
         labelType = labelNumeric.elementType
         labelRank = labelDims.count
       } catch let error as HDF5Unsupported {
@@ -224,6 +232,7 @@ public final class HDF5Reader: SampleReader {
       layout: HDF5Layout(
         chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
         fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank))
+    self.info.classNames = classNames
     endRow = featureSource.rowCount
     if let range = options.sampleRange {
       guard let rows = range.samples(clampedTo: featureSource.rowCount) else {

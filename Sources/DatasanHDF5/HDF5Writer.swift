@@ -27,10 +27,11 @@ public final class HDF5Writer: SampleWriter {
   ///   - labelType: the stored type of the labels (default int64).
   ///   - layout: the input's HDF5 layout to keep (chunks, filters, label rank), if any.
   ///   - normalization: parameters to record as `datasan_*` attributes of the feature dataset.
+  ///   - classNames: the class list, recorded as the label dataset's `classes` attribute (strings).
   /// - Throws: ``DatasanError`` when the file or a dataset cannot be created.
   public init(
     path: String, featureName: String, labelName: String?, sampleShape: [Int], elementType: ElementType,
-    labelType: ElementType?, layout: HDF5Layout?, normalization: NormalizationParameters?
+    labelType: ElementType?, layout: HDF5Layout?, normalization: NormalizationParameters?, classNames: [String]? = nil
   ) throws {
     self.path = path
     self.sampleShape = sampleShape
@@ -56,6 +57,10 @@ public final class HDF5Writer: SampleWriter {
           file: file, name: labelName, fileType: HDF5Types.file(labelType ?? .int64),
           memoryType: datasan_h5t_native_double(), elementSize: (labelType ?? .int64).size, rowDims: rank2 ? [1] : [],
           chunk: rank2 ? [chunk[0], 1] : [chunk[0]], filters: filters)
+        if let classNames, let labels {
+          // The class list the labels follow: label i is class classNames[i].
+          try HDF5Attributes(object: labels.dataset.id).write("classes", strings: classNames)
+        }
       }
     } catch let error as HDF5Error {
       abort()

@@ -88,7 +88,8 @@ public final class PNGFolderReader: SampleReader {
   ///   empty, a folder cannot be listed, or no `.png` file is found.
   public init(path: String, options: ReadOptions) throws {
     let root = Array(path.utf8)
-    let scan = try PNGFolderScan.scan(root: root, rootName: path, listFile: options.listFile)
+    let scan = try PNGFolderScan.scan(
+      root: root, rootName: path, listFile: options.listFile, classes: options.classNames)
     let maxPixels = Swift.max(0, options.maxPixels)
     let fileLimit = Self.fileLimit(maxPixels: maxPixels)
     var first: ImageHeader? = nil
@@ -128,6 +129,10 @@ public final class PNGFolderReader: SampleReader {
         listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
     info.samplesAreImages = true
     info.sampleFileType = codecs.extensionList
+    if !scan.classNames.isEmpty {
+      info.classNames = scan.classNames
+      info.classesWithoutFolder = scan.missingClasses
+    }
     if let range = options.sampleRange {
       guard let files = range.samples(clampedTo: scan.entries.count) else {
         throw DatasanError(path: path, "an image folder is read by file ranges, not byte ranges")

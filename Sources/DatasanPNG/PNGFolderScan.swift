@@ -31,6 +31,8 @@ struct PNGFolderScan {
   var skipped: [String] = []
   /// Hidden folders at class level of an ImageFolder layout (sorted).
   var hiddenClassFolders: [String] = []
+  /// The labels of given classes (`--classes`) without a folder.
+  var missingClasses: [Int] = []
 
   /// Finds the samples of `root` (raw bytes of the path the user gave).
   ///
@@ -38,18 +40,30 @@ struct PNGFolderScan {
   ///   folder (every `.png` under it, recursively, without labels); otherwise it is an ImageFolder
   ///   whose classes are the root's sub-folders (non-`.png` files at the root are skipped and counted).
   /// - With a list: the list's lines, in the list's order.
-  static func scan(root: [UInt8], rootName: String, listFile: String?) throws -> PNGFolderScan {
+  ///
+  /// With `classes` (`--classes`), the folder is an ImageFolder labelled by that list: label = the
+  /// index of the folder's name in the list. A class of the list without a folder is noted in
+  /// ``missingClasses``; the files of a folder outside the list, and image files at the root (in no
+  /// class folder), are samples with the problem `unknown_class`, never read.
+  static func scan(root: [UInt8], rootName: String, listFile: String?, classes: [String]? = nil) throws -> PNGFolderScan {
     let (kind, _) = RawFileSystem.fileStatus(root)
     guard kind == .directory else {
       throw DatasanError(
         path: rootName, kind == .missing ? "no such directory" : "not a directory (a PNG folder is a directory)")
     }
-    if let listFile { return try scanList(listFile) }
+    if let listFile {
+      var scan = try scanList(listFile)
+      scan.classNames = classes ?? []
+      return scan
+    }
     var walker = Walker(resolvedRoot: RawFileSystem.resolved(root) ?? root)
     let top = try walker.list(root, name: rootName)
     let pngsAtRoot = top.contains { !isHidden($0.name) && $0.kind != .directory && isImage($0.name) }
     let folders = top.filter { $0.kind == .directory }
     var scan: PNGFolderScan
+    if let classes {
+      return try scanGiven(classes, top: top, root: root, rootName: rootName, walker: &walker)
+    }
     if pngsAtRoot || !folders.contains(where: { !isHidden($0.name) }) {
       var found: [[UInt8]] = []
       try walker.walk(root, relative: [], rootName: rootName, into: &found)
@@ -82,12 +96,68 @@ struct PNGFolderScan {
       scan.classNames = classes.map(text)
       scan.hiddenClassFolders = hidden
     }
+    return try finished(scan, walker: walker, rootName: rootName)
+  }
+
+  /// Sorts the entries and the skipped files; refuses a folder without any image.
+  private static func finished(_ scan: PNGFolderScan, walker: Walker, rootName: String) throws -> PNGFolderScan {
+    var scan = scan
     scan.entries.sort { $0.path.lexicographicallyPrecedes($1.path) }
     scan.skipped = walker.skipped.sorted { $0.lexicographicallyPrecedes($1) }.map(text)
     if scan.entries.isEmpty {
       throw DatasanError(path: rootName, "no \(ImageCodecs.registered.extensionList) files found (not an image folder)")
     }
     return scan
+  }
+
+  /// An ImageFolder labelled by a given class list (see ``scan(root:rootName:listFile:classes:)``).
+  /// A folder named in the list is a class even when hidden: the list says so.
+  private static func scanGiven(
+    _ classes: [String], top: [(name: [UInt8], kind: RawFileSystem.Kind, link: Bool)], root: [UInt8], rootName: String,
+    walker: inout Walker
+  ) throws -> PNGFolderScan {
+    var labelOf: [[UInt8]: Int] = [:]
+    for (i, name) in classes.enumerated() { labelOf[Array(name.utf8)] = i }
+    var found: [PNGEntry] = []
+    var present = Set<Int>()
+    var hidden: [String] = []
+    if let id = RawFileSystem.fileStatus(root).id { walker.visited.insert(id) }  // a link back to the root
+    for entry in top.sorted(by: { $0.name.lexicographicallyPrecedes($1.name) }) {
+      let label = labelOf[entry.name]
+      if entry.kind != .directory {
+        if isHidden(entry.name) { continue }
+        if !isImage(entry.name) {
+          walker.skipped.append(entry.name)
+        } else {
+          let problem = ReaderProblem(
+            .unknownClass, "file at the root of the image folder, in no class folder of --classes", field: "label")
+          found.append(PNGEntry(path: entry.name, key: text(entry.name), label: .nan, problem: problem))
+        }
+        continue
+      }
+      if label == nil && isHidden(entry.name) {
+        hidden.append(text(entry.name))
+        continue
+      }
+      var files: [[UInt8]] = []
+      try walker.walk(RawFileSystem.join(root, entry.name), relative: entry.name, rootName: rootName, into: &files)
+      if let label {
+        present.insert(label)
+        found += files.map { PNGEntry(path: $0, key: text($0), label: Double(label), problem: walker.problem($0)) }
+      } else {
+        let folder = text(entry.name)
+        let problem = ReaderProblem(
+          .unknownClass,
+          "folder '\(folder.messageName)' is not a class of --classes (\(ClassList.list(classes, limit: 5))): "
+            + "renamed, or a class to add to the list?", field: "label")
+        found += files.map { PNGEntry(path: $0, key: text($0), label: .nan, problem: problem) }
+      }
+    }
+    var scan = PNGFolderScan(layout: .imageFolder, entries: found)
+    scan.classNames = classes
+    scan.missingClasses = classes.indices.filter { !present.contains($0) }
+    scan.hiddenClassFolders = hidden
+    return try finished(scan, walker: walker, rootName: rootName)
   }
 
   private static func scanList(_ listFile: String) throws -> PNGFolderScan {

@@ -44,7 +44,11 @@ public final class PNGFolderWriter: SampleWriter {
   ///   - sourceRoot: the input PNG folder the relative paths are read from.
   ///   - listFileName: when given, a convert_imageset list of the written samples is written there.
   /// - Throws: ``DatasanError`` when the folder cannot be created.
-  public init(path: String, sourceRoot: String, listFileName: String? = nil) throws {
+  ///   - classFolders: class folders to create, empty or not: an ImageFolder output keeps every
+  ///     class of the input's class list, so that a class whose files were all rejected (or that had
+  ///     no folder) does not shift the labels of the later ones when the output is read by
+  ///     ImageFolder (torchvision refuses an empty class instead, loudly).
+  public init(path: String, sourceRoot: String, listFileName: String? = nil, classFolders: [String] = []) throws {
     self.path = Array(path.utf8)
     pathName = path
     self.sourceRoot = Array(sourceRoot.utf8)
@@ -54,6 +58,11 @@ public final class PNGFolderWriter: SampleWriter {
       throw DatasanError(path: path, "cannot create the output folder: \(RawFileSystem.errorText())")
     }
     createdFolders.insert(self.path)
+    for name in classFolders where !name.isEmpty && name != "." && name != ".." && !name.contains("/")
+      && !name.contains("\u{FFFD}")  // a name read from invalid UTF-8 is not the folder's name
+    {
+      try makeFolder(RawFileSystem.join(self.path, Array(name.utf8)))
+    }
   }
 
   /// Copies the original file of every sample of `batch`.

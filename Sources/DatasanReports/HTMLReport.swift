@@ -524,32 +524,46 @@ struct HTMLPage {
       html += "<p class=\"note\">Some labels are not integers; the histogram counts the integer ones.</p>\n"
     }
     let present = labels.histogram
+    // The class list names the classes (label i is names[i]); its length is the number of classes.
+    let names = report.info.classNames
+    let numClasses = options.numClasses ?? names?.count
+    func name(_ c: Int64) -> String? {
+      guard let names, c >= 0, c < Int64(names.count) else { return nil }
+      return names[Int(c)]
+    }
+    func titled(_ c: Int64) -> String { name(c).map { "\(c) '\(HTMLPage.e($0))'" } ?? String(c) }
+    func tick(_ c: Int64) -> String {
+      guard let n = name(c) else { return String(c) }
+      return HTMLPage.e(n.count > 12 ? String(n.prefix(11)) + "…" : n)
+    }
     let peak = present.values.max() ?? 0
     let rareLimit = Double(peak) * options.rareClassRatio
     // The classes drawn: [0, K) with --num-classes (plus any present outside), else min...max present.
     let presentKeys = present.keys.sorted()
     var lowest = presentKeys.first ?? 0
     var highest = presentKeys.last ?? 0
-    if let k = options.numClasses, k > 0 {
+    if let k = numClasses, k > 0 {
       lowest = Swift.min(lowest, 0)
       highest = Swift.max(highest, Int64(k - 1))
     }
     let span = highest - lowest + 1
     let classes: [Int64] = span <= Int64(options.maxLabelBars) ? Array(lowest...highest) : Array(presentKeys.prefix(options.maxLabelBars))
     var absent: [Int64] = []
-    if let k = options.numClasses, k > 0 {
+    if let k = numClasses, k > 0 {
       var c: Int64 = 0
       while c < Int64(k) && absent.count < 1000 {
         if present[c] == nil { absent.append(c) }
         c += 1
       }
     }
-    let absentTotal = options.numClasses.map { k in Swift.max(0, k - present.keys.filter { $0 >= 0 && $0 < Int64(k) }.count) } ?? 0
+    let absentTotal = numClasses.map { k in Swift.max(0, k - present.keys.filter { $0 >= 0 && $0 < Int64(k) }.count) } ?? 0
     let rare = presentKeys.filter { Double(present[$0]!) < rareLimit }
 
     let left = 40.0, right = 8.0
-    // At most 48 px a class: a few classes do not make a wall of blue.
-    let width = Swift.min(960, left + right + 48 * Double(Swift.max(1, classes.count)))
+    let longest = names == nil ? 0 : (classes.compactMap { name($0).map { Swift.min($0.count, 12) } }.max() ?? 0)
+    let tickWidth = names == nil ? 28.0 : Swift.max(28.0, Double(longest) * 7 + 6)
+    // At most 48 px a class (more for the names of a class list, to label every bar when they fit).
+    let width = Swift.min(960, left + right + Swift.max(48, tickWidth) * Double(Swift.max(1, classes.count)))
     let height = 200.0, top = 10.0, bottom = 24.0
     let plotW = width - left - right, plotH = height - top - bottom
     let barW = plotW / Double(Swift.max(1, classes.count))
@@ -557,7 +571,7 @@ struct HTMLPage {
     svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\"/>"
     svg += "<text x=\"\(left - 4)\" y=\"\(top + 10)\" text-anchor=\"end\">\(HTMLPage.count(peak))</text>"
     svg += "<text x=\"\(left - 4)\" y=\"\(top + plotH)\" text-anchor=\"end\">0</text>"
-    let labelEvery = Swift.max(1, Int((Double(classes.count) * 28 / plotW).rounded(.up)))
+    let labelEvery = Swift.max(1, Int((Double(classes.count) * tickWidth / plotW).rounded(.up)))
     for (i, c) in classes.enumerated() {
       let n = present[c] ?? 0
       let x = left + Double(i) * barW
@@ -565,14 +579,14 @@ struct HTMLPage {
       let cls: String
       if n == 0 {
         cls = "absent"
-        svg += "<rect class=\"bar absent\" data-class=\"\(c)\" x=\"\(f(x))\" y=\"\(f(top))\" width=\"\(f(w))\" height=\"\(f(plotH))\"><title>class \(c): absent</title></rect>"
+        svg += "<rect class=\"bar absent\" data-class=\"\(c)\"\(name(c).map { " data-name=\"\(HTMLPage.e($0))\"" } ?? "") x=\"\(f(x))\" y=\"\(f(top))\" width=\"\(f(w))\" height=\"\(f(plotH))\"><title>class \(titled(c)): absent</title></rect>"
       } else {
         cls = Double(n) < rareLimit ? "rare" : "ok"
         let bh = Swift.max(1.5, plotH * Double(n) / Double(Swift.max(peak, 1)))
-        svg += "<rect class=\"bar \(cls)\" data-class=\"\(c)\" x=\"\(f(x))\" y=\"\(f(top + plotH - bh))\" width=\"\(f(w))\" height=\"\(f(bh))\"><title>class \(c): \(HTMLPage.count(n))\(cls == "rare" ? " (rare)" : "")</title></rect>"
+        svg += "<rect class=\"bar \(cls)\" data-class=\"\(c)\"\(name(c).map { " data-name=\"\(HTMLPage.e($0))\"" } ?? "") x=\"\(f(x))\" y=\"\(f(top + plotH - bh))\" width=\"\(f(w))\" height=\"\(f(bh))\"><title>class \(titled(c)): \(HTMLPage.count(n))\(cls == "rare" ? " (rare)" : "")</title></rect>"
       }
       if i % labelEvery == 0 || cls != "ok" && classes.count <= 100 {
-        svg += "<text class=\"\(cls)\" x=\"\(f(x + barW / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\">\(c)</text>"
+        svg += "<text class=\"\(cls)\" x=\"\(f(x + barW / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\">\(tick(c))</text>"
       }
     }
     svg += "</svg>\n"
@@ -582,17 +596,17 @@ struct HTMLPage {
       html += "<p class=\"note\">\(HTMLPage.count(present.count)) distinct labels; the first \(HTMLPage.count(classes.count)) are drawn.</p>\n"
     }
     html += "<ul class=\"class-notes\">\n"
-    if options.numClasses == nil {
+    if numClasses == nil {
       html += "<li class=\"muted\">Without --num-classes absent classes above the largest label cannot be known.</li>\n"
     }
     if absentTotal > 0 {
-      let list = absent.prefix(50).map(String.init).joined(separator: ", ") + (absentTotal > 50 ? ", …" : "")
+      let list = absent.prefix(50).map(titled).joined(separator: ", ") + (absentTotal > 50 ? ", …" : "")
       html += "<li id=\"absent-classes\" class=\"absent\"><b>\(HTMLPage.plural(absentTotal, "absent class", "absent classes"))</b>"
-      html += options.numClasses.map { " of \($0)" } ?? ""
+      html += numClasses.map { " of \($0)" } ?? ""
       html += ": \(list)</li>\n"
     }
     if !rare.isEmpty {
-      let list = rare.prefix(50).map { "\($0) (\(HTMLPage.count(present[$0]!)))" }.joined(separator: ", ") + (rare.count > 50 ? ", …" : "")
+      let list = rare.prefix(50).map { "\(titled($0)) (\(HTMLPage.count(present[$0]!)))" }.joined(separator: ", ") + (rare.count > 50 ? ", …" : "")
       html += "<li id=\"rare-classes\" class=\"rare\"><b>\(HTMLPage.plural(rare.count, "rare class", "rare classes"))</b>: \(list)</li>\n"
     }
     if absentTotal == 0 && rare.isEmpty {

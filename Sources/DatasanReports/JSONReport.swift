@@ -43,14 +43,20 @@ public enum JSONReport {
     var stats: [(String, JSONValue)] = [("groups", .array(groups))]
     if let labels = report.labelStats {
       let histogram = labels.histogram.sorted { $0.key < $1.key }.map { (String($0.key), JSONValue.int($0.value)) }
-      stats.append((
-        "labels",
-        .object([
-          ("min", labels.values.count > 0 ? .number(labels.values.min) : .null),
-          ("max", labels.values.count > 0 ? .number(labels.values.max) : .null),
-          ("histogram", .object(histogram)),
-        ])
-      ))
+      var members: [(String, JSONValue)] = [
+        ("min", labels.values.count > 0 ? .number(labels.values.min) : .null),
+        ("max", labels.values.count > 0 ? .number(labels.values.max) : .null),
+        ("histogram", .object(histogram)),
+      ]
+      if let names = report.info.classNames {
+        // The class list (label i is classes[i]) and the clean samples of each class by name.
+        members.append(("classes", .array(names.map { .string($0) })))
+        let counts = labels.histogram
+        members.append((
+          "class_counts", .object(names.enumerated().map { ($1, JSONValue.int(counts[Int64($0)] ?? 0)) })
+        ))
+      }
+      stats.append(("labels", .object(members)))
     }
     var members: [(String, JSONValue)] = [
       ("schema", .string(schema)),
@@ -114,11 +120,18 @@ public enum JUnitReport {
       <?xml version="1.0" encoding="UTF-8"?>
       <testsuites name="datasan" tests="\(cases.count)" failures="\(failures)" errors="0" time="\(time)">
         <testsuite name="datasan scan \(escape(report.info.path))" tests="\(cases.count)" failures="\(failures)" errors="0" skipped="0" time="\(time)">
-      \(cases.joined(separator: "\n"))
+      \(properties(report))\(cases.joined(separator: "\n"))
         </testsuite>
       </testsuites>
 
       """
+  }
+
+  /// The suite's properties: the class list, when the dataset has one (label i is class i).
+  static func properties(_ report: ScanReport) -> String {
+    guard let names = report.info.classNames else { return "" }
+    let list = names.map(escape).joined(separator: ",")
+    return "    <properties><property name=\"classes\" value=\"\(list)\"/></properties>\n"
   }
 
   /// XML text escaping (also safe inside attribute values in quotes).

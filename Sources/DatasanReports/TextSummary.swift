@@ -30,6 +30,9 @@ public enum TextSummary {
     lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
     let rate = r.seconds > 0 ? String(cFormat: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
+    if let names = r.info.classNames {
+      lines.append("  classes: \(names.count) (\(ClassList.list(names).oneLine(limit: 200)))")
+    }
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
     if !sampleKinds.isEmpty {
       lines.append("")

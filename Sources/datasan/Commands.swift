@@ -104,6 +104,7 @@ struct Common {
     Supervision.registerInput(path, format: format)
     var config = ScanConfiguration(input: path, format: format, checks: try checks.checkOptions())
     formatOptions.apply(to: &config.read)
+    config.read.classNames = config.checks.classNames
     config.read.channelAxis = config.checks.channelAxis
     let maxIssues = reports.maxIssues ?? 1000
     guard maxIssues >= 0 else { throw UsageError("--max-issues must be >= 0") }
@@ -282,6 +283,10 @@ struct Clean: ParsableCommand {
     config.statsOut = options.statsOut
     config.statsIn = try options.statsIn.map(StatsFile.read)
     config.statsInPath = options.statsIn
+    if let classes = config.statsIn?.classes, let file = options.statsIn {
+      // The training set's class list labels this input (a validation folder) the same way.
+      try Clean.adopt(classes, from: file, into: &config.scan)
+    }
     config.force = options.force
     config.meanImageOut = options.caffeMean
     config.meanImageEncoder = { c, h, w, values in CaffeBlob.encodeMean(channels: c, height: h, width: w, data: values) }
@@ -293,6 +298,26 @@ struct Clean: ParsableCommand {
     Console.out.write(
       Common.summary(TextSummary.render(result.report, clean: result), result.report, configNote: configNote))
     try Common.annotate(result.report, reports)
+  }
+
+  /// Takes the class list of a `--stats-in` file as the given one (`--classes`); a `--classes`
+  /// (or `--num-classes`) that disagrees with it is refused.
+  static func adopt(_ classes: [String], from file: String, into scan: inout ScanConfiguration) throws {
+    if let given = scan.checks.classNames {
+      if given != classes {
+        throw DatasanError(
+          path: file,
+          "its classes (\(ClassList.list(classes))) are not --classes (\(ClassList.list(given))): the labels would not match")
+      }
+      return
+    }
+    if ClassList.problem(classes) != nil { throw DatasanError(path: file, "its classes are not a class list") }
+    if let k = scan.checks.numClasses, k != classes.count {
+      throw DatasanError(path: file, "names \(classes.count) classes but --num-classes is \(k)")
+    }
+    scan.checks.classNames = classes
+    scan.checks.numClasses = classes.count
+    scan.read.classNames = classes
   }
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
@@ -392,10 +417,15 @@ struct Init: ParsableCommand {
     if let labels = report.info.labelName { said.append("labels '\(labels)'") }
     if let guess {
       said.append("loss \(guess.loss.rawValue)")
-      if let k = guess.numClasses { said.append("num_classes \(k)") }
+      if let names = report.info.classNames, guess.loss.isClassification, ClassList.problem(names) == nil {
+        said.append("classes [\(ClassList.list(names, limit: 5))]")
+      } else if let k = guess.numClasses {
+        said.append("num_classes \(k)")
+      }
     }
     Console.out.line("datasan: wrote \(output) for \(path) (\(report.total) samples): \(said.joined(separator: ", "))")
-    for note in guess?.notes ?? [] { Console.out.line("  " + note) }
+    let wroteClasses = said.contains { $0.hasPrefix("classes ") }
+    for note in guess?.notes ?? [] where !wroteClasses || !note.contains("num_classes") { Console.out.line("  " + note) }
     let gate = output == ConfigFile.defaultName ? "datasan scan" : "datasan scan --config \(output)"
     Console.out.line("review it, then run the gate: \(gate)")
   }

@@ -274,6 +274,8 @@ enum JUnitSchema {
       ("csv", [CLI.fixture("csv/dirty.csv")], ["nan_value", "inf_value", "unreadable", "label_out_of_domain"]),
       ("lmdb", [CLI.fixture("lmdb/train.lmdb")], ["unreadable", "label_out_of_domain"]),
       ("png", [CLI.fixture("png/train")], ["unreadable", "shape_mismatch"]),
+      // A class list: the suite's <properties> and the unknown_class case.
+      ("classes", [CLI.fixture("classes/val_renamed"), "--classes", "cat,dog,fish"], ["unknown_class"]),
       ("strict", [CLI.fixture("hdf5/constant.h5"), "--strict"], ["constant_feature"]),
       ("tolerated", [dirty, "--num-classes", "5", "--max-flagged-fraction", "0.2"], []),
       ("ignored", [dirty, "--num-classes", "5", "--ignore", "nan_value,unnormalized_scale"], ["inf_value", "label_out_of_domain"]),
@@ -288,12 +290,12 @@ enum JUnitSchema {
       #expect(verdict.cases.allSatisfy { $0.name.hasPrefix("datasan.") && !$0.classname.isEmpty })
     }
     let ignored = try JUnitSchema.check("\(dir)/ignored.xml")
-    // One case per kind of the catalog (15, with extension_mismatch and cmyk_image), less the ignored ones.
-    #expect(ignored.cases.count == 13 && ignored.result("nan_value") == nil)
+    // One case per kind of the catalog (16, with extension_mismatch, cmyk_image and unknown_class), less the ignored ones.
+    #expect(ignored.cases.count == 14 && ignored.result("nan_value") == nil)
     let tolerated = try JUnitSchema.check("\(dir)/tolerated.xml")
     #expect(tolerated.cases.first { $0.name == "datasan.nan_value" }?.out.contains("tolerated") == true)
     let dirtyVerdict = try JUnitSchema.check("\(dir)/dirty.xml")
-    #expect(dirtyVerdict.cases.count == 15)
+    #expect(dirtyVerdict.cases.count == 16)
     #expect(dirtyVerdict.cases.first { $0.name == "datasan.label_out_of_domain" }?.message == "2 samples with label_out_of_domain")
   }
 

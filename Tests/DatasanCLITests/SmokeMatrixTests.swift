@@ -25,7 +25,7 @@ import Testing
 
   /// Every committed fixture, found by walking Fixtures/ (so that a new fixture joins the matrix):
   /// each file of hdf5/, csv/ and demo/, each environment of lmdb/ (a directory or a single .mdb file),
-  /// each folder of png/ and of png/tiny/, and png/list with its list file.
+  /// each folder of png/, png/tiny/ and classes/, and png/list with its list file.
   static let inputs: [Input] = {
     let files = FileManager.default
     func entries(_ dir: String) -> [String] {
@@ -40,7 +40,7 @@ import Testing
       inputs += entries(dir).map { Input(fixture: dir + "/" + $0, format: format) }
     }
     inputs += entries("lmdb").filter { !$0.hasSuffix("-lock") }.map { Input(fixture: "lmdb/" + $0, format: "lmdb") }
-    for dir in ["png", "png/tiny"] {
+    for dir in ["png", "png/tiny", "classes"] {
       inputs += entries(dir).filter { isDirectory(dir + "/" + $0) }.map { Input(fixture: dir + "/" + $0, format: "png") }
     }
     inputs.append(Input(fixture: "png/list", format: "png", options: ["--list", CLI.fixture("png/list/list.txt")]))
@@ -88,6 +88,8 @@ import Testing
       [], ["--format", input.format], ["--shape", "7,5,3"], ["--channel-axis", "last"], ["--strict"],
       ["--html", "$OUT/r.html", "--report", "$OUT/r.json", "--junit", "$OUT/r.xml"],
     ]
+    // A class list: image folders are labelled by it (unknown_class, class_missing); other inputs name their labels.
+    scans.append(["--classes", "cat,dog,fish", "--html", "$OUT/r.html", "--junit", "$OUT/r.xml"])
     if let shape { scans.append(["--shape", shape]) }
     var cleans: [[String]] = [
       ["-o", "$OUT/out.h5"],
@@ -103,6 +105,7 @@ import Testing
       ["-o", "$OUT/out.h5", "--channel-axis", "last"],
       ["-o", "$OUT/out.h5", "--shape", "7,5,3"],
     ]
+    cleans.append(["-o", "$OUT/out.h5", "--classes", "cat,dog,fish", "--stats-out", stats + "/classes.json"])
     if let shape { cleans.append(["-o", "$OUT/out.h5", "--shape", shape]) }
     var step = 0
     func outputs(_ options: [String]) -> (String, [String]) {

@@ -26,6 +26,30 @@ import Testing
     }
   }
 
+  /// A given class list labels the folders by the list: "a" is listed first, the hidden folder is a
+  /// class because the list names it, "_x" is not listed (its files are unknown_class, never read),
+  /// and "gone" has no folder.
+  @Test func givenClassListLabelsByTheListAndFlagsOtherFolders() throws {
+    var options = ReadOptions()
+    options.classNames = ["a", "gone", "B", ".hidden_class"]
+    let reader = try PNGFolderReader(path: Fixture.png("imagefolder"), options: options)
+    #expect(reader.layout == .imageFolder)
+    #expect(reader.info.classNames == ["a", "gone", "B", ".hidden_class"])
+    #expect(reader.info.classesWithoutFolder == [1])
+    #expect(reader.hiddenClassFolders.isEmpty)
+    let got = samples(try readAll(reader))
+    #expect(got.map(\.key) == [
+      ".hidden_class/h.png", "B/b1.png", "B/sub/deeper/b2.png", "_x/x1.png", "_x/x2.png", "a/A2.PNG", "a/a1.png",
+    ])
+    let labels = got.map { $0.label.map { $0.isNaN ? -9 : $0 } }
+    #expect(labels == [3, 2, 2, -9, -9, 0, 0])
+    for s in got where s.key.hasPrefix("_x/") {
+      #expect(s.problem?.kind == .unknownClass && s.problem?.field == "label" && s.values.isEmpty)
+      #expect(s.problem?.detail.contains("'_x'") == true)
+    }
+    #expect(got.filter { $0.problem != nil }.count == 2)
+  }
+
   @Test func imageFolderReportsSkippedFilesAndHiddenClassFolders() throws {
     let reader = try PNGFolderReader(path: Fixture.png("imagefolder"), options: ReadOptions())
     #expect(reader.skippedFiles.count == 2)

@@ -144,7 +144,8 @@ public enum CheckCatalog {
     let dataset = datasetChecks.flatMap { check in
       check.kinds + (ObjectIdentifier(check) == ObjectIdentifier(ReaderFindings.after) ? ReaderFindings.kinds : [])
     }
-    let all = SampleChecker.kinds + sampleChecks.flatMap { $0.kinds } + dataset + ReaderFindings.kinds
+    let all =
+      SampleChecker.kinds + sampleChecks.flatMap { $0.kinds } + ReaderFindings.sampleKinds + dataset + ReaderFindings.kinds
     return all.filter { seen.insert($0).inserted }
   }()
 
@@ -155,6 +156,9 @@ public enum CheckCatalog {
 /// The dataset findings a reader reports about the input's layout (``SampleReader/layoutFindings``).
 public enum ReaderFindings {
   public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder]
+  /// The sample findings a reader reports as a sample's ``ReaderProblem`` beyond `unreadable` and
+  /// `shape_mismatch` (declared beside the rule that gives them).
+  public static let sampleKinds: [FindingKind] = [.unknownClass]
   /// The dataset check whose kinds these follow in SPEC.md's order.
   static let after: any DatasetCheck.Type = LabelCheck.self
 }

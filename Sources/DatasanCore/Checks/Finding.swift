@@ -125,6 +125,8 @@ public enum ChannelAxis: String, Sendable, CaseIterable, Codable {
 public struct CheckOptions: Sendable {
   public var loss: LossKind = .crossEntropy
   public var numClasses: Int? = nil
+  /// `--classes`: the class names in label order, when given (then ``numClasses`` is their count).
+  public var classNames: [String]? = nil
   public var ignoreLabel: Double? = nil
   /// `unnormalized_scale` when a group's largest magnitude exceeds this.
   public var scaleLimit: Double = 10

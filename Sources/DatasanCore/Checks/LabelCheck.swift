@@ -29,18 +29,30 @@ public struct LabelCheck: DatasetCheck {
     guard context.info.labelName != nil else { return [] }
     var labels = state.labels
     labels.settle()
-    return Self.findings(labels: labels, options: context.options)
+    return Self.findings(labels: labels, options: context.options, info: context.info)
   }
 
-  /// The class findings of these label statistics.
-  static func findings(labels: LabelStats, options: CheckOptions) -> [Finding] {
+  /// The class findings of these label statistics. With a class list (`info.classNames`), classes
+  /// are named and its length is the number of classes unless `--num-classes` says otherwise.
+  static func findings(labels: LabelStats, options: CheckOptions, info: DatasetInfo? = nil) -> [Finding] {
     guard options.loss.isClassification, labels.values.count > 0 else { return [] }
     let severity: Severity = options.strict ? .error : .warning
     let num = DatasetChecks.num
+    let names = info?.classNames
+    let name = { (c: Int64) in ClassList.describe(c, names) }
     var out: [Finding] = []
-    if let k = options.numClasses {
+    if let k = options.numClasses ?? names?.count {
+      let source = options.classNames != nil ? "--classes" : options.numClasses != nil ? "--num-classes \(k)" : "the \(k) classes"
+      let noFolder = Set(info?.classesWithoutFolder ?? [])
       for c in 0..<k where labels.histogram[Int64(c)] == nil {
-        out.append(Finding(kind: .classMissing, severity: severity, field: "label", detail: "class \(c) of --num-classes \(k) has no sample"))
+        let detail: String
+        if noFolder.contains(c), let names, c < names.count {
+          detail = "class \(name(Int64(c))) of \(source) has no sample: the image folder has no folder '\(names[c])'"
+            + " (deleted or renamed? the labels of the others still follow the list)"
+        } else {
+          detail = "class \(name(Int64(c))) of \(source) has no sample"
+        }
+        out.append(Finding(kind: .classMissing, severity: severity, field: "label", detail: detail))
       }
     }
     let present = labels.histogram.filter { $0.value > 0 }
@@ -51,8 +63,8 @@ public struct LabelCheck: DatasetCheck {
         out.append(
           Finding(
             kind: .classImbalance, severity: severity, field: "label",
-            detail: "class \(rarest.key) has \(rarest.value) sample\(rarest.value == 1 ? "" : "s"), "
-              + "class \(most.key) has \(most.value) (\(num(Double(most.value) / Double(rarest.value)))x); "
+            detail: "class \(name(rarest.key)) has \(rarest.value) sample\(rarest.value == 1 ? "" : "s"), "
+              + "class \(name(most.key)) has \(most.value) (\(num(Double(most.value) / Double(rarest.value)))x); "
               + "consider re-sampling or class weights"))
       }
     }

@@ -13,6 +13,8 @@ public struct LabelDomain: SampleCheck {
   public let ignoreLabel: Double?
   /// The label's name in findings.
   let field: String
+  /// The class list, when known: then its length is the number of classes (unless --num-classes).
+  var classNames: [String]? = nil
 
   public init(loss: LossKind, numClasses: Int?, ignoreLabel: Double?) {
     self.loss = loss
@@ -23,9 +25,10 @@ public struct LabelDomain: SampleCheck {
 
   public init(options: CheckOptions, info: DatasetInfo) {
     loss = options.loss
-    numClasses = options.numClasses
+    numClasses = options.numClasses ?? info.classNames?.count
     ignoreLabel = options.ignoreLabel
     field = info.labelName ?? "label"
+    classNames = info.classNames
   }
 
   public func check(_ batch: SampleBatch, positions: [Int], into findings: inout [SampleFinding]) {
@@ -53,7 +56,10 @@ public struct LabelDomain: SampleCheck {
       if label != label.rounded() { return "label \(text) is not an integer class index (--loss cross-entropy)" }
       if label < 0 { return "label \(text) is negative (--loss cross-entropy needs a class index >= 0)" }
       if let k = numClasses, label >= Double(k) {
-        return "label \(text) is not below --num-classes \(k) (valid classes are 0..\(k - 1))"
+        if numClasses != classNames?.count || classNames == nil {
+          return "label \(text) is not below --num-classes \(k) (valid classes are 0..\(k - 1))"
+        }
+        return "label \(text) is not below the \(k) classes (\(ClassList.list(classNames ?? [], limit: 5)); valid labels are 0..\(k - 1))"
       }
     case .log:
       if label < 0 { return "label \(text) is negative (--loss log needs labels >= 0)" }

@@ -318,7 +318,7 @@ struct BatchCheck: Sendable {
       if batch.count > 0 {
         verdict.everySample = Finding(
           kind: problem.kind, severity: .error, index: batch.firstIndex, key: batch.key(of: 0),
-          field: problem.kind == .unreadable ? nil : info.featureName, detail: problem.detail)
+          field: problem.field ?? (problem.kind == .unreadable ? nil : info.featureName), detail: problem.detail)
       }
       return CheckedBatch(batch: batch, verdict: verdict, groups: groups, blockMode: false, moments: [], measured: [])
     }
@@ -380,7 +380,7 @@ struct BatchCheck: Sendable {
         Finding(kind: kind, severity: .error, index: index, key: batch.key(of: i), field: field, detail: detail))
     }
     if !batch.problems.isEmpty, let problem = batch.problems[i] {
-      add(problem.kind, field: problem.kind == .unreadable ? nil : info.featureName, problem.detail)
+      add(problem.kind, field: problem.field ?? (problem.kind == .unreadable ? nil : info.featureName), problem.detail)
       return (false, false)
     }
     let shape = batch.shape(of: i)

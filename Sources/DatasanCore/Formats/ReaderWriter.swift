@@ -30,6 +30,9 @@ public struct ReadOptions: Sendable {
   public var keepOriginals: Bool = true
   /// The part of the input to read (nil: all of it), for a run that reads one shard of a dataset.
   public var sampleRange: SampleRange? = nil
+  /// `--classes`: the class names in label order, when given. An image folder labels its class
+  /// folders by this list (not by their sorted names) and reports the folders outside it.
+  public var classNames: [String]? = nil
 
   public init() {}
 }

@@ -103,7 +103,8 @@ public final class Pipeline {
     let reader = try backend.openReader(format: config.format, path: config.input, options: read)
     // The reader is the stream's thread's until the stream is closed (BatchStream): what the pass
     // needs of it is read before, progress comes from the stream.
-    let info = reader.info
+    var info = reader.info
+    try ClassList.reconcile(&info, given: config.checks.classNames)
     let checker = SampleChecker(options: config.checks, info: info)
     var builder = ReportBuilder(info: info, maxIssues: config.maxIssues)
     let stream = BatchStream(reader: reader)
@@ -164,7 +165,8 @@ public final class Pipeline {
     var writers: [SampleWriter] = []
     do {
       let reader = try backend.openReader(format: config.scan.format, path: config.scan.input, options: config.scan.read)
-      let info = reader.info  // read before the stream's thread owns the reader (see scan)
+      var info = reader.info  // read before the stream's thread owns the reader (see scan)
+      try ClassList.reconcile(&info, given: config.scan.checks.classNames)
       let checker = SampleChecker(options: config.scan.checks, info: info)
       var builder = ReportBuilder(info: info, maxIssues: config.scan.maxIssues)
       progress?.begin(pass: "clean", inputBytes: Pipeline.inputBytes(of: config.scan.input))
@@ -257,10 +259,11 @@ public final class Pipeline {
         if config.normalize == .none { parameters = nil }
       }
       if let statsOutTemp {
-        let saved =
+        var saved =
           parameters
           ?? NormalizationParameters(
             method: .none, range: config.range, channelAxis: config.scan.checks.channelAxis, stats: report.groupStats)
+        saved.classes = info.classNames  // the class list the labels follow, for a --stats-in run
         try StatsFile.write(saved, to: statsOutTemp)
       }
       if let meanTemp, let encode = config.meanImageEncoder {

@@ -52,6 +52,12 @@ public struct DatasetInfo: Sendable {
   /// The file types of a folder's samples as users name them (".png, .jpg or .jpeg"), for messages
   /// about the files that are not.
   public var sampleFileType: String? = nil
+  /// The names of the classes in label order (label `i` is class `classNames[i]`), when known: an
+  /// image folder's class folders, `--classes`, an HDF5 label dataset's `classes` attribute.
+  public var classNames: [String]? = nil
+  /// The labels of the given classes (`--classes`) that have no folder in an image folder: their
+  /// `class_missing` says so.
+  public var classesWithoutFolder: [Int] = []
 
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,

@@ -12,9 +12,12 @@ public enum SampleKeys: Sendable {
 public struct ReaderProblem: Sendable, Equatable {
   public var kind: FindingKind
   public var detail: String
-  public init(_ kind: FindingKind, _ detail: String) {
+  /// What the finding is about; nil: the features (none for `unreadable`).
+  public var field: String?
+  public init(_ kind: FindingKind, _ detail: String, field: String? = nil) {
     self.kind = kind
     self.detail = detail
+    self.field = field
   }
 }
 

@@ -62,6 +62,10 @@ public struct NormalizationParameters: Sendable, Equatable, Codable {
   public var range: [Double]
   public var channelAxis: ChannelAxis
   public var groups: [Group]
+  /// The class names the labels follow (label `i` is class `classes[i]`), when the data had a class
+  /// list: a `--stats-in` run labels an image folder by it, so a validation folder gets the
+  /// training set's labels. Absent otherwise.
+  public var classes: [String]? = nil
 
   public init(method: NormalizationMethod, range: [Double], channelAxis: ChannelAxis, groups: [Group]) {
     self.method = method
@@ -71,7 +75,7 @@ public struct NormalizationParameters: Sendable, Equatable, Codable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case schema, method, range, channelAxis = "channel_axis", groups
+    case schema, method, range, channelAxis = "channel_axis", groups, classes
   }
 
   /// Parameters computed from the statistics of the clean samples.
