@@ -120,6 +120,7 @@ struct HTMLPage {
     findings()
     thumbnails()
     groups()
+    sizes()
     labels()
     footer()
     html += "</main>\n<script>\n\(HTMLPage.script)</script>\n</body>\n</html>\n"
