@@ -102,7 +102,7 @@ public struct CheckFlags: ConfigurableOptions {
   public var numClasses: Int?
   @Option(parsing: .unconditional, help: "A label value always allowed, like Caffe's ignore_label (e.g. --ignore-label -1).")
   public var ignoreLabel: Double?
-  @Option(help: "Expected sample shape, or any: every size, same number of channels (images of varying sizes); default the first readable sample's (e.g. --shape 3,32,32, --shape any).")
+  @Option(help: "Expected sample shape; any accepts every size (images of varying sizes) with the first sample's channels, 3,any,any every size with 3; default the first readable sample's shape (e.g. --shape 3,32,32, --shape 3,any,any).")
   public var shape: String?
   @Option(help: "Which axis holds the feature groups: first (default; N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last).")
   public var channelAxis: ChannelAxis?

@@ -229,6 +229,21 @@ import Testing
     }
   }
 
+  /// `clean --normalize none` to an image folder copies each clean photo, whatever its size, byte
+  /// for byte, in its class folder; the gray one goes to the quarantine.
+  @Test func cleanToAnImageFolder() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(
+      ["clean", Self.folder, "--shape", "3,any,any", "--normalize", "none", "--output-format", "png", "-o", dir + "/out"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let e = try Self.expected()
+    for (file, shape) in e.shapes {
+      let written = dir + (shape[0] == 3 ? "/out/" : "/out.quarantine/") + file
+      let same = FileManager.default.contentsEqual(atPath: written, andPath: Self.folder + "/" + file)
+      #expect(same, "\(file) -> \(written)")
+    }
+  }
+
   /// Varying sizes cannot go to HDF5 (one dataset, one size) or into a `--caffe-mean` file: exit 2,
   /// one line that says what to do, and nothing left behind.
   @Test func hdf5AndCaffeMeanNeedOneSize() throws {
