@@ -160,6 +160,14 @@ import Testing
     Self.expectSizes(try Sizes.load(dir + "/r.json"), e, decoded: 14, "--shape 3,any,any")
     #expect(r.stdout.contains("  sizes: 8 sizes over 14 decoded samples; smallest 1x40x40 (1), largest 3x64x64 (1), most common 3x40x60 (4), 3x48x48 (3), 3x56x42 (2)"), "\(r.stdout)")
 
+    // H x W x C: the same channels, the same numbers.
+    let last = try CLI.run(
+      ["scan", Self.folder, "--channel-axis", "last", "--shape", "any,any,3", "--report", dir + "/l.json"])
+    #expect(last.status == 1, "\(last.stderr)")
+    let lastReport = try Report.load(dir + "/l.json")
+    #expect(lastReport.samples.flagged == 1 && lastReport.count("shape_mismatch") == 1)
+    Self.expectStats(lastReport, e, "--channel-axis last --shape any,any,3")
+
     let plain = try CLI.run(["scan", Self.folder, "--shape", "any", "--report", dir + "/p.json"])
     #expect(plain.status == 1)
     let p = try Report.load(dir + "/p.json")
