@@ -111,7 +111,8 @@ public final class CSVWriter: SampleWriter {
       for i in 0..<batch.count where batch.elementRange(of: i).count != columns {
         throw DatasanError(
           path: path,
-          "sample \(batch.key(of: i)) has \(batch.elementRange(of: i).count) values but the CSV has \(columns) value columns")
+          "sample \(batch.key(of: i)) has \(batch.elementRange(of: i).count) values but the CSV has \(columns) value columns: "
+            + "samples of varying sizes need --resize H,W to be written as CSV, or write LMDB (-o OUTPUT.lmdb)")
       }
       task = .flat(columns: columns, label: hasLabel)
     }

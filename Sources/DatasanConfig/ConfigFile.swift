@@ -236,9 +236,12 @@ public struct ConfigFile: Sendable {
       return .list(list)
 
     case .shape:
-      let list = try items("a list of positive integers, e.g. [3, 32, 32]")
-      guard !list.isEmpty, list.allSatisfy({ Int($0).map { $0 > 0 } ?? false }) else {
-        throw bad("expected positive integers, e.g. [3, 32, 32]; got \(list.joined(separator: ","))")
+      if case .scalar(let s) = node, s.tag == .str, s.string.trimmingWhitespace().lowercased() == "any" {
+        return .list(["any"])  // every size (`--shape any`)
+      }
+      let list = try items("a list of positive integers, e.g. [3, 32, 32], or any")
+      guard !list.isEmpty, list.allSatisfy({ Int($0).map { $0 > 0 } ?? ($0.lowercased() == "any") }) else {
+        throw bad("expected positive integers or any, e.g. [3, 32, 32], [3, any, any] or any; got \(list.joined(separator: ","))")
       }
       return .list(list)
 

@@ -69,6 +69,23 @@ public struct LabelGuess: Sendable, Equatable {
 
 /// The commented datasan.yml that `datasan init` writes.
 public enum InitTemplate {
+  /// The `shape:` `init` proposes when the samples' sizes vary (images of a folder or an LMDB):
+  /// any size along every axis but the channel axis, which keeps the most common number of
+  /// channels (`[3, any, any]`; `[any, any, 3]` with `--channel-axis last`). Nil when one size
+  /// covers every sample, or the samples are not images (fewer than two axes: their lengths are
+  /// their feature groups, which cannot vary).
+  public static func anyShapePattern(_ sizes: SizeDistribution, channelAxis: ChannelAxis) -> [Int?]? {
+    guard sizes.distinct > 1 else { return nil }
+    var byRank: [Int: Int] = [:]
+    for (shape, n) in sizes.counts { byRank[shape.count, default: 0] += n }
+    guard let rank = byRank.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key, rank >= 2 else { return nil }
+    let axis = channelAxis == .last ? rank - 1 : 0
+    var byChannels: [Int: Int] = [:]
+    for (shape, n) in sizes.counts where shape.count == rank { byChannels[shape[axis], default: 0] += n }
+    guard let channels = byChannels.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key else { return nil }
+    return (0..<rank).map { $0 == axis ? channels : nil }
+  }
+
   /// What `datasan init` learned from reading the dataset.
   public struct Facts: Sendable {
     public var input: String
@@ -80,11 +97,14 @@ public enum InitTemplate {
     public var flagged: Int
     public var labels: LabelStats?
     public var groups: [GroupStats]
+    /// The sizes of the decoded samples: `shape: [3, any, any]` when they vary.
+    public var sizes: SizeDistribution
 
     public init(
       input: String, info: DatasetInfo, read: ReadOptions, header: Bool?, total: Int, flagged: Int,
-      labels: LabelStats?, groups: [GroupStats]
+      labels: LabelStats?, groups: [GroupStats], sizes: SizeDistribution = SizeDistribution()
     ) {
+      self.sizes = sizes
       self.input = input
       self.info = info
       self.read = read
@@ -150,7 +170,26 @@ public enum InitTemplate {
         }
       }
     }
-    if !f.info.keysAreLineNumbers, let shape = f.info.sampleShape, !shape.isEmpty {
+    if let pattern = anyShapePattern(f.sizes, channelAxis: f.read.channelAxis) {
+      let s = f.sizes
+      let common = s.mostCommon(1).first!
+      let value = "[" + pattern.map { $0.map(String.init) ?? "any" }.joined(separator: ", ") + "]"
+      if common.count * 10 >= s.samples * 9 {
+        // One size for nearly every sample (a fixed-size dataset with a few odd files): those
+        // stay shape_mismatch unless the user says otherwise.
+        comment(
+          "\(common.count) of \(s.samples) decoded samples are \(SizeDistribution.text(common.shape)); the other "
+            + "\(s.samples - common.count) (\(s.distinct - 1) other size\(s.distinct == 2 ? "" : "s")) are shape_mismatch. "
+            + "If the sizes may vary (a loader that resizes), accept every size:")
+        commented("shape", value, "every size, these channels")
+      } else {
+        comment(
+          "The sizes vary: \(s.samples) decoded samples in \(s.distinct) sizes (smallest \(SizeDistribution.text(s.smallest!.shape)), "
+            + "largest \(SizeDistribution.text(s.largest!.shape)), most common \(SizeDistribution.text(common.shape)) x \(common.count)). "
+            + "Every size passes; another number of channels is shape_mismatch.")
+        key("shape", value, "every size, these channels")
+      }
+    } else if !f.info.keysAreLineNumbers, let shape = f.info.sampleShape, !shape.isEmpty {
       commented("shape", "[" + shape.map(String.init).joined(separator: ", ") + "]")
     }
     if f.read.channelAxis == .last { key("channel_axis", "last") }

@@ -104,7 +104,7 @@ public struct CheckFlags: ConfigurableOptions {
   public var classes: String?
   @Option(parsing: .unconditional, help: "A label value always allowed, like Caffe's ignore_label (e.g. --ignore-label -1).")
   public var ignoreLabel: Double?
-  @Option(help: "Expected sample shape; default the first readable sample's (e.g. --shape 3,32,32).")
+  @Option(help: "Expected sample shape; any accepts every size (images of varying sizes) with the first sample's channels, 3,any,any every size with 3; default the first readable sample's shape (e.g. --shape 3,32,32, --shape 3,any,any).")
   public var shape: String?
   @Option(help: "Which axis holds the feature groups: first (default; N x C x H x W, N x D) or last (N x H x W x C) (e.g. --channel-axis last).")
   public var channelAxis: ChannelAxis?
@@ -157,12 +157,20 @@ public struct CheckFlags: ConfigurableOptions {
       c.numClasses = names.count
     }
     c.ignoreLabel = ignoreLabel
-    if let shape {
-      let dims = shape.split(separator: ",").map { Int($0.trimmingWhitespace()) }
-      guard !dims.isEmpty, dims.allSatisfy({ $0 != nil && $0! > 0 }) else {
-        throw UsageError("--shape must be positive integers separated by commas, e.g. 3,32,32")
+    if let shape, shape.trimmingWhitespace().lowercased() == "any" {
+      c.anyShape = true
+    } else if let shape {
+      let items = shape.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() }
+      let dims = items.map { $0 == "any" ? 0 : Int($0) }
+      guard !dims.isEmpty, dims.allSatisfy({ $0 != nil && $0! >= 0 }), !items.contains("0") else {
+        throw UsageError("--shape must be positive integers or any separated by commas, e.g. 3,32,32, 3,any,any, or any")
       }
-      c.expectedShape = dims.map { $0! }
+      if items.contains("any") {
+        c.anyShape = true
+        c.shapePattern = dims.map { $0 == 0 ? nil : $0 }
+      } else {
+        c.expectedShape = dims.map { $0! }
+      }
     }
     c.channelAxis = channelAxis ?? .first
     if let scaleLimit {

@@ -87,9 +87,11 @@ public final class HDF5Writer: SampleWriter {
       let shape = batch.shape(of: i)
       let range = batch.elementRange(of: i)
       if shape != sampleShape || range != (i * perSample)..<((i + 1) * perSample) {
+        // Images of varying sizes (`--shape any`): an HDF5 dataset holds one size.
         throw DatasanError(
           path: path,
-          "sample \(batch.key(of: i)) has shape \(shape); every sample of the HDF5 output has shape \(sampleShape)")
+          "sample \(batch.key(of: i)) has shape \(shape), the HDF5 output's samples \(sampleShape): samples of varying "
+            + "sizes need --resize H,W to be written as HDF5, or write LMDB (-o OUTPUT.lmdb)")
       }
     }
     guard batch.storage.bytes.count >= batch.count * perSample * elementType.size,

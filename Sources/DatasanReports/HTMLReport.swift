@@ -120,6 +120,7 @@ struct HTMLPage {
     findings()
     thumbnails()
     groups()
+    sizes()
     labels()
     footer()
     html += "</main>\n<script>\n\(HTMLPage.script)</script>\n</body>\n</html>\n"
@@ -149,7 +150,11 @@ struct HTMLPage {
   mutating func header() {
     let r = report
     var facts: [String] = ["<span>\(HTMLPage.e(r.info.format.rawValue.uppercased()))</span>"]
-    if let shape = r.info.sampleShape { facts.append("<span>sample shape \(HTMLPage.e(shape.map(String.init).joined(separator: " × ")))</span>") }
+    if r.sizes.distinct > 1 {
+      facts.append("<span>\(HTMLPage.count(r.sizes.distinct)) sample sizes</span>")  // the Sizes section has them
+    } else if let shape = r.info.sampleShape {
+      facts.append("<span>sample shape \(HTMLPage.e(shape.map(String.init).joined(separator: " × ")))</span>")
+    }
     facts.append("<span>\(HTMLPage.e(r.info.elementType.rawValue))</span>")
     if let label = r.info.labelName { facts.append("<span>labels: <code>\(HTMLPage.e(label))</code></span>") }
     html += """

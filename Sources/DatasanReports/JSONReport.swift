@@ -58,6 +58,7 @@ public enum JSONReport {
       }
       stats.append(("labels", .object(members)))
     }
+    if report.sizes.distinct > 0 { stats.append(("sizes", sizesValue(report.sizes))) }
     var members: [(String, JSONValue)] = [
       ("schema", .string(schema)),
       ("tool", .object([("name", .string("datasan")), ("version", .string(version))])),
@@ -81,6 +82,27 @@ public enum JSONReport {
       ))
     }
     members.append(("passed", .bool(report.passed)))
+    return .object(members)
+  }
+}
+
+extension JSONReport {
+  /// How many of the most common sizes `stats.sizes.most_common` lists.
+  public static let mostCommonSizes = 10
+
+  /// `stats.sizes`: the distribution of the decoded samples' shapes (flagged or not): how many
+  /// distinct shapes, over how many samples, the smallest and the largest (by values per sample)
+  /// and the most common, each as `{"shape": [C, H, W], "count": N}`.
+  static func sizesValue(_ sizes: SizeDistribution) -> JSONValue {
+    func size(_ s: SizeDistribution.Size) -> JSONValue {
+      .object([("shape", .array(s.shape.map { .int($0) })), ("count", .int(s.count))])
+    }
+    var members: [(String, JSONValue)] = [("distinct", .int(sizes.distinct)), ("samples", .int(sizes.samples))]
+    if let smallest = sizes.smallest, let largest = sizes.largest {
+      members.append(("smallest", size(smallest)))
+      members.append(("largest", size(largest)))
+    }
+    members.append(("most_common", .array(sizes.mostCommon(mostCommonSizes).map(size))))
     return .object(members)
   }
 }

@@ -33,6 +33,7 @@ public enum TextSummary {
     if let names = r.info.classNames {
       lines.append("  classes: \(names.count) (\(ClassList.list(names).oneLine(limit: 200)))")
     }
+    if let sizes = sizesLine(r.sizes) { lines.append(sizes) }
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
     if !sampleKinds.isEmpty {
       lines.append("")
@@ -84,5 +85,15 @@ public enum TextSummary {
       lines.append("FAIL: \(why.joined(separator: ", "))")
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// "  sizes: 7 sizes over 12 samples; smallest 3x32x48 (1), largest 3x64x64 (1), most common
+  /// 3x40x60 (3), 3x48x48 (2), 3x56x42 (2)": only when the samples' sizes vary.
+  static func sizesLine(_ sizes: SizeDistribution) -> String? {
+    guard sizes.distinct > 1, let smallest = sizes.smallest, let largest = sizes.largest else { return nil }
+    func text(_ s: SizeDistribution.Size) -> String { "\(SizeDistribution.text(s.shape)) (\(s.count))" }
+    let common = sizes.mostCommon(3).map(text).joined(separator: ", ")
+    return "  sizes: \(sizes.distinct) sizes over \(sizes.samples) decoded samples; smallest \(text(smallest)), "
+      + "largest \(text(largest)), most common \(common)"
   }
 }

@@ -402,12 +402,13 @@ struct Init: ParsableCommand {
     guard let path = input.input, !path.isEmpty else {
       throw UsageError("Missing expected argument '<input>': the dataset to write \(output) for")
     }
-    let checks = try CheckFlags.parse(["--loss", LossKind.none.rawValue])  // learn the labels, judge none of them
+    // Learn the labels, judge none of them; every size passes, so that images of varying sizes all count.
+    let checks = try CheckFlags.parse(["--loss", LossKind.none.rawValue, "--shape", "any"])
     let config = try Common.scanConfiguration(input, formats, checks, ReportFlags.parse([]))
     let report = try Common.pipeline(quiet: quiet).scan(config)
     let facts = InitTemplate.Facts(
       input: path, info: report.info, read: config.read, header: formats.csv.header, total: report.total,
-      flagged: report.flagged, labels: report.labelStats, groups: report.groupStats)
+      flagged: report.flagged, labels: report.labelStats, groups: report.groupStats, sizes: report.sizes)
     let (text, guess) = InitTemplate.render(facts)
     // Written only once it reads back as a valid config.
     _ = try ConfigFile.parse(text, path: output)

@@ -109,7 +109,7 @@ func writeText(_ text: String, _ path: String) throws {
       ("loss: binary\n\n\nnum_clases: 5\n", "c.yml:4: num_clases: unknown key (did you mean num_classes?)"),
       ("num_classes: five\n", "c.yml:1: num_classes: expected an integer, got 'five'"),
       ("strict: sometimes\n", "c.yml:1: strict: expected true or false, got 'sometimes'"),
-      ("shape: {c: 3}\n", "c.yml:1: shape: expected a list of positive integers, e.g. [3, 32, 32], got a mapping"),
+      ("shape: {c: 3}\n", "c.yml:1: shape: expected a list of positive integers, e.g. [3, 32, 32], or any, got a mapping"),
       ("loss: hinge\n", "c.yml:1: loss: 'hinge' is not one of cross-entropy, log, binary, regression, none"),
       ("max_flagged_fraction: -0.1\n", "c.yml:1: max_flagged_fraction: must be >= 0, got -0.1"),
       ("scale_limit: 0\n", "c.yml:1: scale_limit: must be > 0, got 0"),

@@ -49,12 +49,40 @@ public struct CheckedBatch {
   public let verdict: BatchVerdict
   /// The feature groups of the reference shape (nil before one is known).
   public let groups: FeatureGroups?
+  /// The channel axis the groups are taken along (for samples of another size, ``groups(of:)``).
+  let channelAxis: ChannelAxis
   /// Whether the groups are long contiguous blocks, whose moments the per-sample pass measures.
   let blockMode: Bool
   /// Per sample (``measured``) the moments of its groups, `groups.count` per sample, when the
   /// per-sample pass measured them (block mode, finite values); empty otherwise.
   let moments: [BlockMoments]
   let measured: [Bool]
+
+  /// The feature groups of sample `i`: those of the reference shape, or under `--shape any` those of
+  /// the sample's own size (the same number of groups, another number of values in each).
+  @inline(__always) public func groups(of i: Int) -> FeatureGroups? {
+    guard groups != nil else { return nil }
+    guard let shapes = batch.shapes else { return uniformGroups }
+    return FeatureGroups(sampleShape: shapes[i], channelAxis: channelAxis)
+  }
+
+  /// The feature groups of every sample of a batch without per-sample shapes.
+  private let uniformGroups: FeatureGroups?
+
+  init(
+    batch: SampleBatch, verdict: BatchVerdict, groups: FeatureGroups?, channelAxis: ChannelAxis, blockMode: Bool,
+    moments: [BlockMoments], measured: [Bool]
+  ) {
+    self.batch = batch
+    self.verdict = verdict
+    self.groups = groups
+    self.channelAxis = channelAxis
+    self.blockMode = blockMode
+    self.moments = moments
+    self.measured = measured
+    uniformGroups =
+      groups == nil || batch.shapes != nil ? nil : FeatureGroups(sampleShape: batch.shape, channelAxis: channelAxis)
+  }
 
   /// Calls `body` with the position of each clean sample, in order.
   @inline(__always) public func forEachClean(_ body: (Int) -> Void) {
@@ -134,6 +162,7 @@ public enum CheckCatalog {
     LabelCheck.self,
     ExtensionMismatchCheck.self,
     CMYKImageCheck.self,
+    SizeDistributionCheck.self,
   ]
 
   /// Every kind, once: the per-sample kinds (in SPEC.md's order, ``SampleChecker/kinds``, then those

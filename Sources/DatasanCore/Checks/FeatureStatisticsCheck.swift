@@ -55,6 +55,7 @@ public struct FeatureStatisticsCheck: DatasetCheck {
     let columnar =
       !checked.blockMode && batch.offsets == nil && (batch.elementType == .float32 || batch.elementType == .float64)
       && (groups.interleaved || groups.valuesPerGroup == 1) && groups.count * groups.valuesPerGroup == batch.shape.reduce(1, *)
+      && batch.shapes == nil && checked.groups(of: 0) == groups  // not a batch of another size (--shape any)
     var pending: Range<Int>? = nil
     func flushPending() {
       guard let run = pending else { return }
@@ -69,7 +70,8 @@ public struct FeatureStatisticsCheck: DatasetCheck {
           // Values are left out only when no 8-bit value can reach --max-abs (`needsValues`).
           precondition(batch.hasValues, "a reader left out values at or above --max-abs")
           let start = batch.elementRange(of: i).lowerBound
-          batch.elementType.withType { t in Self.countExtremes(t, batch, start: start, groups, maxAbs, &state) }
+          let own = checked.groups(of: i)!
+          batch.elementType.withType { t in Self.countExtremes(t, batch, start: start, own, maxAbs, &state) }
         }
       } else if columnar {
         if let run = pending, run.upperBound == i {
@@ -80,7 +82,8 @@ public struct FeatureStatisticsCheck: DatasetCheck {
         }
       } else {
         let start = batch.elementRange(of: i).lowerBound
-        batch.elementType.withType { t in Self.accumulate(t, batch, start: start, groups, maxAbs, &scalar) }
+        let own = checked.groups(of: i)!  // under --shape any, the sample's own size
+        batch.elementType.withType { t in Self.accumulate(t, batch, start: start, own, maxAbs, &scalar) }
       }
     }
     flushPending()

@@ -139,6 +139,12 @@ public struct CheckOptions: Sendable {
   public var channelAxis: ChannelAxis = .first
   /// `--shape`: the expected sample shape; nil to take the first readable sample's.
   public var expectedShape: [Int]? = nil
+  /// `--shape any`: every size is accepted (no `shape_mismatch` for another height or width); the
+  /// number of axes and of feature groups (channels) must still be the reference sample's.
+  public var anyShape: Bool = false
+  /// `--shape 3,any,any`: the axes a sample must have (nil entries: any size); implies ``anyShape``.
+  /// The reference sample is then the first readable one that matches.
+  public var shapePattern: [Int?]? = nil
   /// `--strict`: dataset warnings become errors.
   public var strict: Bool = false
   /// Collect a ``StreamingHistogram`` of the first ``histogramGroupLimit`` feature groups over the

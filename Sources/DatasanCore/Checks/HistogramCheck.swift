@@ -22,11 +22,12 @@ public struct HistogramCheck: DatasetCheck {
   }
 
   public func add(_ checked: CheckedBatch, to state: inout State, _ context: CheckContext) {
-    guard let groups = checked.groups, !state.histograms.isEmpty, checked.verdict.everySample == nil else { return }
+    guard checked.groups != nil, !state.histograms.isEmpty, checked.verdict.everySample == nil else { return }
     let batch = checked.batch
     precondition(batch.hasValues, "histograms need values (needsValues)")
     checked.forEachClean { i in
       let start = batch.elementRange(of: i).lowerBound
+      let groups = checked.groups(of: i)!  // under --shape any, the sample's own size
       batch.elementType.withType { t in Self.add(t, batch, start: start, groups, into: &state.histograms) }
     }
   }

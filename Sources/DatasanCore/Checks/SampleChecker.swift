@@ -162,7 +162,7 @@ public final class SampleChecker {
 
   /// Checks every sample of `batch`; when `collectStats`, adds the clean ones to the checks' states.
   public func check(_ batch: SampleBatch, collectStats: Bool = true) -> BatchVerdict {
-    if referenceShape == nil, let first = (0..<batch.count).first(where: { batch.problems[$0] == nil }) {
+    if referenceShape == nil, let first = (0..<batch.count).first(where: { isReference(batch, $0) }) {
       setReference(batch.shape(of: first))
     }
     var local = emptyStates()
@@ -194,6 +194,13 @@ public final class SampleChecker {
       clean += batches[k].count - checked[k].verdict.flaggedCount(of: batches[k].count)
     }
     return checked.map(\.verdict)
+  }
+
+  /// Whether sample `i` of `batch` can fix the reference shape: it decoded, and it matches the
+  /// `--shape` pattern when there is one (`--shape 3,any,any`).
+  private func isReference(_ batch: SampleBatch, _ i: Int) -> Bool {
+    guard batch.problems[i] == nil else { return false }
+    return options.shapePattern.map { BatchCheck.matches(batch.shape(of: i), $0) } ?? true
   }
 
   private func merge(_ local: [any CheckState]) {
@@ -279,8 +286,9 @@ public final class SampleChecker {
   /// cores without sharing the checker.
   private var batchCheck: BatchCheck {
     BatchCheck(
-      info: info, referenceShape: referenceShape, groups: groups, sampleChecks: sampleChecks, checks: checks,
-      context: context)
+      info: info, referenceShape: referenceShape, groups: groups, anyShape: options.anyShape || options.shapePattern != nil,
+      shapePattern: options.shapePattern,
+      channelAxis: options.channelAxis, sampleChecks: sampleChecks, checks: checks, context: context)
   }
 }
 
@@ -291,6 +299,11 @@ struct BatchCheck: Sendable {
   let info: DatasetInfo
   let referenceShape: [Int]?
   let groups: FeatureGroups?
+  /// `--shape any`: samples of another size than the reference are checked with their own groups.
+  let anyShape: Bool
+  /// `--shape 3,any,any`: what every sample must match (nil entries: any size).
+  let shapePattern: [Int?]?
+  let channelAxis: ChannelAxis
   let sampleChecks: [any SampleCheck]
   let checks: [any DatasetCheck]
   let context: CheckContext
@@ -320,7 +333,9 @@ struct BatchCheck: Sendable {
           kind: problem.kind, severity: .error, index: batch.firstIndex, key: batch.key(of: 0),
           field: problem.field ?? (problem.kind == .unreadable ? nil : info.featureName), detail: problem.detail)
       }
-      return CheckedBatch(batch: batch, verdict: verdict, groups: groups, blockMode: false, moments: [], measured: [])
+      return CheckedBatch(
+        batch: batch, verdict: verdict, groups: groups, channelAxis: channelAxis, blockMode: false, moments: [],
+        measured: [])
     }
     var findings: [Finding] = []
     let groupCount = groups?.count ?? 0
@@ -364,7 +379,8 @@ struct BatchCheck: Sendable {
       verdict.add(more)
     }
     return CheckedBatch(
-      batch: batch, verdict: verdict, groups: groups, blockMode: blockMode, moments: moments, measured: measured)
+      batch: batch, verdict: verdict, groups: groups, channelAxis: channelAxis, blockMode: blockMode, moments: moments,
+      measured: measured)
   }
 
   /// Runs the built-in checks of sample `i`. Returns whether the sample is readable and of the
@@ -384,9 +400,26 @@ struct BatchCheck: Sendable {
       return (false, false)
     }
     let shape = batch.shape(of: i)
-    if let reference = referenceShape, shape != reference {
-      add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
+    if let pattern = shapePattern, !BatchCheck.matches(shape, pattern) {
+      let text = pattern.map { $0.map(String.init) ?? "any" }.joined(separator: ",")
+      add(.shapeMismatch, field: info.featureName, "shape \(shape) does not match --shape \(text)")
       return (false, false)
+    }
+    var groups = self.groups
+    var measuredBlocks = measuredBlocks
+    if let reference = referenceShape, shape != reference {
+      guard anyShape else {
+        add(.shapeMismatch, field: info.featureName, "shape \(shape) differs from the dataset's \(reference)")
+        return (false, false)
+      }
+      // `--shape any`: another size is fine, another number of axes or channels is not.
+      let own = FeatureGroups(sampleShape: shape, channelAxis: channelAxis)
+      if let problem = BatchCheck.channelProblem(shape, own, reference: reference, groups: self.groups) {
+        add(.shapeMismatch, field: info.featureName, problem)
+        return (false, false)
+      }
+      groups = own
+      measuredBlocks = batch.measuredBlocks.flatMap { $0.describes(own, elementType: batch.elementType) ? $0 : nil }
     }
     var measured = false
     let range = batch.elementRange(of: i)
@@ -409,6 +442,26 @@ struct BatchCheck: Sendable {
       checkNonFinite(batch, range: range, shape: shape, add: add)
     }
     return (true, measured)
+  }
+
+  /// Under `--shape any`, why a sample of `shape` (feature groups `own`) cannot join samples of
+  /// `reference`: another number of axes, or of channels (a gray image among colour ones); nil when
+  /// only its size differs.
+  static func channelProblem(_ shape: [Int], _ own: FeatureGroups, reference: [Int], groups: FeatureGroups?) -> String? {
+    if shape.count != reference.count {
+      return "shape \(shape) has \(shape.count) axes, the dataset's first sample \(reference.count) (\(reference)); "
+        + "--shape any accepts every size, not another number of axes"
+    }
+    guard let groups, own.count != groups.count else { return nil }
+    let what = shape.count >= 2 ? "channel" : "value"
+    let plural = { (n: Int) in n == 1 ? "\(n) \(what)" : "\(n) \(what)s" }
+    return "shape \(shape) has \(plural(own.count)), the dataset's first sample \(plural(groups.count)) (\(reference)); "
+      + "--shape any accepts every size, not another number of \(what)s (to name them: --shape C,any,any)"
+  }
+
+  /// Whether `shape` matches a `--shape` pattern (nil entries: any size).
+  static func matches(_ shape: [Int], _ pattern: [Int?]) -> Bool {
+    shape.count == pattern.count && zip(shape, pattern).allSatisfy { $1 == nil || $0 == $1 }
   }
 
   private func checkNonFinite(

@@ -223,7 +223,7 @@ public final class Pipeline {
           let out = outputs[k]
           // The mean of the records as written (normalized when normalizing): what Caffe
           // subtracts from the records it reads with this mean_file.
-          if let clean = out.clean, meanTemp != nil { mean.add(clean) }
+          if let clean = out.clean, meanTemp != nil { try mean.add(clean) }
           try writes.submit {
             if let clean = out.clean { try cleanWriter.append(clean) }
             if let rejected = out.quarantine { try quarantineWriter.append(rejected) }

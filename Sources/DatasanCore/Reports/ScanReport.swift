@@ -16,6 +16,8 @@ public struct ScanReport: Sendable {
   public var examples: [FindingKind: [Finding]] = [:]
   public var groupStats: [GroupStats] = []
   public var labelStats: LabelStats?
+  /// How many decoded samples have each size (shape), flagged or not.
+  public var sizes = SizeDistribution()
   /// Whether the scan passes the gate: no finding of severity error (under ``policy``).
   public var passed = true
   /// The gate policy this report was evaluated under (``applying(_:)``).
@@ -140,6 +142,7 @@ public struct ReportBuilder {
     report.clean = report.total - report.flagged
     report.groupStats = checker.groupStats
     report.labelStats = report.info.labelName == nil ? nil : checker.labelStats
+    report.sizes = checker.state(SizeDistributionCheck.self) ?? SizeDistribution()
     report.datasetFindings = datasetFindings
     for f in datasetFindings { report.counts[f.kind, default: 0] += 1 }
     let room = Swift.max(0, maxIssues - datasetFindings.count)

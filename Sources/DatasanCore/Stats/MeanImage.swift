@@ -14,15 +14,22 @@ public struct MeanImage: Sendable {
     sums = [Double](repeating: 0, count: shape.reduce(1, *))
   }
 
-  /// Adds every sample of `batch` that has this shape.
-  public mutating func add(_ batch: SampleBatch) {
+  /// Adds every sample of `batch`. Throws, naming the first, when a sample has another shape
+  /// (images of varying sizes under `--shape any`): a mean image needs one size, as Caffe's
+  /// `compute_image_mean` does.
+  public mutating func add(_ batch: SampleBatch) throws {
+    if let i = (0..<batch.count).first(where: { batch.shape(of: $0) != shape }) {
+      throw DatasanError(
+        "--caffe-mean: sample \(batch.key(of: i)) has shape \(batch.shape(of: i)), the mean image \(shape): a mean image "
+          + "needs samples of one size (as Caffe's compute_image_mean does); pass --resize H,W")
+    }
     batch.elementType.withType { t in add(t, batch) }
   }
 
   private mutating func add<T: FeatureElement>(_: T.Type, _ batch: SampleBatch) {
     let values = batch.storage.typed(T.self, count: batch.elementCount)
     sums.withUnsafeMutableBufferPointer { sums in
-      for i in 0..<batch.count where batch.shape(of: i) == shape {
+      for i in 0..<batch.count {
         let start = batch.elementRange(of: i).lowerBound
         for e in 0..<sums.count { sums[e] += values[start + e].doubleValue * MeanImage.unit }
         count += 1
