@@ -67,9 +67,9 @@ man: deps hdf5-static
 
 # The Python packages the tests' scripts import (PyPI): OpenCV checks the Caffe view of encoded
 # Datums (cv2.imdecode is what Caffe's data layer decodes with), lmdb and numpy write the inputs.
-PY_PACKAGES := numpy lmdb opencv-python-headless
+PY_PACKAGES := numpy lmdb opencv-python-headless pandas
 pydeps:
-	@if ! python3 -c 'import numpy, lmdb, cv2' >/dev/null 2>&1; then \
+	@if ! python3 -c 'import numpy, lmdb, cv2, pandas' >/dev/null 2>&1; then \
 	  echo "installing $(PY_PACKAGES) (pip)"; \
 	  python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES); \
 	fi

@@ -347,6 +347,8 @@ final class CSVRowFormatter: @unchecked Sendable {
     let delimiter = layout.delimiter
     let ending = lineEnding
     let columnCount = self.columnCount
+    // Numbers written with the input's decimal separator (a `;` file of decimal commas stays one).
+    let comma = layout.decimal == .comma
     try originals.bytes.withUnsafeBufferPointer { all in
       try ending.withUnsafeBufferPointer { e in
         for i in rows {
@@ -358,14 +360,21 @@ final class CSVRowFormatter: @unchecked Sendable {
           {
             // The features, then the last fields as they were.
             let row = values + i * d
-            if d > 0 { sink.append(row[0], float) }
-            var g = 1
-            while g < d {
-              // The delimiter and the value under one capacity check.
-              let p = sink.reserve(Float32Text.maxLength + 1)
-              p.pointee = delimiter
-              sink.count += 1 + float.write(row[g], to: p + 1)
-              g += 1
+            if comma {
+              for g in 0..<d {
+                if g > 0 { sink.append(delimiter) }
+                appendComma(row[g])
+              }
+            } else {
+              if d > 0 { sink.append(row[0], float) }
+              var g = 1
+              while g < d {
+                // The delimiter and the value under one capacity check.
+                let p = sink.reserve(Float32Text.maxLength + 1)
+                p.pointee = delimiter
+                sink.count += 1 + float.write(row[g], to: p + 1)
+                g += 1
+              }
             }
             if suffix > 0 {
               if d > 0 { sink.append(delimiter) }
@@ -385,7 +394,7 @@ final class CSVRowFormatter: @unchecked Sendable {
             if c > 0 { sink.append(delimiter) }
             let g = groupOfColumn[c]
             if g >= 0 {
-              sink.append(row[g], float)
+              if comma { appendComma(row[g]) } else { sink.append(row[g], float) }
             } else {
               let s = fields.starts[c]
               sink.append(base + s, fields.ends[c] - s)
@@ -395,6 +404,14 @@ final class CSVRowFormatter: @unchecked Sendable {
         }
       }
     }
+  }
+
+  /// Appends a value's shortest round-trip text with a decimal comma.
+  @inline(__always) private func appendComma(_ value: Float) {
+    let p = sink.reserve(Float32Text.maxLength)
+    let n = float.write(value, to: p)
+    for k in 0..<n where p[k] == UInt8(ascii: ".") { p[k] = UInt8(ascii: ",") }
+    sink.count += n
   }
 
   /// Where the last `fields` fields of a record without quotes start (after the `fields`-th delimiter

@@ -30,6 +30,7 @@ public enum TextSummary {
     lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
     let rate = r.seconds > 0 ? String(cFormat: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
+    lines.append(contentsOf: ColumnsText.summaryLines(r.info))
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
     if !sampleKinds.isEmpty {
       lines.append("")
@@ -76,7 +77,9 @@ public enum TextSummary {
     } else {
       var why: [String] = []
       if r.flagged > 0 { why.append("\(r.flagged) flagged sample\(r.flagged == 1 ? "" : "s")") }
-      let promoted = r.datasetFindings.filter { $0.severity == .error }.count
+      let errors = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity == .error }.count
+      if errors > 0 { why.append("\(errors) dataset error\(errors == 1 ? "" : "s")") }
+      let promoted = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity != .error }.count
       if promoted > 0 { why.append("\(promoted) dataset finding\(promoted == 1 ? "" : "s") promoted to error") }
       lines.append("FAIL: \(why.joined(separator: ", "))")
     }

@@ -154,7 +154,7 @@ public enum CheckCatalog {
 
 /// The dataset findings a reader reports about the input's layout (``SampleReader/layoutFindings``).
 public enum ReaderFindings {
-  public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder]
+  public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder, .mixedColumn]
   /// The dataset check whose kinds these follow in SPEC.md's order.
   static let after: any DatasetCheck.Type = LabelCheck.self
 }

@@ -52,6 +52,12 @@ public struct DatasetInfo: Sendable {
   /// The file types of a folder's samples as users name them (".png, .jpg or .jpeg"), for messages
   /// about the files that are not.
   public var sampleFileType: String? = nil
+  /// A table's columns as the reader typed them (feature, label, text, and why), in file order;
+  /// empty for formats without columns.
+  public var columns: [ColumnTyping] = []
+  /// Decisions about how the input was read that the summary states in one line each ("decimal
+  /// comma (detected: ...)").
+  public var readingNotes: [String] = []
 
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,
