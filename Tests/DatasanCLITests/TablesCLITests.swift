@@ -75,8 +75,15 @@ import Testing
 
   @Test func titanicTypingIsPandas() throws {
     let dir = try makeTempDir()
-    let r = try CLI.run(["scan", titanic, "--label-column", "survived", "--report", dir + "/r.json"])
+    let r = try CLI.run([
+      "scan", titanic, "--label-column", "survived", "--report", dir + "/r.json", "--html", dir + "/r.html",
+    ])
     #expect(r.status == 1)
+    // The HTML report has the table of columns, the mixed ones marked.
+    let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+    #expect(html.contains("<section id=\"columns\">"))
+    #expect(html.contains("<tr class=\"error\"><td>ticket</td><td>text</td><td>mostly numbers, but "))
+    #expect(html.contains("<tr><td>pclass</td><td>feature</td><td>numbers in the first 1,000 rows</td></tr>"))
     let report = try TableReport.load(dir + "/r.json")
     let view = try pandas(Self.dtypesScript, [titanic, ",", "."], as: [String: PandasColumn].self)
     let mixed = Dictionary(
