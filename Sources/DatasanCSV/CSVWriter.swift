@@ -361,10 +361,8 @@ final class CSVRowFormatter: @unchecked Sendable {
             // The features, then the last fields as they were.
             let row = values + i * d
             if comma {
-              for g in 0..<d {
-                if g > 0 { sink.append(delimiter) }
-                appendComma(row[g])
-              }
+              if d > 0 { appendComma(row[0], after: nil) }
+              for g in 1..<Swift.max(1, d) { appendComma(row[g], after: delimiter) }
             } else {
               if d > 0 { sink.append(row[0], float) }
               var g = 1
@@ -394,7 +392,7 @@ final class CSVRowFormatter: @unchecked Sendable {
             if c > 0 { sink.append(delimiter) }
             let g = groupOfColumn[c]
             if g >= 0 {
-              if comma { appendComma(row[g]) } else { sink.append(row[g], float) }
+              if comma { appendComma(row[g], after: nil) } else { sink.append(row[g], float) }
             } else {
               let s = fields.starts[c]
               sink.append(base + s, fields.ends[c] - s)
@@ -406,11 +404,21 @@ final class CSVRowFormatter: @unchecked Sendable {
     }
   }
 
-  /// Appends a value's shortest round-trip text with a decimal comma.
-  @inline(__always) private func appendComma(_ value: Float) {
-    let p = sink.reserve(Float32Text.maxLength)
+  /// Appends a value's shortest round-trip text with a decimal comma (after `delimiter`, when given,
+  /// under one capacity check).
+  @inline(__always) private func appendComma(_ value: Float, after delimiter: UInt8?) {
+    var p = sink.reserve(Float32Text.maxLength + 1)
+    if let delimiter {
+      p.pointee = delimiter
+      p += 1
+      sink.count += 1
+    }
     let n = float.write(value, to: p)
-    for k in 0..<n where p[k] == UInt8(ascii: ".") { p[k] = UInt8(ascii: ",") }
+    // One '.' at most, before any exponent.
+    for k in 0..<n where p[k] == UInt8(ascii: ".") || p[k] == UInt8(ascii: "e") {
+      if p[k] == UInt8(ascii: ".") { p[k] = UInt8(ascii: ",") }
+      break
+    }
     sink.count += n
   }
 
