@@ -169,7 +169,7 @@ public final class CSVReader: SampleReader {
             + "\(CSVColumnTyping.grouped(counts.point)) like 1.5 in the first rows; pandas: decimal=','); --decimal . reads them as text")
       }
     } else if decimal == .comma {
-      readingNotes.append("decimal comma (--decimal ,)")
+      readingNotes.append("decimal comma (given: --decimal , or datasan.yml's decimal)")
     }
     if decimal == .comma && delimiter == UInt8(ascii: ",") {
       throw DatasanError(

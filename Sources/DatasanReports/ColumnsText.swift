@@ -4,6 +4,8 @@ import DatasanCore
 enum ColumnsText {
   /// Text columns listed one per line in the summary before the rest are counted.
   static let textLinesShown = 12
+  /// Columns the HTML report's table lists (the page stays small on any table).
+  static let htmlRows = 500
   /// Feature names shown in the summary's one line about the features.
   static let featureNamesShown = 8
 
@@ -55,7 +57,7 @@ enum ColumnsText {
         html += "<p class=\"note\">No label column: labels not checked.</p>\n"
       }
       html += "<table class=\"columns\"><thead><tr><th>column</th><th>role</th><th>why</th></tr></thead><tbody>\n"
-      for c in info.columns {
+      for c in info.columns.prefix(htmlRows) {
         let cls = c.finding != nil ? " class=\"error\"" : ""
         html += "<tr\(cls)><td>\(HTMLReport.escape(c.name))</td><td>\(c.role.rawValue)</td>"
         html += "<td>\(HTMLReport.escape(c.reason))"
@@ -63,6 +65,9 @@ enum ColumnsText {
         html += "</td></tr>\n"
       }
       html += "</tbody></table>\n"
+      if info.columns.count > htmlRows {
+        html += "<p class=\"note\">... and \(HTMLPage.count(info.columns.count - htmlRows)) more columns (all in --report).</p>\n"
+      }
     }
     return html + "</section>\n"
   }

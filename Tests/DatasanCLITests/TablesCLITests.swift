@@ -223,6 +223,23 @@ import Testing
     #expect(back.worst <= 1e-6, "largest difference \(back.worst)")
   }
 
+  @Test func initWritesTheDecimalCommaAndTheGateReadsIt() throws {
+    let dir = try makeTempDir()
+    let yml = dir + "/datasan.yml"
+    let i = try CLI.run(["init", longley, "-o", yml])
+    #expect(i.status == 0, "\(i.stderr)")
+    let config = try String(contentsOfFile: yml, encoding: .utf8)
+    #expect(config.contains("\ndecimal: ','"), "\(config)")
+    let r = try CLI.run(["scan", "--config", yml, "--report", dir + "/r.json"])
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(r.stdout.contains("  decimal comma (given: --decimal , or datasan.yml's decimal)"))
+    #expect(try TableReport.load(dir + "/r.json").columns.allSatisfy { $0.role == "feature" })
+    // The command line wins over the file: points make every column text.
+    let dots = try CLI.run(["scan", "--config", yml, "--decimal", ".", "--report", dir + "/d.json"])
+    #expect(dots.status == 0)
+    #expect(try TableReport.load(dir + "/d.json").columns.allSatisfy { $0.role == "text" })
+  }
+
   @Test func decimalCommaNeedsAnotherDelimiter() throws {
     let r = try CLI.run(["scan", CLI.fixture("csv/dirty.csv"), "--decimal", ","])
     #expect(r.status == 2)
