@@ -36,12 +36,13 @@ def dirty(rng):
 
     line  4: f1 empty (NaN)          line  7: f0 NA (NaN)        line 10: f2 nan (NaN)
     line 13: f3 inf (Inf)            line 16: f0 -inf (Inf)      line 19: f1 1e400 (Inf)
-    line 22: 4 fields (ragged)       line 25: f2 abc (unreadable) line 28: label -1
+    line 22: 4 fields (ragged)       line 25: label abc (unreadable) line 28: label -1
+    (a text value in a feature column would make the column text, as pandas reads it: mixed_column)
     """
     values = np.round(rng.normal(0.0, 1.0, size=(30, 4)), 4)
     labels = rng.integers(0, 3, size=30)
     inject = {2: (1, ""), 5: (0, "NA"), 8: (2, "nan"), 11: (3, "inf"), 14: (0, "-inf"), 17: (1, "1e400"),
-              23: (2, "abc")}
+              }
     lines = ["f0,f1,f2,f3,label"]
     for r in range(30):
         fields = [f"{v:.4f}" for v in values[r]]
@@ -51,6 +52,8 @@ def dirty(rng):
             fields[col] = token
         if r == 26:
             label = "-1"
+        if r == 23:
+            label = "abc"
         row = fields + [label]
         if r == 20:
             row = row[:4]

@@ -48,12 +48,16 @@ final class CSVChunkParser: @unchecked Sendable {
   let hasLabel: Bool
   let labelColumn: Int
   let keepOriginals: Bool
+  /// The decimal separator of the numbers (`.` or `,`).
+  let decimal: UInt8
   /// The feature columns, in feature order.
   private let featureColumns: UnsafeMutablePointer<Int>
   /// Per column: the feature index (>= 0), `labelRole`, or `textRole`.
   private let roles: UnsafeMutablePointer<Int>
   private static let labelRole = -1
   private static let textRole = -2
+  /// A text column that is mostly numbers (`mixed_column`): its rows holding text are counted.
+  private static let mixedRole = -3
   /// Whether plain records may take the one-pass path (a single text column may not: a line of
   /// spaces is blank there).
   private let fastPath: Bool
@@ -84,6 +88,9 @@ final class CSVChunkParser: @unchecked Sendable {
   @exclusivity(unchecked) private(set) var originalEnds: UnsafeMutablePointer<Int>
   /// Unreadable rows.
   @exclusivity(unchecked) private(set) var problems: [CSVRowProblem] = []
+  /// The rows whose value in a mixed column is text (not a number, not an NA token).
+  @exclusivity(unchecked) private(set) var textHits: [(row: Int, column: Int, placeholder: Bool)] = []
+  private let mixedColumns: [Int]
   /// Line endings consumed by the run (records and blank lines up to ``position``).
   @exclusivity(unchecked) private(set) var lineEndings = 0
   /// Where the run stopped: the first byte not consumed.
@@ -91,9 +98,11 @@ final class CSVChunkParser: @unchecked Sendable {
   @exclusivity(unchecked) private(set) var stop: CSVChunkStop = .end
 
   init(
-    delimiter: UInt8, columnCount: Int, featureColumns: [Int], labelColumn: Int?, keepOriginals: Bool
+    delimiter: UInt8, columnCount: Int, featureColumns: [Int], labelColumn: Int?, keepOriginals: Bool,
+    decimal: UInt8 = UInt8(ascii: "."), mixedColumns: [Int] = []
   ) {
     tokenizer = CSVTokenizer(delimiter: delimiter)
+    self.decimal = decimal
     self.columnCount = columnCount
     d = featureColumns.count
     hasLabel = labelColumn != nil
@@ -105,6 +114,8 @@ final class CSVChunkParser: @unchecked Sendable {
     for c in 0..<columnCount { roles[c] = Self.textRole }
     for (g, c) in featureColumns.enumerated() where c < columnCount { roles[c] = g }
     if let labelColumn, labelColumn < columnCount { roles[labelColumn] = Self.labelRole }
+    for c in mixedColumns where c < columnCount { roles[c] = Self.mixedRole }
+    self.mixedColumns = mixedColumns
     fastPath = columnCount > 1 || (columnCount == 1 && roles[0] != Self.textRole)
     emptyByte = .allocate(capacity: 1)
     emptyByte.initialize(to: 0)
@@ -144,6 +155,7 @@ final class CSVChunkParser: @unchecked Sendable {
     rows = 0
     originalCount = 0
     problems.removeAll(keepingCapacity: true)
+    textHits.removeAll(keepingCapacity: true)
     lineEndings = 0
     values = destination ?? ownValues
     usesOwnValues = destination == nil
@@ -305,8 +317,9 @@ final class CSVChunkParser: @unchecked Sendable {
           j += 1
         }
       } else {
+        // A mixed column's plain numbers take this path too; its text goes the general path, which counts it.
         guard let v = plainNumber(base, count, &j) else { return nil }
-        if role >= 0 { row[role] = v } else { labels[rows] = v }
+        if role >= 0 { row[role] = v } else if role == Self.labelRole { labels[rows] = v }
       }
       guard j < count else { return nil }
       let ch = base[j]
@@ -345,7 +358,7 @@ final class CSVChunkParser: @unchecked Sendable {
     var mantissa: UInt64 = 0
     var digits = digitRun(base, count, &k, &mantissa)
     var exponent = 0
-    if k < count && base[k] == UInt8(ascii: ".") {
+    if k < count && base[k] == decimal {
       k += 1
       let fractionDigits = digitRun(base, count, &k, &mantissa)
       exponent = -fractionDigits
@@ -382,7 +395,7 @@ final class CSVChunkParser: @unchecked Sendable {
       return Double(bitPattern: value.bitPattern | (negative ? 1 << 63 : 0))
     }
     if mantissa == 0 { return negative ? -0.0 : 0.0 }
-    return CSVNumberParser.parseNumber(base + fieldStart, k - fieldStart)
+    return CSVNumberParser.parseNumber(base + fieldStart, k - fieldStart, decimal: decimal)
   }
 
   /// Appends the decimal digits at `k` to `mantissa` (wrapping: the caller refuses more than 19
@@ -449,6 +462,9 @@ final class CSVChunkParser: @unchecked Sendable {
         case .invalid: problem = notANumber(labelColumn, base)
         }
       }
+      for c in mixedColumns where parseField(c, base) == .invalid {
+        textHits.append((rows, c, isPlaceholder(c, base)))
+      }
     }
     if let problem {
       for g in 0..<d { row[g] = 0 }
@@ -461,8 +477,24 @@ final class CSVChunkParser: @unchecked Sendable {
   private func parseField(_ k: Int, _ base: UnsafePointer<UInt8>) -> CSVFieldValue {
     let s = fields.starts[k]
     let e = fields.ends[k]
-    if fields.flags[k] == 0 { return CSVNumberParser.parse(UnsafeRawBufferPointer(start: base + s, count: e - s)) }
-    return CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) { CSVNumberParser.parse($0) }
+    let decimal = self.decimal
+    if fields.flags[k] == 0 {
+      return CSVNumberParser.parse(UnsafeRawBufferPointer(start: base + s, count: e - s), decimal: decimal)
+    }
+    return CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) {
+      CSVNumberParser.parse($0, decimal: decimal)
+    }
+  }
+
+  /// Whether field `k` has no ASCII letter or digit and no byte beyond ASCII (`?`, `-`): a
+  /// placeholder for a missing value (as ``ColumnTypeTally/isPlaceholder(_:)`` says, without its words).
+  private func isPlaceholder(_ k: Int, _ base: UnsafePointer<UInt8>) -> Bool {
+    CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) { value in
+      for b in value where (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") || (b >= 0x30 && b <= 0x39) || b >= 0x80 {
+        return false
+      }
+      return true
+    }
   }
 
   private func notANumber(_ k: Int, _ base: UnsafePointer<UInt8>) -> CSVRowProblemKind {

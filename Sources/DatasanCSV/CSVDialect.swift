@@ -36,13 +36,52 @@ enum CSVDialect {
     return best?.delimiter ?? UInt8(ascii: ",")
   }
 
+  /// Whether the numbers of the records in `base[0..<count]` (delimited by `delimiter`) use a
+  /// decimal comma: over up to `maxRecords` records, the fields that are numbers only with `,` as
+  /// the decimal separator (`1,5`) against those that are numbers with a `.` in them (`1.5`). Only
+  /// for `;` and tab, where a comma is no delimiter. Returns the counts when commas win.
+  static func detectDecimalComma(
+    _ base: UnsafePointer<UInt8>, count: Int, isEOF: Bool, delimiter: UInt8, maxRecords: Int = 200
+  ) -> (comma: Int, point: Int)? {
+    guard delimiter == UInt8(ascii: ";") || delimiter == 0x09 else { return nil }
+    let tokenizer = CSVTokenizer(delimiter: delimiter)
+    let fields = CSVFieldSpans()
+    var scratch: [UInt8] = []
+    var at = 0
+    var records = 0
+    var comma = 0
+    var point = 0
+    while records < maxRecords {
+      guard case .record(let b) = tokenizer.scanRecord(base, count: count, at: at, isEOF: isEOF, into: fields)
+      else { break }
+      at = b.next
+      if b.isBlank { continue }
+      records += 1
+      for k in 0..<fields.count {
+        CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) { value in
+          guard let p = value.baseAddress?.assumingMemoryBound(to: UInt8.self), value.count > 0 else { return }
+          let hasComma = value.contains(UInt8(ascii: ","))
+          let hasPoint = value.contains(UInt8(ascii: "."))
+          if hasComma && !hasPoint, CSVNumberParser.parse(value, decimal: UInt8(ascii: ",")) != .invalid,
+            CSVNumberParser.parse(value) == .invalid
+          {
+            comma += 1
+          } else if hasPoint && !hasComma, CSVNumberParser.parseNumber(p, value.count) != nil {
+            point += 1
+          }
+        }
+      }
+    }
+    return comma > 0 && comma > point ? (comma, point) : nil
+  }
+
   /// Whether a record is a header: at least one field is neither a number (Inf included) nor an NA
   /// token. A row of numbers with missing values (`1,,NA,3`) is data; so is an empty row.
-  static func looksLikeHeader(_ base: UnsafePointer<UInt8>, fields: CSVFieldSpans) -> Bool {
+  static func looksLikeHeader(_ base: UnsafePointer<UInt8>, fields: CSVFieldSpans, decimal: UInt8) -> Bool {
     var scratch: [UInt8] = []
     for k in 0..<fields.count {
       let value = CSVTokenizer.withValue(of: k, in: base, fields: fields, scratch: &scratch) {
-        CSVNumberParser.parse($0)
+        CSVNumberParser.parse($0, decimal: decimal)
       }
       if value == .invalid { return true }
     }
@@ -67,24 +106,6 @@ enum CSVDialect {
       path: path,
       "\(option) '\(spec.messageName)' is not a 0-based column index below \(names.count) (the file has no header)")
   }
-}
-
-/// Counts, per column, how the first data rows parse, to tell numeric columns from text.
-struct ColumnTypeTally {
-  var numbers: [Int]
-  var nonMissing: [Int]
-  /// The first value per column that is not a number, with its line (for error messages).
-  var firstInvalid: [(line: Int, value: String)?]
-
-  init(columns: Int) {
-    numbers = Array(repeating: 0, count: columns)
-    nonMissing = Array(repeating: 0, count: columns)
-    firstInvalid = Array(repeating: nil, count: columns)
-  }
-
-  /// A column is numeric when at least half of its non-NA values parse as numbers (so a column with
-  /// no value at all is numeric).
-  func isNumeric(_ column: Int) -> Bool { 2 * numbers[column] >= nonMissing[column] }
 }
 
 extension String {

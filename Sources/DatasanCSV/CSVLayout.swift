@@ -23,11 +23,14 @@ public struct CSVLayout: SourceLayout, Equatable {
   public var textColumns: [Int]
   /// The line ending the file uses ("\n" or "\r\n").
   public var lineEnding: [UInt8]
+  /// The decimal separator of the numbers (a CSV output writes its numbers with it).
+  public var decimal: CSVDecimal
 
   public init(
     delimiter: UInt8, header: [String]?, headerLine: [UInt8]?, columnCount: Int, featureColumns: [Int],
-    labelColumn: Int?, textColumns: [Int], lineEnding: [UInt8]
+    labelColumn: Int?, textColumns: [Int], lineEnding: [UInt8], decimal: CSVDecimal = .point
   ) {
+    self.decimal = decimal
     self.delimiter = delimiter
     self.header = header
     self.headerLine = headerLine

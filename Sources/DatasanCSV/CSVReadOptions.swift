@@ -25,8 +25,22 @@ public struct CSVReadOptions: FormatReadOptions, Equatable {
   public var labelColumn: String? = nil
   /// `--text-columns`.
   public var textColumns: [String] = []
+  /// `--decimal`: the decimal separator, nil to detect.
+  public var decimal: CSVDecimal? = nil
 
   public init() {}
+}
+
+/// The decimal separator of a CSV file's numbers (`--decimal`, pandas' `decimal=`): `.`, or `,` as
+/// European locales write them (then with `;` or tab between the fields).
+public enum CSVDecimal: String, CaseIterable, Sendable, ExpressibleByArgument, Codable {
+  case point = "."
+  case comma = ","
+
+  public static var allValueStrings: [String] { allCases.map { $0.rawValue } }
+
+  /// The separator's byte.
+  public var byte: UInt8 { self == .comma ? UInt8(ascii: ",") : UInt8(ascii: ".") }
 }
 
 extension ReadOptions {
@@ -59,6 +73,12 @@ extension ReadOptions {
     get { self[CSVReadOptions.self].textColumns }
     set { self[CSVReadOptions.self].textColumns = newValue }
   }
+
+  /// CSV: `--decimal`, nil to detect.
+  public var decimal: CSVDecimal? {
+    get { self[CSVReadOptions.self].decimal }
+    set { self[CSVReadOptions.self].decimal = newValue }
+  }
 }
 
 /// The command-line options of CSV inputs (and their datasan.yml keys).
@@ -73,6 +93,11 @@ public struct CSVOptions: ParsableArguments, FormatOptionGroup {
   public var labelColumn: String?
   @Option(help: "CSV: columns to pass through as text, names or indexes (e.g. --text-columns id,comment).")
   public var textColumns: String?
+  @Option(
+    help: ArgumentHelp(
+      "CSV: the decimal separator of the numbers, as pandas' decimal=; detected when not given: ',' when the "
+        + "delimiter is ';' or tab and the numbers use commas (e.g. --decimal ,).", valueName: "separator"))
+  public var decimal: CSVDecimal?
 
   public static let configTypes: [String: ConfigType] = ["delimiter": .delimiter, "skip-rows": .int(min: 0), "text-columns": .list]
 
@@ -100,6 +125,7 @@ public struct CSVOptions: ParsableArguments, FormatOptionGroup {
     options.skipRows = skipRows ?? 0
     options.labelColumn = labelColumn
     options.textColumns = textColumns.map { $0.split(separator: ",").map { $0.trimmingWhitespace() } } ?? []
+    options.decimal = decimal
   }
 
   public static func template(for info: DatasetInfo, read: ReadOptions) -> [TemplateEntry] {
@@ -122,8 +148,27 @@ public struct CSVOptions: ParsableArguments, FormatOptionGroup {
           "label_column", "label", comment: "no column named 'label'; name the label column (or its 0-based index)",
           commentedOut: true))
     }
-    if !read.textColumns.isEmpty {
-      entries.append(TemplateEntry("text_columns", "[" + read.textColumns.map(TemplateEntry.yaml).joined(separator: ", ") + "]"))
+    // The decimal separator and the text columns found, so that the gate reads the file as `init` did.
+    let layout = info.layout as? CSVLayout
+    if let decimal = read.decimal ?? (layout?.decimal == .comma ? .comma : nil) {
+      entries.append(TemplateEntry("decimal", "'\(decimal.rawValue)'"))
+    }
+    var texts = read.textColumns
+    var mixed: [String] = []
+    for column in info.columns where column.role == .text && !texts.contains(column.name) {
+      texts.append(column.name)
+      if column.finding == FindingKind.mixedColumn.rawValue { mixed.append(column.name) }
+    }
+    if !texts.isEmpty {
+      let comment =
+        mixed.isEmpty
+        ? "columns passed through as text (pandas reads them as text)"
+        : "columns passed through as text; "
+          + mixed.map { "'\($0.messageName)'" }.joined(separator: ", ")
+          + " mostly numbers with some text (mixed_column): remove from this list if a feature, and fix its values"
+      entries.append(
+        TemplateEntry(
+          "text_columns", "[" + texts.map(TemplateEntry.yaml).joined(separator: ", ") + "]", comment: comment))
     }
     return entries
   }

@@ -31,9 +31,16 @@ import Darwin
 ///   or detected: the first record is a header when one of its fields is neither a number nor an NA token
 ///   (so a first row of numbers with missing values is data; a headerless file whose first row has a text
 ///   column needs `--no-header`).
-/// - Columns: a column is numeric when at least half of its non-NA values in the first 1,000 data rows
-///   parse as numbers, else text; `--text-columns` forces text. The label column (`--label-column`,
-///   default the column named `label`) must be numeric.
+/// - Columns: typed as pandas' `read_csv` types them over the first 1,000 data rows: a column is
+///   numeric when every value is a number or an NA token, else text; `--text-columns` forces text. A
+///   text column that is mostly numbers (``ColumnTypeTally/isMostlyNumeric(_:)``) is reported, one
+///   `mixed_column` per column (``layoutFindings``), its text rows counted by the parsers over the
+///   whole stream; a feature column whose later rows hold text is reported too (those rows are
+///   `unreadable`). ``DatasetInfo/columns`` says how each column was typed and why. The label column
+///   (`--label-column`, default the column named `label`) must be mostly numbers.
+/// - Numbers: `--decimal ,` (or a decimal comma detected when the delimiter is `;` or tab, see
+///   ``CSVDialect/detectDecimalComma(_:count:isEOF:delimiter:maxRecords:)``) reads `1,5` as 1.5 and
+///   `1.5` as text, as pandas' `decimal=','`; a CSV output writes its numbers back with it.
 /// - Samples: keys are the 1-based physical line where each record starts (the header is line 1 when it
 ///   is the first line). A record with the wrong number of fields, a value that is not a number in a
 ///   numeric column, or an unterminated quote at the end of the file is `unreadable` (features 0,
@@ -86,6 +93,17 @@ public final class CSVReader: SampleReader {
   private let rangeEnd: Int
   private var nextIndex = 0
   private var streamDone: Bool
+  /// Column typing: the first rows' tally, how many rows it covers, and the column names.
+  private let tally: ColumnTypeTally
+  private let typedRows: Int
+  private let names: [String]
+  /// The mostly numeric columns typed text (`mixed_column`), and per column the rows whose value
+  /// is text (counted over the whole stream by the parsers).
+  private let mixedColumns: [Int]
+  private var mixedRows: [Int]
+  private var placeholderRows: [Int]
+  /// Per column typed numeric: the rows after the typing whose value was text, and the first.
+  private var lateText: [(rows: Int, first: (line: Int, value: String))?]
 
   /// The number of data rows used to infer column types.
   public static let inferenceRows = 1000
@@ -135,6 +153,29 @@ public final class CSVReader: SampleReader {
         }
       }
     }
+    // The decimal separator: given, or a comma detected where `;` or tab separates the fields.
+    var decimal = options.decimal ?? .point
+    var readingNotes: [String] = []
+    if options.decimal == nil {
+      let (window, reachesEnd) = try file.peek(256 << 10)
+      if !window.isEmpty,
+        let counts = window.withUnsafeBufferPointer({
+          CSVDialect.detectDecimalComma($0.baseAddress!, count: $0.count, isEOF: reachesEnd, delimiter: delimiter)
+        })
+      {
+        decimal = .comma
+        readingNotes.append(
+          "decimal comma detected (\(CSVColumnTyping.grouped(counts.comma)) numbers like 1,5 against "
+            + "\(CSVColumnTyping.grouped(counts.point)) like 1.5 in the first rows; pandas: decimal=','); --decimal . reads them as text")
+      }
+    } else if decimal == .comma {
+      readingNotes.append("decimal comma (given: --decimal , or datasan.yml's decimal)")
+    }
+    if decimal == .comma && delimiter == UInt8(ascii: ",") {
+      throw DatasanError(
+        path: path, "--decimal , needs another delimiter than ',' (the fields are separated by commas); use --delimiter ';'")
+    }
+    let decimalByte = decimal.byte
     let tokenizer = CSVTokenizer(delimiter: delimiter)
 
     // The first record: a header or the first data row.
@@ -152,7 +193,7 @@ public final class CSVReader: SampleReader {
     let (first, firstLine) = firstRecord
     lineEnding = first.ending
     let firstIsHeader =
-      options.header ?? CSVDialect.looksLikeHeader(UnsafePointer(file.buffer), fields: fields)
+      options.header ?? CSVDialect.looksLikeHeader(UnsafePointer(file.buffer), fields: fields, decimal: decimalByte)
     if firstIsHeader {
       headerLine = Array(UnsafeBufferPointer(start: file.buffer + first.start, count: first.contentEnd - first.start))
       header = (0..<fields.count).map { CSVTokenizer.string(of: $0, in: UnsafePointer(file.buffer), fields: fields) }
@@ -195,15 +236,7 @@ public final class CSVReader: SampleReader {
         let p = base.assumingMemoryBound(to: UInt8.self)
         for c in 0..<columnCount {
           CSVTokenizer.withValue(of: c, in: p, fields: fields, scratch: &scratch) { value in
-            switch CSVNumberParser.parse(value) {
-            case .number:
-              tally.numbers[c] += 1
-              tally.nonMissing[c] += 1
-            case .missing: break
-            case .invalid:
-              tally.nonMissing[c] += 1
-              if tally.firstInvalid[c] == nil { tally.firstInvalid[c] = (pendingLines[r], shortValue(value)) }
-            }
+            tally.add(value, CSVNumberParser.parse(value, decimal: decimalByte), column: c, line: pendingLines[r])
           }
         }
       }
@@ -227,24 +260,47 @@ public final class CSVReader: SampleReader {
       if forcedText.contains(label) {
         throw DatasanError(path: path, "the label column '\(names[label].messageName)' cannot be a text column")
       }
-      if !tally.isNumeric(label) {
+      if !tally.isMostlyNumeric(label) {
         let example = tally.firstInvalid[label].map { " (line \($0.line): '\($0.value)')" } ?? ""
         throw DatasanError(
           path: path,
           "the label column '\(names[label].messageName)' is not numeric\(example); choose another with --label-column")
       }
     }
+    // Types, as pandas' read_csv gives them: a column with any text value in the first rows is text;
+    // one that is mostly numbers is reported (mixed_column), since it looks like a feature.
     var features: [Int] = []
     var texts: [Int] = []
-    for c in 0..<columnCount where c != label {
-      if forcedText.contains(c) || !tally.isNumeric(c) { texts.append(c) } else { features.append(c) }
+    var mixed: [Int] = []
+    var typing: [ColumnTyping] = []
+    let typedRows = pendingLines.count
+    for c in 0..<columnCount {
+      if c == label {
+        let why = options.labelColumn == nil ? "the column named 'label'" : "--label-column"
+        typing.append(ColumnTyping(name: names[c], role: .label, reason: why))
+      } else if forcedText.contains(c) {
+        texts.append(c)
+        typing.append(ColumnTyping(name: names[c], role: .text, reason: "named by --text-columns"))
+      } else if tally.texts(c) > 0 {
+        texts.append(c)
+        let isMixed = tally.isMostlyNumeric(c)
+        if isMixed { mixed.append(c) }
+        typing.append(
+          ColumnTyping(
+            name: names[c], role: .text, reason: CSVColumnTyping.textReason(tally, c),
+            finding: isMixed ? FindingKind.mixedColumn.rawValue : nil))
+      } else {
+        features.append(c)
+        typing.append(
+          ColumnTyping(name: names[c], role: .feature, reason: CSVColumnTyping.featureReason(tally, c, rows: typedRows)))
+      }
     }
 
     let d = features.count
     let layout = CSVLayout(
       delimiter: delimiter, header: header, headerLine: headerLine, columnCount: columnCount,
       featureColumns: features, labelColumn: label, textColumns: texts,
-      lineEnding: lineEnding == .none ? [0x0A] : lineEnding.bytes)
+      lineEnding: lineEnding == .none ? [0x0A] : lineEnding.bytes, decimal: decimal)
     self.layout = layout
     var info = DatasetInfo(
       format: .csv, path: path, sampleCount: nil, elementType: .float64, sampleShape: [d],
@@ -252,7 +308,16 @@ public final class CSVReader: SampleReader {
       layout: layout)
     info.missingValuesReadAsNaN = true
     info.keysAreLineNumbers = true
+    info.columns = typing
+    info.readingNotes = readingNotes
     self.info = info
+    self.tally = tally
+    self.typedRows = typedRows
+    self.mixedColumns = mixed
+    self.mixedRows = Array(repeating: 0, count: columnCount)
+    self.placeholderRows = Array(repeating: 0, count: columnCount)
+    self.lateText = Array(repeating: nil, count: columnCount)
+    self.names = names
     // A row costs its float64 values, its original record (the read-ahead records' average size) and
     // 16 bytes of key and record end. `clean` holds a few copies of a batch in flight (the kept rows,
     // their normalized values), so a batch takes half of `batchBytes`; scans use the same size, so
@@ -303,7 +368,7 @@ public final class CSVReader: SampleReader {
     workers = (0..<Swift.max(1, cores)).map { _ in
       CSVChunkParser(
         delimiter: delimiter, columnCount: columnCount, featureColumns: features, labelColumn: label,
-        keepOriginals: options.keepOriginals)
+        keepOriginals: options.keepOriginals, decimal: decimalByte, mixedColumns: mixed)
     }
     // The read-ahead records give the first estimate of a record's size.
     consumedBytes = pending.bytes.count + pendingLines.count
@@ -329,6 +394,7 @@ public final class CSVReader: SampleReader {
         pending, lines: pendingLines, unterminated: pendingUnterminated, first: pendingNext,
         maxRows: Swift.min(capacity, pendingEnd - pendingNext), destination: batch.values)
       batch.take(w, w.rows, lineBase: 0, copyValues: false, message: message)
+      count(w, w.rows, lineBase: 0)
       pendingNext += w.rows
       if pendingNext == pendingEnd {
         pending = OriginalRecords()
@@ -425,6 +491,7 @@ public final class CSVReader: SampleReader {
       let w = workers[k]
       let take = Swift.min(w.rows, remaining - added)
       batch.take(w, take, lineBase: lineBase, copyValues: k > 0, message: message)
+      count(w, take, lineBase: lineBase)
       added += take
       if take < w.rows {
         position = w.starts[take]
@@ -491,6 +558,38 @@ public final class CSVReader: SampleReader {
       at = UnsafeRawPointer(q) + 1
     }
     return odd
+  }
+
+  /// Adds what the first `n` rows of worker `w` hold of text in numeric-looking columns: the rows of
+  /// the mixed columns, and the values of feature columns that were not numbers.
+  private func count(_ w: CSVChunkParser, _ n: Int, lineBase: Int) {
+    for hit in w.textHits where hit.row < n {
+      if hit.placeholder { placeholderRows[hit.column] += 1 } else { mixedRows[hit.column] += 1 }
+    }
+    for p in w.problems where p.row < n {
+      guard case .notANumber(let column, let value) = p.kind, column != labelColumn else { continue }
+      if let late = lateText[column] {
+        lateText[column] = (late.rows + 1, late.first)
+      } else {
+        lateText[column] = (1, (lineBase + p.line, value))
+      }
+    }
+  }
+
+  /// `mixed_column`: one finding per mostly numeric column typed text, and per column typed numeric
+  /// whose later rows hold text.
+  public var layoutFindings: [Finding] {
+    var findings: [Finding] = []
+    for c in 0..<columnCount {
+      if mixedColumns.contains(c) {
+        findings.append(
+          CSVColumnTyping.mixedFinding(name: names[c], tally, c, rows: mixedRows[c], placeholderRows: placeholderRows[c]))
+      } else if let late = lateText[c] {
+        findings.append(
+          CSVColumnTyping.lateTextFinding(name: names[c], c, rows: late.rows, first: late.first, typedOver: typedRows))
+      }
+    }
+    return findings
   }
 
   private func message(_ problem: CSVRowProblem, _ line: Int) -> String {

@@ -348,6 +348,8 @@ final class CSVRowFormatter: @unchecked Sendable {
     let delimiter = layout.delimiter
     let ending = lineEnding
     let columnCount = self.columnCount
+    // Numbers written with the input's decimal separator (a `;` file of decimal commas stays one).
+    let comma = layout.decimal == .comma
     try originals.bytes.withUnsafeBufferPointer { all in
       try ending.withUnsafeBufferPointer { e in
         for i in rows {
@@ -359,14 +361,19 @@ final class CSVRowFormatter: @unchecked Sendable {
           {
             // The features, then the last fields as they were.
             let row = values + i * d
-            if d > 0 { sink.append(row[0], float) }
-            var g = 1
-            while g < d {
-              // The delimiter and the value under one capacity check.
-              let p = sink.reserve(Float32Text.maxLength + 1)
-              p.pointee = delimiter
-              sink.count += 1 + float.write(row[g], to: p + 1)
-              g += 1
+            if comma {
+              if d > 0 { appendComma(row[0], after: nil) }
+              for g in 1..<Swift.max(1, d) { appendComma(row[g], after: delimiter) }
+            } else {
+              if d > 0 { sink.append(row[0], float) }
+              var g = 1
+              while g < d {
+                // The delimiter and the value under one capacity check.
+                let p = sink.reserve(Float32Text.maxLength + 1)
+                p.pointee = delimiter
+                sink.count += 1 + float.write(row[g], to: p + 1)
+                g += 1
+              }
             }
             if suffix > 0 {
               if d > 0 { sink.append(delimiter) }
@@ -386,7 +393,7 @@ final class CSVRowFormatter: @unchecked Sendable {
             if c > 0 { sink.append(delimiter) }
             let g = groupOfColumn[c]
             if g >= 0 {
-              sink.append(row[g], float)
+              if comma { appendComma(row[g], after: nil) } else { sink.append(row[g], float) }
             } else {
               let s = fields.starts[c]
               sink.append(base + s, fields.ends[c] - s)
@@ -396,6 +403,24 @@ final class CSVRowFormatter: @unchecked Sendable {
         }
       }
     }
+  }
+
+  /// Appends a value's shortest round-trip text with a decimal comma (after `delimiter`, when given,
+  /// under one capacity check).
+  @inline(__always) private func appendComma(_ value: Float, after delimiter: UInt8?) {
+    var p = sink.reserve(Float32Text.maxLength + 1)
+    if let delimiter {
+      p.pointee = delimiter
+      p += 1
+      sink.count += 1
+    }
+    let n = float.write(value, to: p)
+    // One '.' at most, before any exponent.
+    for k in 0..<n where p[k] == UInt8(ascii: ".") || p[k] == UInt8(ascii: "e") {
+      if p[k] == UInt8(ascii: ".") { p[k] = UInt8(ascii: ",") }
+      break
+    }
+    sink.count += n
   }
 
   /// Where the last `fields` fields of a record without quotes start (after the `fields`-th delimiter

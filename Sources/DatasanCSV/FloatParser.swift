@@ -54,6 +54,36 @@ public enum CSVNumberParser {
     return parseSpecial(p + lo, hi - lo)
   }
 
+  /// Parses the bytes of one field whose numbers use `decimal` as their decimal separator (pandas'
+  /// `decimal=`): with `,`, `1,5` is 1.5 and `1.5` is not a number, as pandas reads them.
+  @inline(__always)
+  public static func parse(_ bytes: UnsafeRawBufferPointer, decimal: UInt8) -> CSVFieldValue {
+    if decimal == UInt8(ascii: ".") { return parse(bytes) }
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return .missing }
+    let p = base.assumingMemoryBound(to: UInt8.self)
+    var lo = 0
+    var hi = bytes.count
+    while lo < hi && (p[lo] == 0x20 || p[lo] == 0x09) { lo += 1 }
+    while hi > lo && (p[hi - 1] == 0x20 || p[hi - 1] == 0x09) { hi -= 1 }
+    if lo == hi { return .missing }
+    if let v = parseNumber(p + lo, hi - lo, decimal: decimal) { return .number(v) }
+    return parseSpecial(p + lo, hi - lo)
+  }
+
+  /// ``parseNumber(_:_:)`` of a number written with `decimal` as its decimal separator: the bytes are
+  /// copied to the stack with the separator made `.` (and a `.` made invalid).
+  public static func parseNumber(_ p: UnsafePointer<UInt8>, _ n: Int, decimal: UInt8) -> Double? {
+    if decimal == UInt8(ascii: ".") { return parseNumber(p, n) }
+    if n == 0 || n > 4096 { return nil }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { copy in
+      for k in 0..<n {
+        let c = p[k]
+        copy[k] = c == decimal ? UInt8(ascii: ".") : (c == UInt8(ascii: ".") ? UInt8(ascii: "x") : c)
+      }
+      return parseNumber(UnsafePointer(copy.baseAddress!), n)
+    }
+  }
+
   /// Whether the bytes are one of the NA tokens (exactly, after trimming spaces).
   static func isNAToken(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
     guard n < naTokensByLength.count else { return false }

@@ -117,6 +117,7 @@ struct HTMLPage {
     header()
     verdict()
     summary()
+    html += ColumnsText.html(report.info)
     findings()
     thumbnails()
     groups()
@@ -171,7 +172,9 @@ struct HTMLPage {
     let r = report
     var why: [String] = []
     if r.flagged > 0 { why.append("\(HTMLPage.plural(r.flagged, "flagged sample")) (moved to the quarantine by <code>datasan clean</code>)") }
-    let promoted = r.datasetFindings.filter { $0.severity == .error }.count
+    let errors = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity == .error }.count
+    if errors > 0 { why.append(HTMLPage.plural(errors, "dataset error")) }
+    let promoted = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity != .error }.count
     if promoted > 0 { why.append("\(HTMLPage.plural(promoted, "dataset finding")) promoted to error") }
     let warnings = r.datasetFindings.filter { $0.severity == .warning }.count
     let text: String

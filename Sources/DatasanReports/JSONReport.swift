@@ -59,16 +59,24 @@ public enum JSONReport {
       stats.append(("labels", .object(members)))
     }
     if report.sizes.distinct > 0 { stats.append(("sizes", sizesValue(report.sizes))) }
+    // Additive members: how a table was read (`reading_notes`) and typed (`columns`).
+    var input: [(String, JSONValue)] = [
+      ("path", .string(report.info.path)), ("format", .string(report.info.format.rawValue)),
+    ]
+    if !report.info.readingNotes.isEmpty {
+      input.append(("reading_notes", .array(report.info.readingNotes.map { .string($0) })))
+    }
     var members: [(String, JSONValue)] = [
       ("schema", .string(schema)),
       ("tool", .object([("name", .string("datasan")), ("version", .string(version))])),
-      ("input", .object([("path", .string(report.info.path)), ("format", .string(report.info.format.rawValue))])),
+      ("input", .object(input)),
       ("samples", .object([("total", .int(report.total)), ("clean", .int(report.clean)), ("flagged", .int(report.flagged))])),
       ("counts", .object(counts)),
       ("issues", .array(issues)),
       ("issues_truncated", .bool(report.issuesTruncated)),
       ("stats", .object(stats)),
     ]
+    if !report.info.columns.isEmpty { members.append(("columns", ColumnsText.json(report.info))) }
     // Only when a policy is in effect (datasan.yml / --fail-on / --ignore / --max-flagged-fraction).
     if !report.policy.isDefault {
       let p = report.policy

@@ -34,6 +34,7 @@ public enum TextSummary {
       lines.append("  classes: \(names.count) (\(ClassList.list(names).oneLine(limit: 200)))")
     }
     if let sizes = sizesLine(r.sizes) { lines.append(sizes) }
+    lines.append(contentsOf: ColumnsText.summaryLines(r.info))
     let sampleKinds = FindingKind.allCases.filter { $0.isSampleKind && (r.counts[$0] ?? 0) > 0 }
     if !sampleKinds.isEmpty {
       lines.append("")
@@ -80,7 +81,9 @@ public enum TextSummary {
     } else {
       var why: [String] = []
       if r.flagged > 0 { why.append("\(r.flagged) flagged sample\(r.flagged == 1 ? "" : "s")") }
-      let promoted = r.datasetFindings.filter { $0.severity == .error }.count
+      let errors = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity == .error }.count
+      if errors > 0 { why.append("\(errors) dataset error\(errors == 1 ? "" : "s")") }
+      let promoted = r.datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity != .error }.count
       if promoted > 0 { why.append("\(promoted) dataset finding\(promoted == 1 ? "" : "s") promoted to error") }
       lines.append("FAIL: \(why.joined(separator: ", "))")
     }

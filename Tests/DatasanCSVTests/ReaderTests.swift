@@ -108,8 +108,11 @@ import Testing
     #expect(r.layout.header == nil)
     #expect(r.count == 31)
     #expect(r.keys.first == 1)
-    // The names row is now a data row whose values are not numbers.
-    #expect(r.problems[0] == ReaderProblem(.unreadable, "line 1: column 'column 0' value 'f0' is not a number"))
+    // The names row is now a data row whose values are not numbers: every column holds text, as
+    // pandas reads it with header=None (object columns), each a mixed_column.
+    #expect(r.layout.textColumns == [0, 1, 2, 3, 4] && r.layout.featureColumns.isEmpty)
+    #expect(r.problems[0] == nil)
+    #expect(r.info.columns.map(\.finding) == Array(repeating: "mixed_column", count: 5))
   }
 
   @Test func skipRows() throws {
@@ -216,7 +219,9 @@ import Testing
     // A header name wins over an index; an index works with a header too.
     let byIndex = try readAll(fixture("dirty.csv")) { $0.labelColumn = "0" }
     #expect(byIndex.info.labelName == "f0")
-    #expect(byIndex.info.groupNames == ["f1", "f2", "f3", "label"])
+    // (Its column 'label' holds 'abc' on line 25: text, as pandas reads it.)
+    #expect(byIndex.info.groupNames == ["f1", "f2", "f3"])
+    #expect(byIndex.layout.textColumns == [4])
   }
 
   @Test func labelColumnErrors() {
@@ -259,7 +264,7 @@ import Testing
     func at(_ line: Int) -> Int { r.keys.firstIndex(of: line)! }
     #expect(r.problems.count == 2)
     #expect(r.problems[at(22)] == ReaderProblem(.unreadable, "line 22: 4 fields, expected 5"))
-    #expect(r.problems[at(25)] == ReaderProblem(.unreadable, "line 25: column 'f2' value 'abc' is not a number"))
+    #expect(r.problems[at(25)] == ReaderProblem(.unreadable, "line 25: column 'label' value 'abc' is not a number"))
     for line in [22, 25] {
       #expect(r.rows[at(line)] == [0, 0, 0, 0])
       #expect(r.labels![at(line)].isNaN)
@@ -288,11 +293,12 @@ import Testing
 
   @Test func invalidUTF8() throws {
     let r = try readAll(fixture("invalid_utf8.csv"))
-    #expect(r.layout.textColumns == [0])
+    // 'x' holds one value that is not a number: text (pandas: object), reported as mixed.
+    #expect(r.layout.textColumns == [0, 1])
     #expect(r.count == 3)
-    #expect(r.column(0).prefix(2) == [1.5, 2.5])
     #expect(r.originals[1].prefix(3) == [0xFF, 0xFE, 0xC3])
-    #expect(r.problems[2]?.detail == "line 4: column 'x' value '\u{FFFD}' is not a number")
+    #expect(r.problems.isEmpty)
+    #expect(r.info.columns[1].reason.contains("'\u{FFFD}'"))
   }
 
   @Test func whitespaceLinesAreBlank() throws {
@@ -306,16 +312,70 @@ import Testing
     #expect(r.original(1) == "3, 4 ")
   }
 
-  @Test func mostlyNumericColumnStaysNumeric() throws {
-    // Half numbers, half words: numeric (at least half); less than half: text.
+  @Test func columnsAreTypedAsPandasTypesThem() throws {
+    // Any text value makes a column text (pandas: object); a mostly numeric one is mixed_column,
+    // a placeholder ('?') named as such; an all-NA column stays numeric (pandas: float64 of NaN).
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("half.csv").path
-    _ = FileManager.default.createFile(atPath: path, contents: Data("a,b,label\n1,x,0\nz,y,1\n,3,0\nNA,w,1\n".utf8))
+    _ = FileManager.default.createFile(
+      atPath: path, contents: Data("a,b,c,d,e,label\n1,x,?,,1,0\nz,y,2,NA,2,1\n,3,?,,3,0\nNA,w,4,,4,1\n".utf8))
     let r = try readAll(path)
-    #expect(r.layout.featureColumns == [0])
-    #expect(r.layout.textColumns == [1])
-    #expect(r.problems.count == 1)
-    #expect(r.problems[1]?.detail == "line 3: column 'a' value 'z' is not a number")
+    #expect(r.layout.featureColumns == [3, 4])
+    #expect(r.layout.textColumns == [0, 1, 2])
+    #expect(r.problems.isEmpty)
+    #expect(r.info.columns.map(\.role) == [.text, .text, .text, .feature, .feature, .label])
+    #expect(r.info.columns.map(\.finding) == ["mixed_column", nil, "mixed_column", nil, nil, nil])
+    #expect(r.info.columns[2].reason == "numbers and 2 '?' (a placeholder for missing values): pandas reads it as text")
+    #expect(r.info.columns[3].reason.hasPrefix("no value in the first 4 rows"))
+    #expect(r.info.columns[5].reason == "the column named 'label'")
+    let reader = try CSVReader(path: path, options: ReadOptions())
+    while try reader.nextBatch() != nil {}
+    let findings = reader.layoutFindings
+    #expect(findings.map(\.field) == ["a", "c"])
+    #expect(findings.allSatisfy { $0.kind == .mixedColumn && $0.severity == .error })
+    #expect(findings[0].detail == "column 'a': 1 row holds text such as 'z', the rest numbers; pandas reads it as text; if it is not a feature, pass --text-columns a")
+    #expect(findings[1].detail.hasPrefix("column 'c': 2 rows hold '?', a placeholder for missing values, the rest numbers"))
+  }
+
+  @Test func textAfterTheTypedRowsIsOneMixedColumn() throws {
+    // Numbers in the first 1,000 rows, text after: those rows are unreadable, and one finding counts them.
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("late.csv").path
+    var text = "a,b\n"
+    for i in 0..<3000 { text += i >= 1500 && i % 500 == 0 ? "\(i),n/k\n" : "\(i),\(i % 7)\n" }
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    let reader = try CSVReader(path: path, options: ReadOptions(), blockSize: 4096, workers: 2, minimumPartBytes: 512)
+    var problems = 0
+    while let b = try reader.nextBatch() { problems += b.problems.count }
+    #expect(problems == 3)
+    #expect(reader.layoutFindings.map(\.detail) == [
+      "column 'b': numbers in the first 1,000 rows, but 3 later rows hold text such as 'n/k' (line 1502), unreadable; "
+        + "pandas reads it as text; if it is not a feature, pass --text-columns b"
+    ])
+  }
+
+  @Test func decimalCommas() throws {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("eu.csv").path
+    _ = FileManager.default.createFile(
+      atPath: path, contents: Data("a;b;c;label\n1,5;-2,25e3;1.5;0\n\"3,0\";NA;7;1\n12345678901234567890,5;,5;8;0\n".utf8))
+    let r = try readAll(path)
+    #expect(r.layout.decimal == .comma)
+    #expect(r.info.readingNotes.first?.hasPrefix("decimal comma detected (") == true)
+    // With a decimal comma, '1.5' is text, as pandas' decimal=',' reads it.
+    #expect(r.layout.featureColumns == [0, 1] && r.layout.textColumns == [2])
+    #expect(r.column(0) == [1.5, 3.0, 12345678901234567890.5])
+    #expect(r.column(1)[0] == -2250 && r.column(1)[1].isNaN && r.column(1)[2] == 0.5)
+    // Given: `--decimal .` reads the commas as text.
+    let dots = try readAll(path) { $0.decimal = .point }
+    #expect(dots.layout.decimal == .point && dots.layout.featureColumns == [2])
+    // Not detected with ',' as the delimiter, and refused there.
+    let comma = dir.appendingPathComponent("c.csv").path
+    _ = FileManager.default.createFile(atPath: comma, contents: Data("a,b\n1,5\n2,5\n".utf8))
+    #expect(try readAll(comma).layout.decimal == .point)
+    #expect(throws: DatasanError.self) { _ = try readAll(comma) { $0.decimal = .comma } }
   }
 }

@@ -41,7 +41,7 @@ import Testing
       dir.appendingPathComponent("q.csv").path, source: r.info, content: .original, batches: [rejected])
     #expect(
       String(decoding: out, as: UTF8.self)
-        == "f0,f1,f2,f3,label\n-0.2132,-0.5015,0.1531,-0.5753\n0.5240,-0.9109,abc,0.8779,0\n")
+        == "f0,f1,f2,f3,label\n-0.2132,-0.5015,0.1531,-0.5753\n0.5240,-0.9109,1.0792,0.8779,abc\n")
     // An empty quarantine is the header alone.
     let empty = try write(dir.appendingPathComponent("e.csv").path, source: r.info, content: .original, batches: [])
     #expect(String(decoding: empty, as: UTF8.self) == "f0,f1,f2,f3,label\n")

@@ -184,7 +184,7 @@ public enum CheckCatalog {
 
 /// The dataset findings a reader reports about the input's layout (``SampleReader/layoutFindings``).
 public enum ReaderFindings {
-  public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder]
+  public static let kinds: [FindingKind] = [.skippedFiles, .hiddenClassFolder, .mixedColumn]
   /// The sample findings a reader reports as a sample's ``ReaderProblem`` beyond `unreadable` and
   /// `shape_mismatch` (declared beside the rule that gives them).
   public static let sampleKinds: [FindingKind] = [.unknownClass]

@@ -20,17 +20,22 @@ public struct FindingKind: Sendable, Hashable, Comparable, CaseIterable, RawRepr
   public let scope: Scope
   /// What the kind means, in one line for people (the HTML report's table of counts).
   private let meaningText: @Sendable (DatasetInfo) -> String
+  /// A dataset kind that fails the gate by itself (`mixed_column`); nil: the scope's default.
+  private let severityOverride: Severity?
 
   /// Declares a kind. Declare each kind once, beside the check that reports it, and list it in the
-  /// check's `kinds`.
-  public init(_ name: String, _ scope: Scope, meaning: @escaping @Sendable (DatasetInfo) -> String) {
+  /// check's `kinds`. `severity` makes a dataset kind an error without `--strict`.
+  public init(
+    _ name: String, _ scope: Scope, severity: Severity? = nil, meaning: @escaping @Sendable (DatasetInfo) -> String
+  ) {
     rawValue = name
     self.scope = scope
+    severityOverride = severity
     meaningText = meaning
   }
 
-  public init(_ name: String, _ scope: Scope, meaning: String) {
-    self.init(name, scope, meaning: { _ in meaning })
+  public init(_ name: String, _ scope: Scope, severity: Severity? = nil, meaning: String) {
+    self.init(name, scope, severity: severity, meaning: { _ in meaning })
   }
 
   /// The kind of this name among ``allCases``, or nil.
@@ -45,7 +50,7 @@ public struct FindingKind: Sendable, Hashable, Comparable, CaseIterable, RawRepr
   /// Whether the finding is about one sample (and sends it to the quarantine).
   public var isSampleKind: Bool { scope == .sample }
   /// The severity a finding of this kind has unless the policy promotes it.
-  public var defaultSeverity: Severity { scope == .sample ? .error : .warning }
+  public var defaultSeverity: Severity { severityOverride ?? (scope == .sample ? .error : .warning) }
   /// What the kind means for a dataset like `info`.
   public func meaning(for info: DatasetInfo) -> String { meaningText(info) }
   public var description: String { rawValue }

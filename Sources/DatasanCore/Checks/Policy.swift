@@ -184,7 +184,9 @@ extension ScanReport {
       let strictKinds = failing.filter(\.isSampleKind)
       if !strictKinds.isEmpty { why.append("\(Policy.names(Set(strictKinds))) in fail_on") }
     }
-    let promoted = datasetFindings.filter { $0.severity == .error }.count
+    let errors = datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity == .error }.count
+    if errors > 0 { why.append("\(errors) dataset error\(errors == 1 ? "" : "s")") }
+    let promoted = datasetFindings.filter { $0.severity == .error && $0.kind.defaultSeverity != .error }.count
     if promoted > 0 { why.append("\(promoted) dataset finding\(promoted == 1 ? "" : "s") promoted to error") }
     return "FAIL: \(why.joined(separator: ", "))"
   }

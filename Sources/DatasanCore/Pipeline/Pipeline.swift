@@ -133,7 +133,7 @@ public final class Pipeline {
   private func layoutFindings(_ reader: SampleReader, _ checks: CheckOptions) -> [Finding] {
     reader.layoutFindings.map { f in
       var f = f
-      f.severity = checks.strict ? .error : .warning
+      f.severity = checks.strict ? .error : f.kind.defaultSeverity
       return f
     }
   }

@@ -58,6 +58,12 @@ public struct DatasetInfo: Sendable {
   /// The labels of the given classes (`--classes`) that have no folder in an image folder: their
   /// `class_missing` says so.
   public var classesWithoutFolder: [Int] = []
+  /// A table's columns as the reader typed them (feature, label, text, and why), in file order;
+  /// empty for formats without columns.
+  public var columns: [ColumnTyping] = []
+  /// Decisions about how the input was read that the summary states in one line each ("decimal
+  /// comma (detected: ...)").
+  public var readingNotes: [String] = []
 
   public init(
     format: DataFormat, path: String, sampleCount: Int?, elementType: ElementType, sampleShape: [Int]?,
