@@ -84,6 +84,7 @@ public final class LMDBReader: SampleReader {
       format: .lmdb, path: path, sampleCount: environment.entries, elementType: .uint8, sampleShape: nil,
       featureName: "data", labelName: "label")
     info.samplesAreImages = true
+    if let size = options.resize { info.layout = LMDBSourceLayout(resizedTo: size) }
 
     // The first readable record fixes the element type and the sample shape.
     do {
