@@ -47,8 +47,8 @@ struct DatumPlanner {
   /// The order of colour channels of decoded images: BGR unless `--channel-order` says otherwise,
   /// as Caffe's data layer sees them (`DecodeDatumToCVMat`: OpenCV's `imdecode`).
   let channelOrder: ChannelOrder
-  /// `--resize`: encoded images are resized to this size after decoding (``ImageResize``); raw
-  /// records are not decoded images and keep their stored size.
+  /// `--resize`: encoded images are resized to this size after decoding, raw uint8 records (C x H x W
+  /// images) as they are copied (``ImageResize``); `float_data` records keep their stored size.
   let resize: ImageSize?
   /// Records of one shape share one shape array.
   private var shapes = ImageShapes()
@@ -110,6 +110,11 @@ struct DatumPlanner {
       }
       p.content = .raw
       p.type = .uint8
+      if let resize, d.height > 0, d.width > 0, d.channels > 0 {
+        p.shape = shapes.shape(channels: Int(d.channels), height: resize.height, width: resize.width, axis: channelAxis)
+        p.elements = Int(d.channels) * resize.height * resize.width
+        return p
+      }
     } else if d.floatCount > 0 {
       guard d.floatCount == count else {
         return unreadable("float_data has \(d.floatCount) values, channels*height*width = \(count) (\(dims))")

@@ -91,7 +91,9 @@ public final class LMDBReader: SampleReader {
       if let first = try probeFirstReadable() {
         info.elementType = first.type
         info.sampleShape = first.shape
-        if first.raw && !options.keepOriginals && options.channelAxis == .first && first.shape.count == 3 {
+        if first.raw && !options.keepOriginals && options.channelAxis == .first && first.shape.count == 3
+          && options.resize == nil
+        {
           rawShape = (UInt64(first.shape[0]), UInt64(first.shape[1]), UInt64(first.shape[2]))
         }
       }

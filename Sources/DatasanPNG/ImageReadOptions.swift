@@ -53,7 +53,7 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
   public var maxPixels: Int?
   @Option(help: "PNG / LMDB: colour channel order of decoded images, rgb or bgr; default rgb for an image folder (torchvision's view), bgr for the encoded images of an LMDB (Caffe's view); raw Datums keep their stored order (e.g. --channel-order bgr).")
   public var channelOrder: ChannelOrder?
-  @Option(help: "Image folder / LMDB: resize every decoded image to HEIGHT,WIDTH with bilinear interpolation, as convert_imageset --resize_height/--resize_width (OpenCV INTER_LINEAR); statistics and clean's output are of the resized images (e.g. --resize 256,256).")
+  @Option(help: "Image folder / LMDB: resize every image (decoded files, raw uint8 Datums) to HEIGHT,WIDTH with bilinear interpolation, as convert_imageset --resize_height/--resize_width (OpenCV INTER_LINEAR); statistics and clean's output are of the resized images (e.g. --resize 256,256).")
   public var resize: String?
 
   public static let configTypes: [String: ConfigType] = ["max-pixels": .int(min: 1), "resize": .shape]

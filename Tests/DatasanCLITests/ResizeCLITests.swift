@@ -23,12 +23,34 @@ import Testing
     for i in range(0, len(args), 5):
         folder, h5, H, W, mode = args[i:i + 5]
         H, W = int(H), int(W)
-        files = sorted(os.path.relpath(os.path.join(d, f), folder).encode()
-                       for d, _, fs in os.walk(folder) for f in fs)
+        if mode == "lmdb":  # raw uint8 Datums, C x H x W, in key order
+            import lmdb
+            env = lmdb.open(folder, readonly=True, lock=False)
+            with env.begin() as txn:
+                files = [bytes(v) for _, v in txn.cursor()]
+        else:
+            files = sorted(os.path.relpath(os.path.join(d, f), folder).encode()
+                           for d, _, fs in os.walk(folder) for f in fs)
         expected = []
         for rel in files:
-            path = os.path.join(folder, rel.decode())
-            if mode == "pil":
+            path = os.path.join(folder, rel.decode()) if mode != "lmdb" else None
+            if mode == "lmdb":
+                fields, i = {}, 0
+                while i < len(rel):
+                    tag, shift, n = 0, 0, 0
+                    while True:
+                        tag |= (rel[i] & 0x7F) << shift; shift += 7; i += 1
+                        if rel[i - 1] < 0x80: break
+                    shift = 0
+                    while True:
+                        n |= (rel[i] & 0x7F) << shift; shift += 7; i += 1
+                        if rel[i - 1] < 0x80: break
+                    if tag & 7 == 2:
+                        fields[tag >> 3] = rel[i:i + n]; i += n
+                    else:
+                        fields[tag >> 3] = n
+                img = np.frombuffer(fields[4], np.uint8).reshape(fields[1], fields[2], fields[3]).transpose(1, 2, 0)
+            elif mode == "pil":
                 img = np.asarray(Image.open(path).convert("RGB"))
             else:
                 img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
@@ -239,6 +261,16 @@ import Testing
       let d = try #require(LMDBReadBack.decode(record.value))
       #expect(!d.encoded && d.height == 20 && d.width == 24)
     }
+    // Raw uint8 Datums are resized too (as stored: C x H x W, channels not reordered).
+    let rr = try CLI.run([
+      "clean", dir + "/r.lmdb", "-o", dir + "/rr.h5", "--normalize", "none", "--resize", "9,31", "-q",
+    ])
+    #expect(rr.status == 0, "\(rr.stderr)")
+    let raw = try Self.compare([(dir + "/r.lmdb", dir + "/rr.h5", 9, 31, "lmdb")], in: dir)
+    #expect(raw.first?.written == 8 && raw.first?.files == 8 && raw.first?.max == 0, "\(raw)")
+    let rs = try CLI.run(["scan", dir + "/r.lmdb", "--resize", "9,31", "--report", dir + "/rs.json", "-q"])
+    let rsCount = try Report.load(dir + "/rs.json").stats.groups.first?.count
+    #expect(rs.stderr.isEmpty && rsCount == 8 * 9 * 31, "\(rs.stderr)")
   }
 
   /// Bad --resize values, and a resize an image folder output cannot hold: exit 2, one line.
