@@ -137,10 +137,25 @@ public struct Formats: FormatBackend {
     case .csv:
       return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
     case .lmdb:
-      // Original Datum bytes are kept only when they are Datum bytes (an LMDB source).
+      // Original Datum bytes are kept only when they are Datum bytes (an LMDB source). An image
+      // folder's original files become encoded Datums (convert_imageset --encoded), unless resized;
+      // its keys are convert_imageset's (`%08d_` + path), which keep the input order.
+      // Caffe decodes those files to BGR: the mean image of RGB batches is swapped to match.
+      var encodedImages: EncodedImageSource? = nil
+      var swapsChannels = false
+      if source.format == .png, case .original = request.content, let layout = source.layout as? PNGSourceLayout,
+        layout.resizedTo == nil
+      {
+        let files = ImageFileSource(root: source.path, maxPixels: layout.maxPixels)
+        encodedImages = { try files.bytes(of: $0) }
+        swapsChannels = layout.channelOrder == .rgb
+      }
       return try LMDBWriter(
-        path: path, content: request.content, keepOriginalValues: source.format == .lmdb,
-        channelAxis: request.channelAxis)
+        path: path, content: request.content,
+        keepOriginalValues: source.format == .lmdb
+          && (request.role == .quarantine || (source.layout as? LMDBSourceLayout)?.resizedTo == nil),
+        channelAxis: request.channelAxis, encodedImages: encodedImages, indexedKeys: source.format == .png,
+        swapsColourChannelsOnRead: swapsChannels)
     case .png:
       // A PNG folder output is a copy of the original files: only from a PNG folder, only unnormalized.
       guard source.format == .png else {
@@ -148,6 +163,9 @@ public struct Formats: FormatBackend {
       }
       guard case .original = request.content else {
         throw DatasanError(path: path, "a PNG folder output holds the original files: use --normalize none, or write .h5 / .lmdb")
+      }
+      if request.role == .clean, (source.layout as? PNGSourceLayout)?.resizedTo != nil {
+        throw DatasanError(path: path, "an image folder output holds the original files, not resized images: write .h5 or .lmdb with --resize")
       }
       let listFile = (source.layout as? PNGSourceLayout)?.listFile
       // The clean output of an ImageFolder keeps every class folder of the class list, empty or not.

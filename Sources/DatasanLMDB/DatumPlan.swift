@@ -47,6 +47,9 @@ struct DatumPlanner {
   /// The order of colour channels of decoded images: BGR unless `--channel-order` says otherwise,
   /// as Caffe's data layer sees them (`DecodeDatumToCVMat`: OpenCV's `imdecode`).
   let channelOrder: ChannelOrder
+  /// `--resize`: encoded images are resized to this size after decoding, raw uint8 records (C x H x W
+  /// images) as they are copied (``ImageResize``); `float_data` records keep their stored size.
+  let resize: ImageSize?
   /// Records of one shape share one shape array.
   private var shapes = ImageShapes()
 
@@ -55,6 +58,7 @@ struct DatumPlanner {
     maxPixels = options.maxPixels
     channelAxis = options.channelAxis
     channelOrder = options.channelOrder ?? .bgr
+    resize = options.resize
   }
 
   /// Decodes the Datum of one value and decides its shape and type (no pixel is decoded).
@@ -80,17 +84,18 @@ struct DatumPlanner {
       switch codecs.readHeader(image, maxPixels: maxPixels) {
       case .failure(let e):
         return unreadable(imageProblem(e, image))
-      case .success(let header):
+      case .success(let stored):
+        let header = stored.resized(to: resize)
         p.content = .image(header)
         p.shape = shapes.shape(channels: header.channels, height: header.height, width: header.width, axis: channelAxis)
         p.elements = header.elementCount
         p.type = header.elementType
         // Caffe leaves channels/height/width at 0 for encoded images; set ones must match the image.
         func differs(_ declared: Int32, _ actual: Int) -> Bool { declared != 0 && Int(declared) != actual }
-        if differs(d.channels, header.channels) || differs(d.height, header.height) || differs(d.width, header.width) {
+        if differs(d.channels, stored.channels) || differs(d.height, stored.height) || differs(d.width, stored.width) {
           p.problem = ReaderProblem(
             .shapeMismatch,
-            "encoded image is \(header.channels)x\(header.height)x\(header.width) (CxHxW), the Datum says \(dims)")
+            "encoded image is \(stored.channels)x\(stored.height)x\(stored.width) (CxHxW), the Datum says \(dims)")
         }
         return p
       }
@@ -105,6 +110,11 @@ struct DatumPlanner {
       }
       p.content = .raw
       p.type = .uint8
+      if let resize, d.height > 0, d.width > 0, d.channels > 0 {
+        p.shape = shapes.shape(channels: Int(d.channels), height: resize.height, width: resize.width, axis: channelAxis)
+        p.elements = Int(d.channels) * resize.height * resize.width
+        return p
+      }
     } else if d.floatCount > 0 {
       guard d.floatCount == count else {
         return unreadable("float_data has \(d.floatCount) values, channels*height*width = \(count) (\(dims))")
@@ -128,14 +138,14 @@ struct DatumPlanner {
     return "encoded image does not decode: \(error.message)"
   }
 
-  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`, its colour
-  /// channels in ``channelOrder``.
+  /// Decodes the encoded image of `plan` (whose value is `value`) into `destination`, resized to
+  /// ``resize`` when set, its colour channels in ``channelOrder``.
   func decodeImage(
     _ plan: DatumPlan, in value: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
   ) -> Result<ImageHeader, ImageDecodeError> {
     codecs.decode(
       UnsafeRawBufferPointer(rebasing: value[plan.datum.data]), maxPixels: maxPixels, channelAxis: channelAxis,
-      order: channelOrder, into: destination)
+      order: channelOrder, resize: resize, into: destination)
   }
 
   /// Whether values of `from` can be stored as `to` without loss.

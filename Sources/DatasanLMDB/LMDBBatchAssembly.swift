@@ -28,6 +28,18 @@ extension LMDBReader {
         let destination = storage.bytes.baseAddress! + offsets[i] * size
         let message = valueBytes(i)
         switch p.content {
+        case .raw where p.elements != p.datum.data.count:
+          // `--resize`: the C x H x W image resized (planar), then stored like any raw record.
+          let d = p.datum
+          let (c, size) = (Int(d.channels), planner.resize!)
+          let header = ImageHeader(width: Int(d.width), height: Int(d.height), channels: c, bitDepth: 8)
+          let resized = UnsafeMutableRawBufferPointer.allocate(byteCount: max(p.elements, 1), alignment: 16)
+          defer { resized.deallocate() }
+          ImageResize.resize(
+            UnsafeRawBufferPointer(rebasing: message[d.data]), header, channelAxis: .first, to: size, into: resized)
+          LMDBReader.store(
+            UnsafeBufferPointer(start: resized.baseAddress!.assumingMemoryBound(to: UInt8.self), count: p.elements),
+            c: c, h: size.height, w: size.width, transpose: axisLast, as: type, into: destination)
         case .raw:
           let data = UnsafeRawBufferPointer(rebasing: message[p.datum.data])
           let d = p.datum

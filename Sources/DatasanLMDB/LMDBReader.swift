@@ -84,13 +84,16 @@ public final class LMDBReader: SampleReader {
       format: .lmdb, path: path, sampleCount: environment.entries, elementType: .uint8, sampleShape: nil,
       featureName: "data", labelName: "label")
     info.samplesAreImages = true
+    if let size = options.resize { info.layout = LMDBSourceLayout(resizedTo: size) }
 
     // The first readable record fixes the element type and the sample shape.
     do {
       if let first = try probeFirstReadable() {
         info.elementType = first.type
         info.sampleShape = first.shape
-        if first.raw && !options.keepOriginals && options.channelAxis == .first && first.shape.count == 3 {
+        if first.raw && !options.keepOriginals && options.channelAxis == .first && first.shape.count == 3
+          && options.resize == nil
+        {
           rawShape = (UInt64(first.shape[0]), UInt64(first.shape[1]), UInt64(first.shape[2]))
         }
       }

@@ -13,10 +13,17 @@ import DatasanCore
 ///   it stands for (``LMDBKey/bytes(of:)``), so LMDB keys round-trip; `.index` and `.numbers` keys
 ///   are written as zero-padded decimals ("00000042", Caffe's convention) so that LMDB's key order
 ///   is the input order. Ascending keys are appended (`MDB_APPEND`, the fast path); others are
-///   inserted. A duplicate key is an error (a record would otherwise be lost).
+///   inserted. A duplicate key is an error (a record would otherwise be lost). With
+///   `indexedKeys` (an image folder source), a key is the sample's stream index as 8 digits, `_`,
+///   then its key (`00000042_cat/1.jpg`): convert_imageset's key, so that LMDB's key order is the
+///   input's (a `--list` order too).
 /// - Values: for `.original` content with `keepOriginalValues` and a batch that carries `originals`
-///   (an LMDB source: the quarantine, `--normalize none`), the original bytes unchanged. Otherwise a Datum: uint8 samples
-///   as `data` (C x H x W), any other type as packed `float_data` (float32; exact for normalized
+///   (an LMDB source: the quarantine, `--normalize none`), the original bytes unchanged. For
+///   `.original` content with `encodedImages` (an image folder source, not resized), an encoded
+///   Datum as `convert_imageset --encoded` writes it: `data` = the image file's bytes (what
+///   `encodedImages` returns for the sample's original record), `label`, `encoded` = true, and no
+///   channels / height / width (Caffe's `ReadFileToDatum` sets none). Otherwise a Datum: uint8 samples
+///   as `data` (C x H x W, then `encoded` = false, as Caffe's `CVMatToDatum` writes it), any other type as packed `float_data` (float32; exact for normalized
 ///   output, for 8/16-bit integers and float32 sources), channels/height/width from the shape
 ///   (`[C, H, W]`, or `[H, W, C]` transposed back to C x H x W with `channelAxis == .last`;
 ///   `[H, W]` -> 1 x H x W; `[D]` -> D x 1 x 1), and `label` = the label as int32 (rounded; Datum
@@ -24,11 +31,19 @@ import DatasanCore
 /// - Transactions: one per batch, without per-commit fsync (`MDB_NOSYNC`); ``finish()`` syncs once.
 ///   The map starts at 64 MiB and doubles on `MDB_MAP_FULL` (the transaction is aborted and
 ///   redone), so no user ever chooses a map size.
+/// The bytes of the image file a sample's original record names (an image folder's relative path),
+/// for encoded Datums; throws ``DatasanError`` when the file cannot be read.
+public typealias EncodedImageSource = @Sendable (ArraySlice<UInt8>) throws -> [UInt8]
+
 public final class LMDBWriter: SampleWriter {
   private let path: String
   private let content: WriteContent
   private let keepOriginalValues: Bool
   private let channelAxis: ChannelAxis
+  private let encodedImages: EncodedImageSource?
+  private let indexedKeys: Bool
+  /// See ``SampleWriter/swapsColourChannelsOnRead``: encoded Datums of RGB images (Caffe reads BGR).
+  public let swapsColourChannelsOnRead: Bool
   private var env: OpaquePointer?
   private var dbi: MDB_dbi = 0
   private(set) var mapSize: Int
@@ -45,19 +60,30 @@ public final class LMDBWriter: SampleWriter {
   ///   - keepOriginalValues: write a batch's `originals` unchanged when it has them (LMDB sources).
   ///   - channelAxis: the layout of the batches' samples; nil = the normalization parameters'
   ///     axis for `.normalized`, `.first` for `.original`.
+  ///   - encodedImages: with `.original` content, each sample is written as an encoded Datum of the
+  ///     image file this returns for its original record (an image folder source).
+  ///   - indexedKeys: keys are `%08d_<key>` of the stream index (convert_imageset's).
+  ///   - swapsColourChannelsOnRead: the records are read back with red and blue swapped (encoded
+  ///     Datums of RGB batches), for the `--caffe-mean` image.
   public convenience init(
-    path: String, content: WriteContent, keepOriginalValues: Bool, channelAxis: ChannelAxis? = nil
+    path: String, content: WriteContent, keepOriginalValues: Bool, channelAxis: ChannelAxis? = nil,
+    encodedImages: EncodedImageSource? = nil, indexedKeys: Bool = false, swapsColourChannelsOnRead: Bool = false
   ) throws {
     try self.init(
       path: path, content: content, keepOriginalValues: keepOriginalValues, channelAxis: channelAxis,
-      initialMapSize: 64 << 20)
+      initialMapSize: 64 << 20, encodedImages: encodedImages, indexedKeys: indexedKeys,
+      swapsColourChannelsOnRead: swapsColourChannelsOnRead)
   }
 
   /// The designated initializer; tests start with a tiny map to exercise its growth.
   package init(
-    path: String, content: WriteContent, keepOriginalValues: Bool, channelAxis: ChannelAxis?, initialMapSize: Int
+    path: String, content: WriteContent, keepOriginalValues: Bool, channelAxis: ChannelAxis?, initialMapSize: Int,
+    encodedImages: EncodedImageSource? = nil, indexedKeys: Bool = false, swapsColourChannelsOnRead: Bool = false
   ) throws {
+    self.swapsColourChannelsOnRead = swapsColourChannelsOnRead
     self.path = path
+    self.encodedImages = encodedImages
+    self.indexedKeys = indexedKeys
     self.content = content
     self.keepOriginalValues = keepOriginalValues
     if let channelAxis {
@@ -117,7 +143,7 @@ public final class LMDBWriter: SampleWriter {
     var keyEnds: [Int] = []
     var values: [UInt8] = []
     var valueEnds: [Int] = []
-    if case .original = content, keepOriginalValues, let originals = batch.originals {
+    if case .original = content, keepOriginalValues || encodedImages != nil, let originals = batch.originals {
       values.reserveCapacity(originals.bytes.count)
     } else {
       values.reserveCapacity(batch.elementCount * (batch.elementType == .uint8 ? 1 : 4) + batch.count * 32)
@@ -150,6 +176,10 @@ public final class LMDBWriter: SampleWriter {
 
   private func appendKey(of batch: SampleBatch, _ i: Int, to keys: inout [UInt8]) throws {
     let start = keys.count
+    if indexedKeys {
+      keys.append(contentsOf: LMDBWriter.paddedDecimal(batch.streamIndex(of: i)))
+      keys.append(UInt8(ascii: "_"))
+    }
     switch batch.keys {
     case .strings(let strings): keys.append(contentsOf: LMDBKey.bytes(of: strings[i]))
     case .numbers(let numbers): keys.append(contentsOf: LMDBWriter.paddedDecimal(numbers[i]))
@@ -174,6 +204,12 @@ public final class LMDBWriter: SampleWriter {
       values.append(contentsOf: originals.record(i))
       return
     }
+    if case .original = content, let encodedImages, let originals = batch.originals {
+      let file = try encodedImages(originals.record(i))
+      let label = batch.labels.map { LMDBWriter.datumLabel($0[i]) }
+      file.withUnsafeBytes { Datum.encode(dimensions: nil, data: $0, label: label, encoded: true, into: &values) }
+      return
+    }
     let shape = batch.shape(of: i)
     let range = batch.elementRange(of: i)
     let (c, h, w) = LMDBWriter.dimensions(shape, channelAxis: channelAxis)
@@ -189,6 +225,9 @@ public final class LMDBWriter: SampleWriter {
       } else {
         Datum.encode(dimensions: dims, data: UnsafeRawBufferPointer(sample), label: label, into: &values)
       }
+      // `encoded = false` written out, as Caffe's CVMatToDatum does: the record is then byte for byte
+      // what convert_imageset writes (still the canonical raw form of the Datum rule).
+      values.append(contentsOf: [0x38, 0x00])
       return
     }
     var floats = [Float](repeating: 0, count: range.count)

@@ -11,6 +11,9 @@ public struct ImageReadOptions: FormatReadOptions, Equatable {
   /// The colour channel order of decoded images (`--channel-order`); nil: the input's loader's
   /// (RGB for an image folder, BGR for the encoded images of Caffe Datums).
   public var channelOrder: ChannelOrder? = nil
+  /// Every decoded image resized to this size (`--resize H,W`, OpenCV's bilinear ``ImageResize``);
+  /// nil: images keep their size.
+  public var resize: ImageSize? = nil
 
   public init() {}
 }
@@ -34,6 +37,12 @@ extension ReadOptions {
     get { self[ImageReadOptions.self].channelOrder }
     set { self[ImageReadOptions.self].channelOrder = newValue }
   }
+
+  /// Image folder / LMDB: the size every decoded image is resized to (`--resize`); nil: none.
+  public var resize: ImageSize? {
+    get { self[ImageReadOptions.self].resize }
+    set { self[ImageReadOptions.self].resize = newValue }
+  }
 }
 
 /// The command-line options of image inputs: image folders, and the images in Caffe Datums.
@@ -44,19 +53,39 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
   public var maxPixels: Int?
   @Option(help: "PNG / LMDB: colour channel order of decoded images, rgb or bgr; default rgb for an image folder (torchvision's view), bgr for the encoded images of an LMDB (Caffe's view); raw Datums keep their stored order (e.g. --channel-order bgr).")
   public var channelOrder: ChannelOrder?
+  @Option(help: "Image folder / LMDB: resize every image (decoded files, raw uint8 Datums) to HEIGHT,WIDTH with bilinear interpolation, as convert_imageset --resize_height/--resize_width (OpenCV INTER_LINEAR); statistics and clean's output are of the resized images (e.g. --resize 256,256).")
+  public var resize: String?
 
-  public static let configTypes: [String: ConfigType] = ["max-pixels": .int(min: 1)]
+  public static let configTypes: [String: ConfigType] = ["max-pixels": .int(min: 1), "resize": .shape]
 
   public init() {}
 
   public func validate() throws {
     if let maxPixels, maxPixels <= 0 { throw ValidationError("--max-pixels must be > 0") }
+    if let resize {
+      guard let size = Self.size(resize) else {
+        throw ValidationError("--resize must be HEIGHT,WIDTH, two positive integers, e.g. 256,256")
+      }
+      let limit = maxPixels ?? ImageReadOptions().maxPixels
+      guard let pixels = size.pixels, pixels <= limit else {
+        throw ValidationError(
+          "--resize \(resize) makes images of more than --max-pixels \(limit) pixels; give a smaller size or a larger --max-pixels")
+      }
+    }
+  }
+
+  /// `H,W` as a size, or nil when it is not two positive integers.
+  static func size(_ text: String) -> ImageSize? {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingWhitespace()) }
+    guard parts.count == 2, let h = parts[0], let w = parts[1], h > 0, w > 0 else { return nil }
+    return ImageSize(height: h, width: w)
   }
 
   public func apply(to options: inout ReadOptions) {
     options.listFile = list
     if let maxPixels { options.maxPixels = maxPixels }
     if let channelOrder { options.channelOrder = channelOrder }
+    if let resize { options.resize = Self.size(resize) }
   }
 
   public static func template(for info: DatasetInfo, read: ReadOptions) -> [TemplateEntry] {
@@ -69,6 +98,7 @@ public struct ImageOptions: ParsableArguments, FormatOptionGroup {
     } else if isFolder {
       entries.append(TemplateEntry("max_pixels", String(read.maxPixels), commentedOut: true))
     }
+    if let size = read.resize { entries.append(TemplateEntry("resize", size.description)) }
     if let order = read.channelOrder {
       entries.append(TemplateEntry("channel_order", order.rawValue))
     } else {

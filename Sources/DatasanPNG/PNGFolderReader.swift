@@ -35,6 +35,10 @@ import Synchronization
 /// bit depth is `shape_mismatch`. Such samples have no values and the shape `[0]`. `originals` holds
 /// each sample's relative path (UTF-8 bytes, as on disk), for ``PNGFolderWriter``.
 ///
+/// With `options.resize` (`--resize`), every decoded image is resized to that size
+/// (``ImageResize``, OpenCV's INTER_LINEAR) before its channels are ordered: shapes and statistics
+/// are the resized images'.
+///
 /// Files of a batch are read and decoded on all cores; results are assembled in input order, so
 /// batches are the same on every run. Memory is bounded by about `options.batchBytes` of decoded
 /// values plus the encoded files of one batch; the list of paths is held for the whole run.
@@ -66,6 +70,8 @@ public final class PNGFolderReader: SampleReader {
   private let channelAxis: ChannelAxis
   /// RGB unless `--channel-order` says otherwise (torchvision's ImageFolder view).
   private let channelOrder: ChannelOrder
+  /// `--resize`: every decoded image resized to this size (``ImageResize``).
+  private let resize: ImageSize?
   private let batchBytes: Int
   private let fileLimit: Int
   /// Reads the files (on all cores).
@@ -103,7 +109,7 @@ public final class PNGFolderReader: SampleReader {
       if case .success(let header) = bytes.withUnsafeBytes({
         codecs.trialDecode($0, maxPixels: maxPixels, channelAxis: options.channelAxis)
       }) {
-        first = header
+        first = header.resized(to: options.resize)
         break
       }
     }
@@ -118,6 +124,7 @@ public final class PNGFolderReader: SampleReader {
     hiddenClassFolders = scan.hiddenClassFolders
     channelAxis = options.channelAxis
     channelOrder = options.channelOrder ?? .rgb
+    resize = options.resize
     batchBytes = Swift.max(1, options.batchBytes)
     averageCost = Swift.max(first?.byteCount ?? 0, 4096)
     endEntry = scan.entries.count
@@ -126,7 +133,8 @@ public final class PNGFolderReader: SampleReader {
       sampleShape: first?.shape(options.channelAxis), featureName: "data",
       labelName: scan.layout == .flat ? nil : "label",
       layout: PNGSourceLayout(
-        listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil))
+        listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil,
+        resizedTo: options.resize, maxPixels: maxPixels, channelOrder: options.channelOrder ?? .rgb))
     info.samplesAreImages = true
     info.sampleFileType = codecs.extensionList
     if !scan.classNames.isEmpty {
@@ -144,7 +152,7 @@ public final class PNGFolderReader: SampleReader {
     loader = Loader(
       root: root, resolvedRoot: resolvedRoot, entries: scan.entries, checkLinks: scan.layout == .list,
       fileLimit: fileLimit, maxPixels: maxPixels, channelAxis: options.channelAxis, elementType: info.elementType,
-      codecs: codecs)
+      codecs: codecs, resize: options.resize)
   }
 
   /// Reads the file of `entry`. With `checkLinks` (list entries, which may name any path through
@@ -161,7 +169,7 @@ public final class PNGFolderReader: SampleReader {
 
   /// The largest file worth reading: a PNG of `maxPixels` 16-bit RGBA pixels stored without
   /// compression is about 8 bytes a pixel; twice that plus 64 MiB of other chunks.
-  private static func fileLimit(maxPixels: Int) -> Int {
+  static func fileLimit(maxPixels: Int) -> Int {
     let (scaled, overflow) = maxPixels.multipliedReportingOverflow(by: 16)
     if overflow { return Int.max }
     let (sum, overflow2) = scaled.addingReportingOverflow(64 << 20)
@@ -228,13 +236,15 @@ public final class PNGFolderReader: SampleReader {
     let channelAxis: ChannelAxis
     let elementType: ElementType
     let codecs: ImageCodecs
+    let resize: ImageSize?
     /// Bytes of PNG files read so far.
     let consumed = Atomic<Int>(0)
 
     init(
       root: [UInt8], resolvedRoot: [UInt8], entries: [PNGEntry], checkLinks: Bool, fileLimit: Int, maxPixels: Int,
-      channelAxis: ChannelAxis, elementType: ElementType, codecs: ImageCodecs
+      channelAxis: ChannelAxis, elementType: ElementType, codecs: ImageCodecs, resize: ImageSize?
     ) {
+      self.resize = resize
       self.root = root
       self.resolvedRoot = resolvedRoot
       self.entries = entries
@@ -280,8 +290,10 @@ public final class PNGFolderReader: SampleReader {
         if let named = codecs.codec(forFileNamed: entry.path), named.name != codec.name {
           (note.contentFormat, note.nameFormat) = (codec.name, named.name)
         }
+        let resized = header.resized(to: resize)
         return LoadedFile(
-          entry: index, bytes: bytes, outcome: .decode(header), cost: Swift.max(header.byteCount, bytes.count, 64),
+          entry: index, bytes: bytes, outcome: .decode(resized),
+          cost: Swift.max(resized.byteCount, bytes.count, 64),
           note: note.isEmpty ? nil : note)
       }
     }
@@ -314,13 +326,15 @@ public final class PNGFolderReader: SampleReader {
     let storage = ByteStorage(byteCount: offsets[offsets.count - 1] * size)
     let starts = offsets
     let toDecode = files.indices.filter { if case .decode = files[$0].outcome { return true } else { return false } }
-    let (codecs, maxPixels, channelAxis, order) = (self.codecs, self.maxPixels, self.channelAxis, self.channelOrder)
+    let (codecs, maxPixels, channelAxis, order, resize) = (
+      self.codecs, self.maxPixels, self.channelAxis, self.channelOrder, self.resize
+    )
     let failures: [ImageDecodeError?] = parallelMap(toDecode.count) { n in
       let i = toDecode[n]
       let destination = UnsafeMutableRawBufferPointer(
         rebasing: storage.bytes[(starts[i] * size)..<(starts[i + 1] * size)])
       let result = files[i].bytes.withUnsafeBytes {
-        codecs.decode($0, maxPixels: maxPixels, channelAxis: channelAxis, order: order, into: destination)
+        codecs.decode($0, maxPixels: maxPixels, channelAxis: channelAxis, order: order, resize: resize, into: destination)
       }
       if case .failure(let e) = result { return e }
       return nil

@@ -103,4 +103,13 @@ public protocol SampleWriter: AnyObject {
   func finish() throws
   /// Closes the output without finishing it; the pipeline removes the files.
   func abort()
+  /// Whether the records written are read back with the first and third colour channels swapped
+  /// against the batches given (Caffe decodes the image files of encoded Datums to BGR, an image
+  /// folder's batches are RGB): the `--caffe-mean` image is then swapped too, so that it describes
+  /// the records as they are read.
+  var swapsColourChannelsOnRead: Bool { get }
+}
+
+extension SampleWriter {
+  public var swapsColourChannelsOnRead: Bool { false }
 }

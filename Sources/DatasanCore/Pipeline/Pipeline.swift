@@ -267,7 +267,11 @@ public final class Pipeline {
         try StatsFile.write(saved, to: statsOutTemp)
       }
       if let meanTemp, let encode = config.meanImageEncoder {
-        let (c, h, w, values) = mean.caffeLayout(channelAxis: config.scan.checks.channelAxis)
+        var (c, h, w, values) = mean.caffeLayout(channelAxis: config.scan.checks.channelAxis)
+        if cleanWriter.swapsColourChannelsOnRead && c >= 3 {
+          let plane = h * w
+          for e in 0..<plane { values.swapAt(e, 2 * plane + e) }
+        }
         let file = try BufferedFile(path: meanTemp)
         try file.write(bytes: encode(c, h, w, values))
         try file.close()

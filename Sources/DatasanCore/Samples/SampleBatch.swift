@@ -125,6 +125,12 @@ public struct SampleBatch: Sendable {
   public var originals: OriginalRecords?
   /// What the reader noticed about how samples are stored, by position (most batches: none).
   public var storageNotes: [Int: StorageNote] = [:]
+  /// The stream index of each sample when they are not `firstIndex + position` (a ``subset(_:)``
+  /// that skips samples); nil otherwise. Read through ``streamIndex(of:)``.
+  public var streamIndices: [Int]? = nil
+
+  /// The stream index (position in the input) of sample `i`.
+  @inlinable public func streamIndex(of i: Int) -> Int { streamIndices?[i] ?? firstIndex + i }
 
   /// Moments the reader measured as it read the values (see ``MeasuredBlocks``), whether or not it
   /// kept the values; not carried into a ``subset(_:)``.
@@ -261,6 +267,7 @@ public struct SampleBatch: Sendable {
       labels: labels.map { l in positions.map { l[$0] } }, keys: newKeys, problems: newProblems,
       originals: newOriginals)
     subset.storageNotes = newNotes
+    if !contiguous || streamIndices != nil { subset.streamIndices = positions.map { streamIndex(of: $0) } }
     return subset
   }
 
