@@ -68,10 +68,10 @@ man: deps hdf5-static
 # The Python packages the tests' scripts import (PyPI): OpenCV checks the Caffe view of encoded
 # Datums (cv2.imdecode is what Caffe's data layer decodes with), lmdb and numpy write the inputs.
 # h5py reads the HDF5 outputs back (the classes attribute of the label dataset); pandas checks how
-# tables are typed and reads the cleaned CSV back.
-PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas
+# tables are typed and reads the cleaned CSV back; Pillow decodes the photos the size tests compare with.
+PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas pillow
 pydeps:
-	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas' >/dev/null 2>&1; then \
+	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas, PIL' >/dev/null 2>&1; then \
 	  echo "installing $(PY_PACKAGES) (pip)"; \
 	  python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES); \
 	fi

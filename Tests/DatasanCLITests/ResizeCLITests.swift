@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -67,8 +68,6 @@ import Testing
                           "differing": int((diff > 0).sum())}))
     """#
 
-  static let python: String? = CaffeViewCLITests.python
-
   struct Comparison: Decodable {
     var files: Int
     var written: Int
@@ -80,21 +79,9 @@ import Testing
   static func compare(_ runs: [(folder: String, h5: String, h: Int, w: Int, mode: String)], in dir: String) throws
     -> [Comparison]
   {
-    let python = try #require(python, "python3 is needed (with numpy, h5py, Pillow and opencv-python-headless)")
-    let scriptPath = dir + "/resize_cv2.py"
-    try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [scriptPath] + runs.flatMap { [$0.folder, $0.h5, String($0.h), String($0.w), $0.mode] }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "the OpenCV script failed: \(stderr)")
+    let run = try Python.run(script, runs.flatMap { [$0.folder, $0.h5, String($0.h), String($0.w), $0.mode] })
+    try #require(run.status == 0, "the OpenCV script failed (make test installs numpy, h5py and opencv-python-headless): \(run.stderr)")
+    let stdout = run.stdout
     return try String(decoding: stdout, as: UTF8.self).split(separator: "\n").map {
       try JSONDecoder().decode(Comparison.self, from: Data($0.utf8))
     }
@@ -311,34 +298,19 @@ import Testing
   static func writeEncodedLMDB(of folder: String, to path: String, in dir: String) throws {
     let script = #"""
       import os, sys, lmdb
+      from caffe_datum import datum
       folder, path = sys.argv[1], sys.argv[2]
-      def varint(n):
-          out = bytearray()
-          while True:
-              b = n & 0x7F
-              n >>= 7
-              if n:
-                  out.append(b | 0x80)
-              else:
-                  out.append(b)
-                  return bytes(out)
       files = sorted(os.path.relpath(os.path.join(d, f), folder) for d, _, fs in os.walk(folder) for f in fs)
       env = lmdb.open(path, map_size=1 << 24)
       with env.begin(write=True) as txn:
           for n, rel in enumerate(files):
               data = open(os.path.join(folder, rel), "rb").read()
               label = 0 if rel.startswith("cat") else 1
-              txn.put(("%08d_%s" % (n, rel)).encode(), b"\x22" + varint(len(data)) + data + b"\x28" + varint(label) + b"\x38\x01")
+              txn.put(("%08d_%s" % (n, rel)).encode(), datum(data=data, label=label, encoded=True))
       env.close()
       """#
-    let python = try #require(python, "python3 is needed (with lmdb)")
-    try Data(script.utf8).write(to: URL(fileURLWithPath: dir + "/write_encoded.py"))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [dir + "/write_encoded.py", folder, path]
-    try process.run()
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "the lmdb script failed")
+    let run = try Python.run(script, [folder, path])
+    try #require(run.status == 0, "the lmdb script failed: \(run.stderr)")
   }
 
   private func varint(_ n: Int) -> [UInt8] {

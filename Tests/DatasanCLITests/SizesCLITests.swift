@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -88,23 +89,9 @@ import Testing
   }
 
   static func expected(lmdb: String? = nil) throws -> Expected {
-    let python = try #require(CaffeViewCLITests.python, "python3 is needed (with numpy, Pillow and lmdb: make test installs them)")
-    let dir = try makeTempDir()
-    let scriptPath = dir + "/sizes.py"
-    try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [scriptPath, folder] + (lmdb.map { [$0] } ?? [])
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "the numpy script failed: \(stderr)")
-    return try JSONDecoder().decode(Expected.self, from: stdout)
+    let run = try Python.run(script, [folder] + (lmdb.map { [$0] } ?? []))
+    try #require(run.status == 0, "the numpy script failed (make test installs numpy, Pillow and lmdb): \(run.stderr)")
+    return try JSONDecoder().decode(Expected.self, from: run.stdout)
   }
 
   /// The JSON report's `stats.sizes`.
