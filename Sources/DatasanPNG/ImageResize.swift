@@ -164,32 +164,60 @@ public final class ResizePlan: Sendable {
     return plan
   }
 
+  // MARK: Shared steps
+
+  /// Exactly half the size on both axes: the mean of each 2 x 2 block, rounded half up (OpenCV's
+  /// shortcut for that case).
+  private func halve<T: FixedWidthInteger & UnsignedInteger>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ cn: Int) {
+    let (dw, dh) = (target.width, target.height)
+    let srcStride = source.width * cn
+    for dy in 0..<dh {
+      let r0 = src + 2 * dy * srcStride
+      let r1 = r0 + srcStride
+      let out = dst + dy * dw * cn
+      for dx in 0..<dw {
+        let s = 2 * dx * cn
+        for k in 0..<cn {
+          let sum = Int(r0[s + k]) + Int(r0[s + cn + k]) + Int(r1[s + k]) + Int(r1[s + cn + k])
+          out[dx * cn + k] = T(truncatingIfNeeded: (sum + 2) >> 2)
+        }
+      }
+    }
+  }
+
+  /// The two horizontally resized source rows each target row blends, in `buffer`'s two halves of
+  /// `rowLength`: a row is resized once (the lower row of one target row is often the upper row of the
+  /// next), then `body(dy, upper, lower)` for each target row in order.
+  private func rowPairs<Value>(
+    _ buffer: UnsafeMutablePointer<Value>, _ rowLength: Int, _ horizontal: (Int, UnsafeMutablePointer<Value>) -> Void,
+    _ body: (Int, UnsafeMutablePointer<Value>, UnsafeMutablePointer<Value>) -> Void
+  ) {
+    var held = (-1, -1)  // the source rows in buffer's two halves
+    let (first, second) = (buffer, buffer + rowLength)
+    for dy in 0..<target.height {
+      let (r0, r1) = (rows[2 * dy], rows[2 * dy + 1])
+      if held.0 != r0 {
+        if held.1 == r0 { first.update(from: second, count: rowLength) } else { horizontal(r0, first) }
+        held = (r0, -1)
+      }
+      if held.1 != r1 {
+        if r1 == r0 { second.update(from: first, count: rowLength) } else { horizontal(r1, second) }
+        held.1 = r1
+      }
+      body(dy, first, second)
+    }
+  }
+
   // MARK: 8-bit
 
   /// One image of `cn` interleaved channels (1 for a plane), fixed point.
   func resize8(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, _ cn: Int) {
     let sw = source.width
-    let (dw, dh) = (target.width, target.height)
+    let dw = target.width
     let rowLength = dw * cn
-    if halves {
-      let srcStride = sw * cn
-      for dy in 0..<dh {
-        let r0 = src + 2 * dy * srcStride
-        let r1 = r0 + srcStride
-        let out = dst + dy * rowLength
-        for dx in 0..<dw {
-          let s = 2 * dx * cn
-          for k in 0..<cn {
-            let sum = Int(r0[s + k]) &+ Int(r0[s + cn + k]) &+ Int(r1[s + k]) &+ Int(r1[s + cn + k])
-            out[dx * cn + k] = UInt8(truncatingIfNeeded: (sum &+ 2) >> 2)
-          }
-        }
-      }
-      return
-    }
+    if halves { return halve(src, dst, cn) }
     let buffer = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * rowLength)
     defer { buffer.deallocate() }
-    var held = (-1, -1)  // the source rows in buffer's two halves
     xofs.withUnsafeBufferPointer { xofs in
       alpha.withUnsafeBufferPointer { alpha in
         func horizontal(_ row: Int, into out: UnsafeMutablePointer<Int32>) {
@@ -204,22 +232,7 @@ public final class ResizePlan: Sendable {
             for k in 0..<cn { out[dx * cn + k] = Int32(s[sx + k]) &* ResizePlan.one }
           }
         }
-        for dy in 0..<dh {
-          let (r0, r1) = (rows[2 * dy], rows[2 * dy + 1])
-          let (first, second) = (buffer, buffer + rowLength)
-          if held.0 != r0 {
-            if held.1 == r0 {  // the lower row of the last target row is this one's upper row
-              first.update(from: second, count: rowLength)
-            } else {
-              horizontal(r0, into: first)
-            }
-            held.0 = r0
-            held.1 = -1
-          }
-          if held.1 != r1 {
-            if r1 == r0 { second.update(from: first, count: rowLength) } else { horizontal(r1, into: second) }
-            held.1 = r1
-          }
+        rowPairs(buffer, rowLength, horizontal) { dy, first, second in
           let (b0, b1) = (beta[2 * dy], beta[2 * dy + 1])
           let out = dst + dy * rowLength
           for x in 0..<rowLength {
@@ -236,27 +249,11 @@ public final class ResizePlan: Sendable {
   /// One image of `cn` interleaved channels (1 for a plane), float weights.
   func resize16(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<UInt16>, _ cn: Int) {
     let sw = source.width
-    let (dw, dh) = (target.width, target.height)
+    let dw = target.width
     let rowLength = dw * cn
-    if halves {
-      let srcStride = sw * cn
-      for dy in 0..<dh {
-        let r0 = src + 2 * dy * srcStride
-        let r1 = r0 + srcStride
-        let out = dst + dy * rowLength
-        for dx in 0..<dw {
-          let s = 2 * dx * cn
-          for k in 0..<cn {
-            let sum = Int(r0[s + k]) + Int(r0[s + cn + k]) + Int(r1[s + k]) + Int(r1[s + cn + k])
-            out[dx * cn + k] = UInt16(truncatingIfNeeded: (sum + 2) >> 2)
-          }
-        }
-      }
-      return
-    }
+    if halves { return halve(src, dst, cn) }
     let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowLength)
     defer { buffer.deallocate() }
-    var held = (-1, -1)
     xofs.withUnsafeBufferPointer { xofs in
       alphaF.withUnsafeBufferPointer { alpha in
         func horizontal(_ row: Int, into out: UnsafeMutablePointer<Float>) {
@@ -271,18 +268,7 @@ public final class ResizePlan: Sendable {
             for k in 0..<cn { out[dx * cn + k] = Float(s[sx + k]) }
           }
         }
-        for dy in 0..<dh {
-          let (r0, r1) = (rows[2 * dy], rows[2 * dy + 1])
-          let (first, second) = (buffer, buffer + rowLength)
-          if held.0 != r0 {
-            if held.1 == r0 { first.update(from: second, count: rowLength) } else { horizontal(r0, into: first) }
-            held.0 = r0
-            held.1 = -1
-          }
-          if held.1 != r1 {
-            if r1 == r0 { second.update(from: first, count: rowLength) } else { horizontal(r1, into: second) }
-            held.1 = r1
-          }
+        rowPairs(buffer, rowLength, horizontal) { dy, first, second in
           let (b0, b1) = (betaF[2 * dy], betaF[2 * dy + 1])
           let out = dst + dy * rowLength
           for x in 0..<rowLength {

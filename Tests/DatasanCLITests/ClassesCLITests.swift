@@ -13,30 +13,11 @@ import Testing
   let root = CLI.fixture("classes")
   func folder(_ name: String) -> String { root + "/" + name }
 
-  static let python: String? = {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let path = "\(dir)/python3"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }()
-
   /// Runs a Python script with arguments; its stdout decoded as JSON.
   func python<T: Decodable>(_ script: String, _ arguments: [String], as: T.Type) throws -> T {
-    let python = try #require(Self.python, "python3 is needed (with h5py: make pydeps installs it)")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", script] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "python3 failed: \(stderr)")
-    return try JSONDecoder().decode(T.self, from: stdout)
+    let run = try Python.run(script, arguments)
+    try #require(run.status == 0, "python3 failed (make pydeps installs h5py): \(run.stderr)")
+    return try JSONDecoder().decode(T.self, from: run.stdout)
   }
 
   /// torchvision.datasets.folder.find_classes (0.28), and the number of files under each class.

@@ -24,33 +24,11 @@ import Testing
     }
   }
 
-  static let python: String? = {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-      let path = "\(dir)/python3"
-      if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-  }()
-
   /// Runs a Python script (pandas) and decodes its JSON output.
   func pandas<T: Decodable>(_ script: String, _ arguments: [String], as type: T.Type) throws -> T {
-    let python = try #require(Self.python, "python3 with pandas is needed (make pydeps installs it)")
-    let dir = try makeTempDir()
-    let path = dir + "/pandas_view.py"
-    try Data(script.utf8).write(to: URL(fileURLWithPath: path))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [path] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    try #require(process.terminationStatus == 0, "python3 (pandas) failed: \(stderr)")
-    return try JSONDecoder().decode(T.self, from: stdout)
+    let run = try Python.run(script, arguments)
+    try #require(run.status == 0, "python3 (pandas) failed (make pydeps installs pandas): \(run.stderr)")
+    return try JSONDecoder().decode(T.self, from: run.stdout)
   }
 
   /// Per column: whether pandas reads it as numbers, and of its values that are not NA tokens and not
