@@ -40,39 +40,21 @@ import Testing
                       "mean": float(v.mean()), "std": float(v.std())})
     out = {"stats": stats, "sizes": sizes, "shapes": {k: list(v.shape) for k, v in files.items()}}
     if len(sys.argv) > 2:
-        import io, lmdb
-        def varint(b, i):
-            n, s = 0, 0
-            while True:
-                n |= (b[i] & 0x7F) << s
-                s += 7
-                i += 1
-                if b[i - 1] < 0x80:
-                    return n, i
+        import io, re, lmdb
+        from caffe_datum import fields as datum_fields
         records, equal = {}, {}
         env = lmdb.open(sys.argv[2], readonly=True, lock=False)
         with env.begin() as txn:
             for key, value in txn.cursor():
-                fields, i = {}, 0
-                while i < len(value):
-                    tag, i = varint(value, i)
-                    if tag & 7 == 0:
-                        fields[tag >> 3], i = varint(value, i)
-                    elif tag & 7 == 2:
-                        n, i = varint(value, i)
-                        fields[tag >> 3] = value[i:i + n]
-                        i += n
-                    elif tag & 7 == 5:
-                        i += 4
-                    else:
-                        raise ValueError("wire type %d" % (tag & 7))
+                fields = datum_fields(value)
                 if fields.get(7):
                     a = np.asarray(Image.open(io.BytesIO(fields[4])))
                     chw = a[None, :, :] if a.ndim == 2 else a.transpose(2, 0, 1)
                 else:
                     shape = (fields.get(1, 0), fields.get(2, 0), fields.get(3, 0))
                     chw = np.frombuffer(fields[4], np.uint8).reshape(shape)
-                k = key.decode()
+                # Keys as convert_imageset writes them: the input position, "_", the path.
+                k = re.sub(r"^[0-9]{8}_", "", key.decode())
                 records[k] = list(chw.shape)
                 equal[k] = bool(k in files and files[k].shape == chw.shape and (files[k] == chw).all())
         out["lmdb"] = {"shapes": records, "equal": equal}
