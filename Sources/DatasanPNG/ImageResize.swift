@@ -64,11 +64,11 @@ public enum ImageResize {
     if header.bitDepth == 16 {
       let s = source.baseAddress!.assumingMemoryBound(to: UInt16.self)
       let d = destination.baseAddress!.assumingMemoryBound(to: UInt16.self)
-      for p in 0..<passes { plan.resize16(s + p * sourcePlane, d + p * targetPlane, cn) }
+      for p in 0..<passes { plan.resize(FloatWeights16.self, s + p * sourcePlane, d + p * targetPlane, cn) }
     } else {
       let s = source.baseAddress!.assumingMemoryBound(to: UInt8.self)
       let d = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
-      for p in 0..<passes { plan.resize8(s + p * sourcePlane, d + p * targetPlane, cn) }
+      for p in 0..<passes { plan.resize(FixedPoint8.self, s + p * sourcePlane, d + p * targetPlane, cn) }
     }
   }
 }
@@ -208,76 +208,76 @@ public final class ResizePlan: Sendable {
     }
   }
 
-  // MARK: 8-bit
+  // MARK: One pass for both depths
 
-  /// One image of `cn` interleaved channels (1 for a plane), fixed point.
-  func resize8(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>, _ cn: Int) {
+  /// One image of `cn` interleaved channels (1 for a plane), in the arithmetic of its depth.
+  func resize<A: ResizeArithmetic>(_: A.Type, _ src: UnsafePointer<A.Sample>, _ dst: UnsafeMutablePointer<A.Sample>, _ cn: Int) {
     let sw = source.width
     let dw = target.width
     let rowLength = dw * cn
     if halves { return halve(src, dst, cn) }
-    let buffer = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * rowLength)
+    let buffer = UnsafeMutablePointer<A.Value>.allocate(capacity: 2 * rowLength)
     defer { buffer.deallocate() }
+    let (alpha, beta) = A.weights(self)
     xofs.withUnsafeBufferPointer { xofs in
       alpha.withUnsafeBufferPointer { alpha in
-        func horizontal(_ row: Int, into out: UnsafeMutablePointer<Int32>) {
+        func horizontal(_ row: Int, into out: UnsafeMutablePointer<A.Value>) {
           let s = src + row * sw * cn
           for dx in 0..<xmax {
             let sx = xofs[dx] * cn
             let (a0, a1) = (alpha[2 * dx], alpha[2 * dx + 1])
-            for k in 0..<cn { out[dx * cn + k] = Int32(s[sx + k]) &* a0 &+ Int32(s[sx + cn + k]) &* a1 }
+            for k in 0..<cn { out[dx * cn + k] = A.blend(s[sx + k], a0, s[sx + cn + k], a1) }
           }
           for dx in xmax..<dw {
             let sx = xofs[dx] * cn
-            for k in 0..<cn { out[dx * cn + k] = Int32(s[sx + k]) &* ResizePlan.one }
+            for k in 0..<cn { out[dx * cn + k] = A.alone(s[sx + k]) }
           }
         }
         rowPairs(buffer, rowLength, horizontal) { dy, first, second in
           let (b0, b1) = (beta[2 * dy], beta[2 * dy + 1])
           let out = dst + dy * rowLength
-          for x in 0..<rowLength {
-            let v = ((b0 &* (first[x] >> 4)) >> 16) &+ ((b1 &* (second[x] >> 4)) >> 16) &+ 2
-            out[x] = UInt8(truncatingIfNeeded: v >> 2)
-          }
+          for x in 0..<rowLength { out[x] = A.vertical(first[x], b0, second[x], b1) }
         }
       }
     }
   }
+}
 
-  // MARK: 16-bit
+/// The arithmetic of one bit depth, as OpenCV's `resizeGeneric_` specializations do it: how a source
+/// sample is weighed in the horizontal pass and how two resized rows blend into a target sample.
+protocol ResizeArithmetic {
+  associatedtype Sample: FixedWidthInteger & UnsignedInteger
+  /// A horizontally resized value.
+  associatedtype Value
+  /// The plan's horizontal and vertical weights in this arithmetic.
+  static func weights(_ plan: ResizePlan) -> (alpha: [Value], beta: [Value])
+  static func blend(_ s0: Sample, _ w0: Value, _ s1: Sample, _ w1: Value) -> Value
+  /// A column past the right border: its source column alone.
+  static func alone(_ s: Sample) -> Value
+  static func vertical(_ v0: Value, _ b0: Value, _ v1: Value, _ b1: Value) -> Sample
+}
 
-  /// One image of `cn` interleaved channels (1 for a plane), float weights.
-  func resize16(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<UInt16>, _ cn: Int) {
-    let sw = source.width
-    let dw = target.width
-    let rowLength = dw * cn
-    if halves { return halve(src, dst, cn) }
-    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowLength)
-    defer { buffer.deallocate() }
-    xofs.withUnsafeBufferPointer { xofs in
-      alphaF.withUnsafeBufferPointer { alpha in
-        func horizontal(_ row: Int, into out: UnsafeMutablePointer<Float>) {
-          let s = src + row * sw * cn
-          for dx in 0..<xmax {
-            let sx = xofs[dx] * cn
-            let (a0, a1) = (alpha[2 * dx], alpha[2 * dx + 1])
-            for k in 0..<cn { out[dx * cn + k] = Float(s[sx + k]) * a0 + Float(s[sx + cn + k]) * a1 }
-          }
-          for dx in xmax..<dw {
-            let sx = xofs[dx] * cn
-            for k in 0..<cn { out[dx * cn + k] = Float(s[sx + k]) }
-          }
-        }
-        rowPairs(buffer, rowLength, horizontal) { dy, first, second in
-          let (b0, b1) = (betaF[2 * dy], betaF[2 * dy + 1])
-          let out = dst + dy * rowLength
-          for x in 0..<rowLength {
-            let v = (first[x] * b0 + second[x] * b1).rounded(.toNearestOrEven)
-            out[x] = UInt16(Swift.min(Swift.max(v, 0), 65535))
-          }
-        }
-      }
-    }
+/// 8-bit images: 11-bit fixed-point weights, 32-bit sums, and `VResizeLinear<uchar, ...>`'s rounding.
+enum FixedPoint8: ResizeArithmetic {
+  static func weights(_ plan: ResizePlan) -> (alpha: [Int32], beta: [Int32]) { (plan.alpha, plan.beta) }
+  @inline(__always) static func blend(_ s0: UInt8, _ w0: Int32, _ s1: UInt8, _ w1: Int32) -> Int32 {
+    Int32(s0) &* w0 &+ Int32(s1) &* w1
+  }
+  @inline(__always) static func alone(_ s: UInt8) -> Int32 { Int32(s) &* ResizePlan.one }
+  @inline(__always) static func vertical(_ v0: Int32, _ b0: Int32, _ v1: Int32, _ b1: Int32) -> UInt8 {
+    UInt8(truncatingIfNeeded: (((b0 &* (v0 >> 4)) >> 16) &+ ((b1 &* (v1 >> 4)) >> 16) &+ 2) >> 2)
+  }
+}
+
+/// 16-bit images: float weights, rounded to nearest and saturated.
+enum FloatWeights16: ResizeArithmetic {
+  static func weights(_ plan: ResizePlan) -> (alpha: [Float], beta: [Float]) { (plan.alphaF, plan.betaF) }
+  @inline(__always) static func blend(_ s0: UInt16, _ w0: Float, _ s1: UInt16, _ w1: Float) -> Float {
+    Float(s0) * w0 + Float(s1) * w1
+  }
+  @inline(__always) static func alone(_ s: UInt16) -> Float { Float(s) }
+  @inline(__always) static func vertical(_ v0: Float, _ b0: Float, _ v1: Float, _ b1: Float) -> UInt16 {
+    UInt16(Swift.min(Swift.max((v0 * b0 + v1 * b1).rounded(.toNearestOrEven), 0), 65535))
   }
 }
 
