@@ -476,8 +476,8 @@ struct HTMLPage {
     let width = 320.0, height = 120.0, top = 8.0, bottom = 18.0, left = 4.0, right = 4.0
     let plotW = width - left - right, plotH = height - top - bottom
     let s = stats.values
-    var svg = "<svg class=\"hist\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"histogram of \(HTMLPage.e(stats.name))\">"
-    svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\"/>"
+    var svg = svgOpen(class: "hist", width: width, height: height, label: "histogram of \(HTMLPage.e(stats.name))",
+                      axis: (left, top + plotH, left + plotW, top + plotH))
     guard s.count > 0 else {
       svg += "<text x=\"\(width / 2)\" y=\"\(height / 2)\" text-anchor=\"middle\">no clean value</text></svg>\n"
       return svg
@@ -512,6 +512,22 @@ struct HTMLPage {
   }
 
   func f(_ x: Double) -> String { String(cFormat: "%.1f", x) }
+
+  /// The opening tag of an SVG chart of `width` x `height` px (`label` for screen readers, escaped)
+  /// and its axis line from (x1, y1) to (x2, y2).
+  func svgOpen(
+    id: String? = nil, class cls: String, width: Double, height: Double, label: String, axis: (Double, Double, Double, Double)
+  ) -> String {
+    let idAttribute = id.map { "id=\"\($0)\" " } ?? ""
+    return "<svg \(idAttribute)class=\"\(cls)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" "
+      + "height=\"\(Int(height))\" role=\"img\" aria-label=\"\(label)\">"
+      + "<line class=\"axis\" x1=\"\(axis.0)\" y1=\"\(axis.1)\" x2=\"\(axis.2)\" y2=\"\(axis.3)\"/>"
+  }
+
+  /// Closes `svg` and adds it to the page as a chart of its own.
+  mutating func chart(closing svg: String) {
+    html += "<div class=\"chart\">\(svg)</svg>\n</div>\n"
+  }
 
   // MARK: Labels
 
@@ -575,8 +591,8 @@ struct HTMLPage {
     let height = 200.0, top = 10.0, bottom = 24.0
     let plotW = width - left - right, plotH = height - top - bottom
     let barW = plotW / Double(Swift.max(1, classes.count))
-    var svg = "<svg id=\"label-histogram\" class=\"labels\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"label histogram\">"
-    svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\"/>"
+    var svg = svgOpen(id: "label-histogram", class: "labels", width: width, height: height, label: "label histogram",
+                      axis: (left, top + plotH, left + plotW, top + plotH))
     svg += "<text x=\"\(left - 4)\" y=\"\(top + 10)\" text-anchor=\"end\">\(HTMLPage.count(peak))</text>"
     svg += "<text x=\"\(left - 4)\" y=\"\(top + plotH)\" text-anchor=\"end\">0</text>"
     let labelEvery = Swift.max(1, Int((Double(classes.count) * tickWidth / plotW).rounded(.up)))
@@ -597,8 +613,7 @@ struct HTMLPage {
         svg += "<text class=\"\(cls)\" x=\"\(f(x + barW / 2))\" y=\"\(height - 8)\" text-anchor=\"middle\">\(tick(c))</text>"
       }
     }
-    svg += "</svg>\n"
-    html += "<div class=\"chart\">\(svg)</div>\n"
+    chart(closing: svg)
     html += "<div class=\"legend\"><span class=\"sw ok\"></span> class <span class=\"sw rare\"></span> rare (&lt; \(HTMLPage.num(options.rareClassRatio * 100))% of the most frequent) <span class=\"sw absent\"></span> absent</div>\n"
     if classes.count < present.count {
       html += "<p class=\"note\">\(HTMLPage.count(present.count)) distinct labels; the first \(HTMLPage.count(classes.count)) are drawn.</p>\n"

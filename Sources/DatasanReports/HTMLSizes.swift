@@ -32,8 +32,8 @@ extension HTMLPage {
     let width = 640.0
     let height = top * 2 + row * Double(bars.count)
     let plotW = width - left - right
-    var svg = "<svg id=\"size-chart\" class=\"sizes\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"most common sizes\">"
-    svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(f(height - top))\"/>"
+    var svg = svgOpen(id: "size-chart", class: "sizes", width: width, height: height, label: "most common sizes",
+                      axis: (left, top, left, height - top))
     for (i, s) in bars.enumerated() {
       let y = top + Double(i) * row
       let w = Swift.max(1.5, plotW * Double(s.count) / Double(Swift.max(peak, 1)))
@@ -42,8 +42,7 @@ extension HTMLPage {
       svg += "<rect class=\"bar\" data-size=\"\(label)\" data-count=\"\(s.count)\" x=\"\(f(left))\" y=\"\(f(y + 2))\" width=\"\(f(w))\" height=\"\(f(row - 4))\"><title>\(label): \(HTMLPage.count(s.count))</title></rect>"
       svg += "<text x=\"\(f(left + w + 4))\" y=\"\(f(y + row - 5))\">\(HTMLPage.count(s.count))</text>"
     }
-    svg += "</svg>\n"
-    html += "<div class=\"chart\">\(svg)</div>\n"
+    chart(closing: svg)
     if bars.count < sizes.distinct {
       html += "<p class=\"note\">The \(HTMLPage.count(bars.count)) most common of \(HTMLPage.count(sizes.distinct)) sizes are drawn.</p>\n"
     }
