@@ -259,12 +259,8 @@ import Testing
       #expect(try readAll(file).openedWithoutLock)
       #expect(!FileManager.default.fileExists(atPath: file + "-lock"))
 
-      let python = Process()
-      python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      python.arguments = ["python3", "-c", "import lmdb, sys; lmdb.open(sys.argv[1], readonly=True).close()", path]
-      try python.run()
-      python.waitUntilExit()
-      #expect(python.terminationStatus == 0)
+      let python = try Python.run("import lmdb, sys; lmdb.open(sys.argv[1], readonly=True).close()", [path])
+      #expect(python.status == 0, "\(python.stderr)")
       #expect(FileManager.default.fileExists(atPath: path + "/lock.mdb"))
       let locked = try readAll(path)
       #expect(!locked.openedWithoutLock)
@@ -289,14 +285,7 @@ import Testing
         sys.stdin.readline()
         env.close()
         """
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["python3", "-c", script]
-      let output = Pipe()
-      let input = Pipe()
-      process.standardOutput = output
-      process.standardInput = input
-      try process.run()
+      let (process, input, output) = try Python.start(script)
       defer {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()

@@ -276,17 +276,6 @@ struct TestDatum: Equatable {
 
 struct TestDecodeError: Error {}
 
-/// Runs a Python script (the `lmdb` module is installed); returns its process, already started.
-func startPython(_ script: String) throws -> (Process, Pipe) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3", "-c", script]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  try process.run()
-  return (process, pipe)
-}
-
 /// Reads one line from a pipe (blocking).
 func readLine(_ pipe: Pipe) -> String {
   var line = [UInt8]()

@@ -30,11 +30,10 @@ public enum Python {
     public var description: String { "python3 is not installed here (make test installs it and the packages the tests use)" }
   }
 
-  /// Runs `script` (written to a file in a temporary folder) with `arguments`, Tests/Python on its
-  /// import path. Throws ``Unavailable`` without python3.
-  public static func run(_ script: String, _ arguments: [String]) throws -> Run {
+  /// A process running `script` (written to `dir`) with `arguments`, Tests/Python on its import path,
+  /// not started yet.
+  private static func process(_ script: String, _ arguments: [String], in dir: String) throws -> Process {
     guard let path else { throw Unavailable() }
-    let dir = try TestTemporaryDirectory.make("datasan-python")
     let scriptPath = dir + "/script.py"
     try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
     let process = Process()
@@ -43,6 +42,25 @@ public enum Python {
     var environment = ProcessInfo.processInfo.environment
     environment["PYTHONPATH"] = [modules, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
     process.environment = environment
+    return process
+  }
+
+  /// A script the test talks to while it runs (e.g. another process holding a database open): started,
+  /// with its standard input and output as pipes. The caller waits for it.
+  public static func start(_ script: String, _ arguments: [String] = []) throws -> (process: Process, input: Pipe, output: Pipe) {
+    let process = try process(script, arguments, in: try TestTemporaryDirectory.make("datasan-python"))
+    let (input, output) = (Pipe(), Pipe())
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    return (process, input, output)
+  }
+
+  /// Runs `script` (written to a file in a temporary folder) with `arguments`, Tests/Python on its
+  /// import path. Throws ``Unavailable`` without python3.
+  public static func run(_ script: String, _ arguments: [String]) throws -> Run {
+    let dir = try TestTemporaryDirectory.make("datasan-python")
+    let process = try process(script, arguments, in: dir)
     let out = Pipe()
     // stderr to a file: a pipe could fill while stdout is drained.
     let errPath = dir + "/stderr"
