@@ -154,11 +154,30 @@ def main():
         target("LMDB encoded scan vs single-thread libpng decode", fmt_ratio(x and x[1]) + spread(x),
                ">= 1.6x faster", x and x[1] >= 1.6, "paired, limit / datasan")
 
+    # JPEG (issue 12): each folder and encoded LMDB against the single-thread TurboJPEG loop and Pillow.
+    for size in (64, 256):
+        for kind, what in (("folder", "image folder"), ("lmdb", "encoded LMDB")):
+            fmt = f"jpeg{size}{kind}"
+            r = pair(fmt, "datasan_scan", "jpeg_decode")
+            if r is None:
+                continue
+            x = inv(r)
+            target(f"JPEG {size}x{size} {what} scan vs single-thread TurboJPEG decode", fmt_ratio(x and x[1]) + spread(x),
+                   ">= 1.6x faster", x and x[1] >= 1.6, "paired, limit / datasan")
+            r = pair(fmt, "datasan_scan", "jpeg_scan_pillow.py")
+            x = inv(r)
+            target(f"JPEG {size}x{size} {what} scan vs Pillow open + load", fmt_ratio(x and x[1]) + spread(x),
+                   ">= 7x faster", x and x[1] >= 7, "paired, peer / datasan")
+
     # Memory: peak RSS of every datasan scan and clean (LMDB: minus its file-backed map).
     mem_rows = []
-    for fmt in ("hdf5", "hdf5gz", "csv", "png", "lmdb", "lmdbenc"):
+    for fmt in ("hdf5", "hdf5gz", "csv", "png", "lmdb", "lmdbenc", "jpeg64folder", "jpeg64lmdb", "jpeg256folder",
+                "jpeg256lmdb"):
         for name in ("datasan_scan", "datasan_clean"):
             p = peak(fmt, name)
+            if p is None and fmt.startswith("jpeg"):
+                r = t(f"{fmt}.{name}.VS.jpeg_decode").get("A peak MiB")
+                p = r[1] if r else None
             if p is None:
                 continue
             note = ""

@@ -57,6 +57,30 @@ else
     done
 fi
 
+# JPEG (issue 12): folders and encoded LMDBs of 20,000 JPEGs (quality 90, 64x64 and 256x256), datasan
+# against a single-thread TurboJPEG decode loop (bench/jpeg/jpeg_decode.c, the same decode flags) and a
+# Pillow open + load loop, as pairs.
+if [ "${SKIP_JPEG:-0}" != 1 ]; then
+    JPEG=$DATA/jpeg
+    $PY "$ROOT/bench/jpeg/gen_jpeg.py" "$JPEG" || exit 1
+    BIN=${BIN:-/tmp/dsbench/bin}; mkdir -p "$BIN"
+    cc -O3 -march=native "$ROOT/bench/jpeg/jpeg_decode.c" -o "$BIN/jpeg_decode" -lturbojpeg -llmdb || exit 1
+    TIMER=${TIMER:-$PY $ROOT/bench/proctime_local.py}
+    find "$JPEG" -type f -print0 | xargs -0 cat > /dev/null
+    for size in 64 256; do
+        for kind in folder lmdb; do
+            if [ $kind = folder ]; then input=$JPEG/jpeg$size; flag=; else input=$JPEG/jpeg$size.lmdb; flag=--lmdb; fi
+            fmt=jpeg$size$kind
+            echo "== jpeg: $fmt datasan vs jpeg_decode, vs Pillow" >&2
+            $TIMER -n "$RUNS" --warmup 1 --vs "$BIN/jpeg_decode $flag $input" -- \
+                "$DATASAN" scan "$input" --quiet > "$RES/$fmt.datasan_scan.VS.jpeg_decode.time" 2>&1
+            $TIMER -n "$RUNS" --warmup 1 --vs "$PY $ROOT/bench/jpeg/jpeg_scan_pillow.py $flag $input" -- \
+                "$DATASAN" scan "$input" --quiet > "$RES/$fmt.datasan_scan.VS.jpeg_scan_pillow.py.time" 2>&1
+            grep -E "wall s|peak MiB|A/B wall" "$RES/$fmt".*time | sed 's/^/     /' >&2
+        done
+    done
+fi
+
 # Scaling: the HDF5 and CSV scans at 1x and 4x the sample count.
 if [ "${SKIP_SCALING:-0}" != 1 ] && [ -f "$DATA/hdf5/train.h5" ] && [ -f "$DATA/csv/train.csv" ]; then
     X4=${DATA}-x4
