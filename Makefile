@@ -3,6 +3,7 @@
 #   make test    installs system libraries if missing, builds, runs every test, then make test-asan
 #   make test-asan  every test under AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
 #   make test-tsan  every test under ThreadSanitizer (.build-tsan)
+#   make test-slurm datasan's job array on a one-node Slurm cluster (examples/slurm/test-slurm.sh)
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
@@ -11,7 +12,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps pydeps browser shells hdf5-static build release man test test-asan test-tsan demo bench clean
+.PHONY: all deps pydeps browser shells hdf5-static build release man test test-asan test-tsan test-slurm demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -101,7 +102,17 @@ shells:
 test: deps pydeps browser shells hdf5-static release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	./examples/slurm/test-slurm.sh
 	$(MAKE) test-asan
+
+# The real engine: a one-node Slurm cluster (munged, slurmctld, slurmd of Debian's slurm-wlm and
+# munge, installed when missing) runs examples/slurm/'s job array and dependent merge over a dataset
+# of each format, and each merged report must equal one process's (~10 s here: 2 s to start
+# Slurm, 6 s of jobs; 15 s more to install it). Needs root or sudo without a password, and apt-get
+# when Slurm is not installed: skipped with the reason otherwise (DATASAN_REQUIRE_SLURM=1 makes
+# that a failure).
+test-slurm: release
+	./examples/slurm/test-slurm.sh
 
 # Sanitizers: the whole suite, built in a scratch path of its own with the sanitizer in every Swift
 # and C target (SwiftPM's --sanitize reaches the C targets too, after their -O3). Swift has no

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# make test-slurm: datasan on a real Slurm. Starts a one-node cluster (cluster.sh: munged, slurmctld
+# and slurmd from Debian's slurm-wlm and munge, installed when missing), submits
+# datasan-array.sbatch (a job array of TASKS shards) and datasan-merge.sbatch (afterok on the array)
+# for one dataset of each format, waits, and checks that each merged report and the merge job's exit
+# code are those of a single `datasan scan` of the same dataset. Stops the daemons it started, on
+# success, failure or interrupt.
+#
+# Skips (exit 0, saying why) without root or passwordless sudo, or without the Slurm and munge
+# binaries and apt-get to install them; DATASAN_REQUIRE_SLURM=1 turns a skip into a failure.
+# DATASAN (default .build/release/datasan), TASKS (default 4), KEEP=1 keeps the scratch folder.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$ROOT/examples/slurm
+DATASAN=${DATASAN:-$ROOT/.build/release/datasan}
+case $DATASAN in
+    /*) ;;
+    */*) DATASAN=$PWD/$DATASAN ;;
+    *) DATASAN=$(command -v "$DATASAN" || echo "$DATASAN") ;;
+esac
+TASKS=${TASKS:-4}
+JOB_TIMEOUT=${JOB_TIMEOUT:-180}
+
+skip() {
+    if [ "${DATASAN_REQUIRE_SLURM:-0}" = 1 ]; then
+        echo "test-slurm: FAILED: cannot run (DATASAN_REQUIRE_SLURM=1): $*" >&2
+        exit 1
+    fi
+    echo "test-slurm: skipped: $*"
+    exit 0
+}
+fail() { echo "test-slurm: FAILED: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
+
+[ -x "$DATASAN" ] || fail "no datasan binary at $DATASAN (make release)"
+if ! "$DATASAN" merge --help >/dev/null 2>&1; then
+    skip "$DATASAN has no merge command (issue 14 items 1-3)"
+fi
+
+# The daemons run as root: re-run under sudo when it needs no password.
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        exec sudo -n env DATASAN="$DATASAN" TASKS="$TASKS" KEEP="${KEEP:-0}" \
+            DATASAN_REQUIRE_SLURM="${DATASAN_REQUIRE_SLURM:-0}" "$0" "$@"
+    fi
+    skip "munged, slurmctld and slurmd need root (or sudo without a password)"
+fi
+
+missing=""
+for c in munged munge unmunge slurmctld slurmd sbatch squeue sinfo scontrol; do
+    command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+done
+if [ -n "$missing" ]; then
+    command -v apt-get >/dev/null 2>&1 || skip "no$missing, and no apt-get to install slurm-wlm and munge"
+    echo "installing slurm-wlm munge (for make test-slurm)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends slurm-wlm munge >/dev/null; }; then
+        skip "apt-get could not install slurm-wlm and munge"
+    fi
+fi
+
+WORK=$(mktemp -d /tmp/datasan-slurm.XXXXXX)
+chmod 755 "$WORK"
+. "$HERE/cluster.sh"
+finish() {
+    local status=$?
+    trap - EXIT INT TERM
+    slurm_stop
+    if [ "$status" -eq 0 ] && [ "${KEEP:-0}" != 1 ]; then
+        rm -rf "$WORK"
+    else
+        echo "test-slurm: the cluster's logs, jobs and reports are in $WORK"
+    fi
+    exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+t0=$(now)
+# The node declares 8 CPUs whatever the machine has (SlurmdParameters=config_overrides): each
+# task scans a small fixture in tens of milliseconds, and Slurm's scheduling passes, not the CPU,
+# bound the time the jobs take; with 2 CPUs the 30 jobs queue through some 15 passes.
+slurm_start "$WORK/cluster" 8 || fail "could not start Slurm (logs above, in $WORK/cluster/log)"
+echo "test-slurm: one-node Slurm up in $(since "$t0") s ($(sinfo -h -o '%n %c CPUs %t'))"
+
+# One dataset of each format, with findings of both kinds (sample and dataset), and one that
+# passes: NAME PATH [datasan scan options].
+DATASETS=(
+    "hdf5 Fixtures/hdf5/dirty.h5"
+    "hdf5-clean Fixtures/hdf5/clean_small.h5"
+    "lmdb Fixtures/lmdb/defects.lmdb"
+    "png Fixtures/png/train"
+    "jpeg Fixtures/jpeg/broken"
+    "csv Fixtures/csv/dirty.csv"
+)
+
+declare -A ARRAY MERGE SINGLE
+t1=$(now)
+for entry in "${DATASETS[@]}"; do
+    read -r name path opts <<<"$entry"
+    dir=$WORK/$name
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    (cd "$dir" && "$DATASAN" scan "$ROOT/$path" $opts --report single.json --quiet >single.out 2>&1)
+    SINGLE[$name]=$?
+    [ "${SINGLE[$name]}" -le 1 ] || fail "$name: the single run could not run: $(cat "$dir/single.out")"
+    # shellcheck disable=SC2086
+    ARRAY[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$dir" --array="0-$((TASKS - 1))" \
+        --time=5 "$HERE/datasan-array.sbatch" "$ROOT/$path" $opts) || fail "$name: sbatch of the array failed"
+    MERGE[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$dir" --time=5 \
+        --dependency="afterok:${ARRAY[$name]}" --kill-on-invalid-dep=yes \
+        "$HERE/datasan-merge.sbatch") || fail "$name: sbatch of the merge failed"
+done
+ids=$(IFS=,; echo "${ARRAY[*]},${MERGE[*]}")
+
+# Wait until every job has left the queue.
+deadline=$(( $(date +%s) + JOB_TIMEOUT ))
+while [ -n "$(squeue -h -j "$ids" -o %i 2>/dev/null)" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+        squeue -j "$ids"
+        slurm_logs
+        fail "jobs still queued or running after $JOB_TIMEOUT s"
+    fi
+    sleep 0.5
+done
+echo "test-slurm: $((${#DATASETS[@]} * (TASKS + 1))) jobs (${#DATASETS[@]} arrays of $TASKS + merges) done in $(since "$t1") s"
+
+# JobState and the exit code of a job (or of every task of an array), one "STATE CODE SIGNAL
+# TASK" a line (TASK: the array task id, or - for a job that is no array).
+job_states() {
+    scontrol -o show job "$1" | awk '{
+        state = code = signal = ""; task = "-"
+        for (i = 1; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == "JobState") state = kv[2]
+            else if (kv[1] == "ArrayTaskId") task = kv[2]
+            else if (kv[1] == "ExitCode") { split(kv[2], e, ":"); code = e[1]; signal = e[2] }
+        }
+        print state, code, signal, task
+    }'
+}
+
+failures=0
+for entry in "${DATASETS[@]}"; do
+    read -r name path opts <<<"$entry"
+    dir=$WORK/$name
+    tasks=$(job_states "${ARRAY[$name]}" | wc -l)
+    bad=$(job_states "${ARRAY[$name]}" | grep -v '^COMPLETED 0 0 ')
+    if [ "$tasks" -ne "$TASKS" ] || [ -n "$bad" ]; then
+        echo "test-slurm: $name: array ${ARRAY[$name]} has $tasks tasks; not COMPLETED with exit 0:" >&2
+        while read -r state code signal task; do
+            echo "  task $task: $state, exit $code, signal $signal; its output:" >&2
+            sed 's/^/    /' "$dir/datasan-scan-${ARRAY[$name]}_$task.out" >&2
+        done <<<"$bad"
+        failures=$((failures + 1)); continue
+    fi
+    parts=$(ls "$dir"/part-*.json 2>/dev/null | wc -l)
+    if [ "$parts" -ne "$TASKS" ]; then
+        echo "test-slurm: $name: $parts partial reports, not $TASKS" >&2
+        failures=$((failures + 1)); continue
+    fi
+    read -r state code _ _ <<<"$(job_states "${MERGE[$name]}")"
+    if [ "$state" != COMPLETED ] && [ "$state" != FAILED ] || [ "$code" != "${SINGLE[$name]}" ]; then
+        echo "test-slurm: $name: merge job ${MERGE[$name]} is $state with exit $code, the single run exits ${SINGLE[$name]}" >&2
+        cat "$dir"/datasan-merge-*.out >&2
+        failures=$((failures + 1)); continue
+    fi
+    if ! python3 "$ROOT/examples/compare-reports.py" "$dir/single.json" "$dir/all.json" >&2; then
+        echo "test-slurm: $name: the merged report differs from the single run's" >&2
+        failures=$((failures + 1)); continue
+    fi
+    echo "test-slurm: $name: $TASKS shards merged = single run (exit $code)"
+done
+[ "$failures" -eq 0 ] || fail "$failures of ${#DATASETS[@]} datasets"
+echo "test-slurm: passed in $(since "$t0") s"
