@@ -34,6 +34,11 @@ fail() { echo "test-slurm: FAILED: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
 
+# The single runs and the jobs get their shard from Slurm alone (this test may itself run inside
+# a job array or a pod).
+unset SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_MAX \
+    SLURM_ARRAY_JOB_ID JOB_COMPLETION_INDEX
+
 [ -x "$DATASAN" ] || fail "no datasan binary at $DATASAN (make release)"
 if ! "$DATASAN" merge --help >/dev/null 2>&1; then
     skip "$DATASAN has no merge command (issue 14 items 1-3)"
