@@ -48,7 +48,7 @@ slurm_start() {
     dd if=/dev/urandom of="$SLURM_DIR/munge/munge.key" bs=1024 count=1 status=none
     chmod 400 "$SLURM_DIR/munge/munge.key"
     local sock=$SLURM_DIR/munge/munge.socket
-    munged --foreground --force --socket="$sock" --key-file="$SLURM_DIR/munge/munge.key" \
+    setsid munged --foreground --force --socket="$sock" --key-file="$SLURM_DIR/munge/munge.key" \
         --pid-file="$SLURM_DIR/munge/munged.pid" --seed-file="$SLURM_DIR/munge/munged.seed" \
         >>"$SLURM_DIR/log/munged.log" 2>&1 &
     SLURM_PIDS+=($!) SLURM_NAMES+=(munged)
@@ -98,9 +98,9 @@ PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF=$SLURM_DIR/slurm.conf
 
-    slurmctld -D -i -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.log" 2>&1 &
+    setsid slurmctld -D -i -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.log" 2>&1 &
     SLURM_PIDS+=($!) SLURM_NAMES+=(slurmctld)
-    slurmd -D -f "$SLURM_CONF" -N "$node" >>"$SLURM_DIR/log/slurmd.log" 2>&1 &
+    setsid slurmd -D -f "$SLURM_CONF" -N "$node" >>"$SLURM_DIR/log/slurmd.log" 2>&1 &
     SLURM_PIDS+=($!) SLURM_NAMES+=(slurmd)
 
     # The node is idle when slurmd has registered with slurmctld.
@@ -123,13 +123,47 @@ CONF
     return 1
 }
 
+# Returns 1, naming it, when a daemon slurm_start started is no longer running.
+slurm_alive() {
+    local k
+    for k in "${!SLURM_PIDS[@]}"; do
+        if ! kill -0 "${SLURM_PIDS[$k]}" 2>/dev/null; then
+            echo "${SLURM_NAMES[$k]} (pid ${SLURM_PIDS[$k]}) is no longer running" >&2
+            return 1
+        fi
+    done
+}
+
+# The processes of this cluster's jobs: slurmstepd and what it started (their environment names
+# this cluster's slurm.conf, and the job's id). Only left when the daemons died under running jobs.
+slurm_job_pids() {
+    python3 - "$SLURM_DIR/slurm.conf" <<'PY'
+import os, sys
+conf = b"SLURM_CONF=" + sys.argv[1].encode()
+for p in os.listdir("/proc"):
+    if not p.isdigit() or int(p) in (os.getpid(), os.getppid()):
+        continue
+    try:
+        with open(f"/proc/{p}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+        with open(f"/proc/{p}/comm", "rb") as f:
+            comm = f.read().strip()
+    except OSError:
+        continue
+    if conf in env and (comm == b"slurmstepd" or any(e.startswith(b"SLURM_JOB_ID=") for e in env)):
+        print(p)
+PY
+}
+
 slurm_stop() {
     local pid
     # Jobs still queued or running (after a failure or a timeout) are cancelled first, so that no
     # slurmstepd or job process outlives the cluster.
-    if [ "${#SLURM_PIDS[@]}" -gt 0 ] && [ -n "$(squeue -h -o %i 2>/dev/null)" ]; then
-        scancel --full --user="$(id -un)" 2>/dev/null || true
-        for _ in $(seq 1 40); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.25; done
+    # (Only while slurmctld runs: its clients retry for a minute when it does not answer.)
+    if [ "${#SLURM_PIDS[@]}" -gt 0 ] && slurm_alive 2>/dev/null \
+        && [ -n "$(timeout 10 squeue -h -o %i 2>/dev/null)" ]; then
+        timeout 10 scancel --full --user="$(id -un)" 2>/dev/null || true
+        for _ in $(seq 1 40); do [ -z "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.25; done
     fi
     # slurmd, slurmctld, munged: the reverse order of their start.
     for ((i = ${#SLURM_PIDS[@]} - 1; i >= 0; i--)); do
@@ -141,5 +175,15 @@ slurm_stop() {
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+    # A daemon killed under running jobs (kill -9, an OOM) leaves their processes behind.
+    if [ -n "${SLURM_DIR:-}" ]; then
+        local left
+        left=$(slurm_job_pids)
+        if [ -n "$left" ]; then
+            echo "slurm_stop: killing the processes left of this cluster's jobs:" $left >&2
+            # shellcheck disable=SC2086
+            kill -KILL $left 2>/dev/null || true
+        fi
+    fi
     SLURM_PIDS=() SLURM_NAMES=()
 }

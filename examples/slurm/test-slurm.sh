@@ -122,7 +122,13 @@ ids=$(IFS=,; echo "${ARRAY[*]},${MERGE[*]}")
 
 # Wait until every job has left the queue.
 deadline=$(( $(date +%s) + JOB_TIMEOUT ))
-while [ -n "$(squeue -h -j "$ids" -o %i 2>/dev/null)" ]; do
+while :; do
+    if ! slurm_alive; then
+        slurm_logs
+        fail "a Slurm daemon died while the jobs ran (logs above)"
+    fi
+    queued=$(squeue -h -j "$ids" -o %i) || fail "squeue failed while the jobs ran"
+    [ -n "$queued" ] || break
     if [ "$(date +%s)" -ge "$deadline" ]; then
         squeue -j "$ids"
         slurm_logs
