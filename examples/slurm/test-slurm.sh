@@ -102,41 +102,42 @@ DATASETS=(
 )
 
 declare -A ARRAY MERGE SINGLE
-t1=$(now)
-for entry in "${DATASETS[@]}"; do
-    read -r name path opts <<<"$entry"
-    dir=$WORK/$name
-    mkdir -p "$dir"
+
+# Submits the array (sbatch options first, then --) and its dependent merge for dataset NAME:
+#   submit NAME [sbatch options] -- [datasan scan options]
+submit() {
+    local name=$1 sbatch_opts=() path opts
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do sbatch_opts+=("$1"); shift; done
+    shift
+    read -r _ path opts <<<"$(printf '%s\n' "${DATASETS[@]}" | grep "^$name ")"
     # shellcheck disable=SC2086
-    (cd "$dir" && "$DATASAN" scan "$ROOT/$path" $opts --report single.json --quiet >single.out 2>&1)
-    SINGLE[$name]=$?
-    [ "${SINGLE[$name]}" -le 1 ] || fail "$name: the single run could not run: $(cat "$dir/single.out")"
-    # shellcheck disable=SC2086
-    ARRAY[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$dir" --array="0-$((TASKS - 1))" \
-        --time=5 "$HERE/datasan-array.sbatch" "$ROOT/$path" $opts) || fail "$name: sbatch of the array failed"
-    MERGE[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$dir" --time=5 \
+    ARRAY[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$WORK/$name" --time=5 "${sbatch_opts[@]}" \
+        "$HERE/datasan-array.sbatch" "$ROOT/$path" $opts "$@") || fail "$name: sbatch of the array failed"
+    MERGE[$name]=$(DATASAN=$DATASAN sbatch --parsable --chdir="$WORK/$name" --time=5 \
         --dependency="afterok:${ARRAY[$name]}" --kill-on-invalid-dep=yes \
         "$HERE/datasan-merge.sbatch") || fail "$name: sbatch of the merge failed"
-done
-ids=$(IFS=,; echo "${ARRAY[*]},${MERGE[*]}")
+}
 
-# Wait until every job has left the queue.
-deadline=$(( $(date +%s) + JOB_TIMEOUT ))
-while :; do
-    if ! slurm_alive; then
-        slurm_logs
-        fail "a Slurm daemon died while the jobs ran (logs above)"
-    fi
-    queued=$(squeue -h -j "$ids" -o %i) || fail "squeue failed while the jobs ran"
-    [ -n "$queued" ] || break
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-        squeue -j "$ids"
-        slurm_logs
-        fail "jobs still queued or running after $JOB_TIMEOUT s"
-    fi
-    sleep 0.5
-done
-echo "test-slurm: $((${#DATASETS[@]} * (TASKS + 1))) jobs (${#DATASETS[@]} arrays of $TASKS + merges) done in $(since "$t1") s"
+# Waits until the jobs (ids, comma-separated) have left the queue; fails after JOB_TIMEOUT s or
+# when a daemon dies.
+wait_jobs() {
+    local deadline=$(( $(date +%s) + JOB_TIMEOUT )) queued
+    while :; do
+        if ! slurm_alive; then
+            slurm_logs
+            fail "a Slurm daemon died while the jobs ran (logs above)"
+        fi
+        queued=$(squeue -h -j "$1" -o %i) || fail "squeue failed while the jobs ran"
+        [ -n "$queued" ] || return 0
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            squeue -j "$1"
+            slurm_logs
+            fail "jobs still queued or running after $JOB_TIMEOUT s"
+        fi
+        sleep 0.5
+    done
+}
 
 # JobState and the exit code of a job (or of every task of an array), one "STATE CODE SIGNAL
 # TASK" a line (TASK: the array task id, or - for a job that is no array).
@@ -153,36 +154,72 @@ job_states() {
     }'
 }
 
-failures=0
-for entry in "${DATASETS[@]}"; do
-    read -r name path opts <<<"$entry"
-    dir=$WORK/$name
+# Checks dataset NAME's last array (of TASKS_SUBMITTED tasks) and merge: every task COMPLETED
+# with exit 0, TASKS parts, the merge job's exit code and merged report those of the single run.
+check() {
+    local name=$1 submitted=$2 dir=$WORK/$1 tasks bad parts state code signal task
     tasks=$(job_states "${ARRAY[$name]}" | wc -l)
     bad=$(job_states "${ARRAY[$name]}" | grep -v '^COMPLETED 0 0 ')
-    if [ "$tasks" -ne "$TASKS" ] || [ -n "$bad" ]; then
-        echo "test-slurm: $name: array ${ARRAY[$name]} has $tasks tasks; not COMPLETED with exit 0:" >&2
+    if [ "$tasks" -ne "$submitted" ] || [ -n "$bad" ]; then
+        echo "test-slurm: $name: array ${ARRAY[$name]} has $tasks tasks of $submitted; not COMPLETED with exit 0:" >&2
         while read -r state code signal task; do
+            [ -n "$state" ] || continue
             echo "  task $task: $state, exit $code, signal $signal; its output:" >&2
             sed 's/^/    /' "$dir/datasan-scan-${ARRAY[$name]}_$task.out" >&2
         done <<<"$bad"
-        failures=$((failures + 1)); continue
+        return 1
     fi
-    parts=$(ls "$dir"/part-*.json 2>/dev/null | wc -l)
+    parts=$(find "$dir" -maxdepth 1 -name 'part-*.json' | wc -l)
     if [ "$parts" -ne "$TASKS" ]; then
         echo "test-slurm: $name: $parts partial reports, not $TASKS" >&2
-        failures=$((failures + 1)); continue
+        return 1
     fi
     read -r state code _ _ <<<"$(job_states "${MERGE[$name]}")"
-    if [ "$state" != COMPLETED ] && [ "$state" != FAILED ] || [ "$code" != "${SINGLE[$name]}" ]; then
-        echo "test-slurm: $name: merge job ${MERGE[$name]} is $state with exit $code, the single run exits ${SINGLE[$name]}" >&2
-        cat "$dir"/datasan-merge-*.out >&2
-        failures=$((failures + 1)); continue
+    if { [ "$state" != COMPLETED ] && [ "$state" != FAILED ]; } || [ "$code" != "${SINGLE[$name]}" ]; then
+        echo "test-slurm: $name: merge job ${MERGE[$name]} is $state with exit $code, the single run exits ${SINGLE[$name]}:" >&2
+        sed 's/^/    /' "$dir/datasan-merge-${MERGE[$name]}.out" >&2
+        return 1
     fi
     if ! python3 "$ROOT/examples/compare-reports.py" "$dir/single.json" "$dir/all.json" >&2; then
         echo "test-slurm: $name: the merged report differs from the single run's" >&2
-        failures=$((failures + 1)); continue
+        return 1
     fi
-    echo "test-slurm: $name: $TASKS shards merged = single run (exit $code)"
+}
+
+t1=$(now)
+for entry in "${DATASETS[@]}"; do
+    read -r name path opts <<<"$entry"
+    dir=$WORK/$name
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    (cd "$dir" && "$DATASAN" scan "$ROOT/$path" $opts --report single.json --quiet >single.out 2>&1)
+    SINGLE[$name]=$?
+    [ "${SINGLE[$name]}" -le 1 ] || fail "$name: the single run could not run: $(cat "$dir/single.out")"
+    submit "$name" --array="0-$((TASKS - 1))" --
+done
+ids=$(IFS=,; echo "${ARRAY[*]},${MERGE[*]}")
+wait_jobs "$ids"
+echo "test-slurm: $((${#DATASETS[@]} * (TASKS + 1))) jobs (${#DATASETS[@]} arrays of $TASKS + merges) done in $(since "$t1") s"
+
+failures=0
+for entry in "${DATASETS[@]}"; do
+    read -r name _ <<<"$entry"
+    if check "$name" "$TASKS"; then
+        echo "test-slurm: $name: $TASKS shards merged = single run (exit ${SINGLE[$name]})"
+    else
+        failures=$((failures + 1))
+    fi
 done
 [ "$failures" -eq 0 ] || fail "$failures of ${#DATASETS[@]} datasets"
+
+# The README's recovery: the last shard of the first dataset run again alone, named with --shard
+# (an array of one task has a task count of 1), then the merge again.
+read -r name _ <<<"${DATASETS[0]}"
+last=$((TASKS - 1))
+rm -f "$WORK/$name/part-$last.json" "$WORK/$name/all.json"
+t2=$(now)
+submit "$name" --array="$last" -- --shard "$last/$TASKS"
+wait_jobs "${ARRAY[$name]},${MERGE[$name]}"
+check "$name" 1 || fail "$name: shard $last/$TASKS run again alone, then merged"
+echo "test-slurm: $name: shard $last/$TASKS run again alone (sbatch --array=$last ... --shard $last/$TASKS) and merged = single run, in $(since "$t2") s"
 echo "test-slurm: passed in $(since "$t0") s"
