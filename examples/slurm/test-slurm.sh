@@ -86,12 +86,13 @@ trap 'exit 130' INT TERM
 t0=$(now)
 # The node declares 8 CPUs whatever the machine has (SlurmdParameters=config_overrides): each
 # task scans a small fixture in tens of milliseconds, and Slurm's scheduling passes, not the CPU,
-# bound the time the jobs take; with 2 CPUs the 30 jobs queue through some 15 passes.
+# bound the time the jobs take; with 2 CPUs the 35 jobs queue through some 17 passes.
 slurm_start "$WORK/cluster" 8 || fail "could not start Slurm (logs above, in $WORK/cluster/log)"
 echo "test-slurm: one-node Slurm up in $(since "$t0") s ($(sinfo -h -o '%n %c CPUs %t'))"
 
-# One dataset of each format, with findings of both kinds (sample and dataset), and one that
-# passes: NAME PATH [datasan scan options].
+# One dataset of each format, with findings of both kinds (sample and dataset), one that passes,
+# and a real table whose column types come from its first 1,000 rows (every CSV shard must type
+# them as one run does): NAME PATH [datasan scan options, split at spaces].
 DATASETS=(
     "hdf5 Fixtures/hdf5/dirty.h5"
     "hdf5-clean Fixtures/hdf5/clean_small.h5"
@@ -99,6 +100,7 @@ DATASETS=(
     "png Fixtures/png/train"
     "jpeg Fixtures/jpeg/broken"
     "csv Fixtures/csv/dirty.csv"
+    "csv-titanic Fixtures/tables/titanic_openml.csv --label-column survived"
 )
 
 declare -A ARRAY MERGE SINGLE
