@@ -66,7 +66,7 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-WORK=$(mktemp -d /tmp/datasan-slurm.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/datasan-slurm.XXXXXX")
 chmod 755 "$WORK"
 . "$HERE/cluster.sh"
 finish() {
