@@ -47,7 +47,7 @@ fi
 # The daemons run as root: re-run under sudo when it needs no password.
 if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        exec sudo -n env DATASAN="$DATASAN" TASKS="$TASKS" KEEP="${KEEP:-0}" \
+        exec sudo -n env DATASAN="$DATASAN" TASKS="$TASKS" KEEP="${KEEP:-0}" JOB_TIMEOUT="$JOB_TIMEOUT" \
             DATASAN_REQUIRE_SLURM="${DATASAN_REQUIRE_SLURM:-0}" "$0" "$@"
     fi
     skip "munged, slurmctld and slurmd need root (or sudo without a password)"
