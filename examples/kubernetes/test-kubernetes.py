@@ -144,14 +144,14 @@ def main():
             if single.returncode not in (0, 1):
                 fail(f"{fixture}: the single run could not run: {single.stdout}{single.stderr}")
 
-            pods = os.path.join(case, "pods")
+            # Every pod runs in the image's working directory: one folder stands for it.
+            workdir = os.path.join(case, "workdir")
+            os.makedirs(workdir)
             for index in range(shards):
-                os.makedirs(os.path.join(pods, str(index)))
-                code, out = run_pod(scan_pod, scan_local, index, bindir, os.path.join(pods, str(index)))
+                code, out = run_pod(scan_pod, scan_local, index, bindir, workdir)
                 if code != 0:
                     fail(f"{fixture}: scan pod {index} exited {code}:\n{out}")
-            os.makedirs(os.path.join(pods, "merge"))
-            code, out = run_pod(merge_pod, merge_local, None, bindir, os.path.join(pods, "merge"))
+            code, out = run_pod(merge_pod, merge_local, None, bindir, workdir)
             if code != single.returncode:
                 fail(f"{fixture}: the merge pod exited {code}, one datasan scan exits {single.returncode}:\n{out}")
             reports = folders[written[0]]
@@ -167,7 +167,7 @@ def main():
                      f"{os.path.join(case, 'single.xml')} vs {os.path.join(reports, 'all.xml')}")
             print(f"test-kubernetes: {fixture}: {shards} pods + merge = one datasan scan (exit {code})")
     except BaseException:
-        print(f"test-kubernetes: the pods' folders are in {work}", file=sys.stderr)
+        print(f"test-kubernetes: the claims' and the pods' folders are in {work}", file=sys.stderr)
         raise
     shutil.rmtree(work)
     return 0
