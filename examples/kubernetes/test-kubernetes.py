@@ -115,6 +115,12 @@ def main():
     inputs = re.findall(r"datasan scan (\S+)", script)
     if len(inputs) != 1:
         fail(f"datasan-scan-job.yaml: expected one `datasan scan INPUT`: {script!r}")
+    # datasan merge opens the input at the path the shards had.
+    for mount_path, claim in scan_mounts.items():
+        if inputs[0].startswith(mount_path.rstrip("/") + "/") and merge_mounts.get(mount_path) != claim:
+            fail(f"datasan-merge-job.yaml: the merge opens {inputs[0]}: mount claim {claim} at {mount_path}")
+    if scan_pod["containers"][0].get("workingDir") != merge_pod["containers"][0].get("workingDir"):
+        fail("the scan pods and the merge pod must have one workingDir (a part records the scan's directory)")
 
     # The single run: no engine environment (this test may itself run in a job array or a pod).
     unsharded = {k: v for k, v in os.environ.items()
