@@ -110,15 +110,15 @@ test: deps pydeps browser shells hdf5-static release
 
 # The real engine: a one-node Slurm cluster (munged, slurmctld, slurmd of Debian's slurm-wlm and
 # munge, installed when missing) runs examples/slurm/'s job array and dependent merge over a dataset
-# of each format, and each merged report must equal one process's (~10 s here: 2 s to start
-# Slurm, 6 s of jobs; 15 s more to install it). Needs root or sudo without a password, and apt-get
+# of each format, and each merged report must equal one process's (~15 s here: 2.5 s to start
+# Slurm, 5 s for 35 jobs; 17 s more to install it). Needs root or sudo without a password, and apt-get
 # when Slurm is not installed: skipped with the reason otherwise (DATASAN_REQUIRE_SLURM=1 makes
 # that a failure).
 test-slurm: release
 	./examples/slurm/test-slurm.sh
 
 # The Kubernetes example (an Indexed Job and a merge Job) without Kubernetes: each pod's command
-# line run here with the JOB_COMPLETION_INDEX it would get, the claims as local folders (~1 s).
+# line run here with the JOB_COMPLETION_INDEX it would get, the claims as local folders (~2 s).
 test-kubernetes: release pydeps
 	python3 examples/kubernetes/test-kubernetes.py
 

@@ -10,7 +10,7 @@ to it). The dataset claim holds a fixture as the file the Job names; the merged 
 and the merge pod's exit code must equal one `datasan scan` of that file.
 
 DATASAN: the binary (default .build/release/datasan), put first on the PATH as `datasan`.
-Skips (exit 0, saying why) while that datasan has no merge command. About 1 s.
+Skips (exit 0, saying why) while that datasan has no merge command. About 2 s.
 """
 import json
 import os
