@@ -19,6 +19,18 @@
 SLURM_PIDS=()
 SLURM_NAMES=()
 
+# Starts a daemon in the background (its pid in $!) out of the caller's process group, so that a
+# signal to the group (^C, timeout) reaches the caller, whose slurm_stop then stops the daemons in
+# order. A script's background job is no group leader: setsid runs in its place. With job control
+# (an interactive shell), the job already has a group of its own (and setsid would fork).
+slurm_spawn() {
+    if [[ $- == *m* ]]; then
+        "$@" &
+    else
+        setsid "$@" &
+    fi
+}
+
 slurm_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -48,9 +60,9 @@ slurm_start() {
     dd if=/dev/urandom of="$SLURM_DIR/munge/munge.key" bs=1024 count=1 status=none
     chmod 400 "$SLURM_DIR/munge/munge.key"
     local sock=$SLURM_DIR/munge/munge.socket
-    setsid munged --foreground --force --socket="$sock" --key-file="$SLURM_DIR/munge/munge.key" \
+    slurm_spawn munged --foreground --force --socket="$sock" --key-file="$SLURM_DIR/munge/munge.key" \
         --pid-file="$SLURM_DIR/munge/munged.pid" --seed-file="$SLURM_DIR/munge/munged.seed" \
-        >>"$SLURM_DIR/log/munged.log" 2>&1 &
+        >>"$SLURM_DIR/log/munged.log" 2>&1
     SLURM_PIDS+=($!) SLURM_NAMES+=(munged)
     local i
     for i in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -98,9 +110,9 @@ PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF=$SLURM_DIR/slurm.conf
 
-    setsid slurmctld -D -i -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.log" 2>&1 &
+    slurm_spawn slurmctld -D -i -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.log" 2>&1
     SLURM_PIDS+=($!) SLURM_NAMES+=(slurmctld)
-    setsid slurmd -D -f "$SLURM_CONF" -N "$node" >>"$SLURM_DIR/log/slurmd.log" 2>&1 &
+    slurm_spawn slurmd -D -f "$SLURM_CONF" -N "$node" >>"$SLURM_DIR/log/slurmd.log" 2>&1
     SLURM_PIDS+=($!) SLURM_NAMES+=(slurmd)
 
     # The node is idle when slurmd has registered with slurmctld.
