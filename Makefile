@@ -3,6 +3,8 @@
 #   make test    installs system libraries if missing, builds, runs every test, then make test-asan
 #   make test-asan  every test under AddressSanitizer + UndefinedBehaviorSanitizer (.build-asan)
 #   make test-tsan  every test under ThreadSanitizer (.build-tsan)
+#   make test-slurm datasan's job array on a one-node Slurm cluster (examples/slurm/test-slurm.sh)
+#   make test-kubernetes  the Kubernetes example's pod commands, run here (examples/kubernetes)
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
@@ -11,7 +13,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
 
-.PHONY: all deps pydeps browser shells hdf5-static build release man test test-asan test-tsan demo bench clean
+.PHONY: all deps pydeps browser shells hdf5-static build release man test test-asan test-tsan test-slurm test-kubernetes demo bench clean
 
 # libhdf5 is linked statically when its archive is installed (Debian's libhdf5-dev has it): the
 # shared libhdf5 pulls in some 30 more libraries (libcurl, TLS, Kerberos, LDAP) whose loading cost
@@ -69,9 +71,10 @@ man: deps hdf5-static
 # Datums (cv2.imdecode is what Caffe's data layer decodes with), lmdb and numpy write the inputs.
 # h5py reads the HDF5 outputs back (the classes attribute of the label dataset); pandas checks how
 # tables are typed and reads the cleaned CSV back; Pillow decodes the photos the size tests compare with.
-PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas pillow
+# PyYAML reads the Kubernetes example's Jobs (test-kubernetes).
+PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas pillow pyyaml
 pydeps:
-	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas, PIL' >/dev/null 2>&1; then \
+	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas, PIL, yaml' >/dev/null 2>&1; then \
 	  echo "installing $(PY_PACKAGES) (pip)"; \
 	  python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES); \
 	fi
@@ -101,7 +104,23 @@ shells:
 test: deps pydeps browser shells hdf5-static release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	./examples/slurm/test-slurm.sh
+	python3 examples/kubernetes/test-kubernetes.py
 	$(MAKE) test-asan
+
+# The real engine: a one-node Slurm cluster (munged, slurmctld, slurmd of Debian's slurm-wlm and
+# munge, installed when missing) runs examples/slurm/'s job array and dependent merge over a dataset
+# of each format, and each merged report must equal one process's (~15 s here: 2.5 s to start
+# Slurm, 5 s for 35 jobs; 17 s more to install it). Needs root or sudo without a password, and apt-get
+# when Slurm is not installed: skipped with the reason otherwise (DATASAN_REQUIRE_SLURM=1 makes
+# that a failure).
+test-slurm: release
+	./examples/slurm/test-slurm.sh
+
+# The Kubernetes example (an Indexed Job and a merge Job) without Kubernetes: each pod's command
+# line run here with the JOB_COMPLETION_INDEX it would get, the claims as local folders (~2 s).
+test-kubernetes: release pydeps
+	python3 examples/kubernetes/test-kubernetes.py
 
 # Sanitizers: the whole suite, built in a scratch path of its own with the sanitizer in every Swift
 # and C target (SwiftPM's --sanitize reaches the C targets too, after their -O3). Swift has no
