@@ -29,8 +29,9 @@ import Testing
   static let timeout = 20.0
 
   /// Every committed fixture, found by walking Fixtures/ (so that a new fixture joins the matrix):
-  /// each file of hdf5/, csv/ and demo/, each environment of lmdb/ (a directory or a single .mdb file),
-  /// each folder of png/, png/tiny/ and classes/, and png/list with its list file.
+  /// each file of hdf5/, csv/, tables/ and demo/, each environment of lmdb/ (a directory or a single .mdb
+  /// file), each folder of png/, png/tiny/, classes/, jpeg/, sizes/ and resize/, and png/list with its
+  /// list file.
   static let inputs: [Input] = {
     let files = FileManager.default
     func entries(_ dir: String) -> [String] {
@@ -41,11 +42,11 @@ import Testing
       return files.fileExists(atPath: CLI.fixture(fixture), isDirectory: &directory) && directory.boolValue
     }
     var inputs: [Input] = []
-    for (dir, format) in [("hdf5", "hdf5"), ("csv", "csv"), ("demo", "hdf5")] {
-      inputs += entries(dir).map { Input(fixture: dir + "/" + $0, format: format) }
+    for (dir, format) in [("hdf5", "hdf5"), ("csv", "csv"), ("demo", "hdf5"), ("tables", "csv")] {
+      inputs += entries(dir).filter { !$0.hasSuffix(".md") }.map { Input(fixture: dir + "/" + $0, format: format) }
     }
     inputs += entries("lmdb").filter { !$0.hasSuffix("-lock") }.map { Input(fixture: "lmdb/" + $0, format: "lmdb") }
-    for dir in ["png", "png/tiny", "classes"] {
+    for dir in ["png", "png/tiny", "classes", "jpeg", "sizes", "resize"] {
       inputs += entries(dir).filter { isDirectory(dir + "/" + $0) }.map { Input(fixture: dir + "/" + $0, format: "png") }
     }
     inputs.append(Input(fixture: "png/list", format: "png", options: ["--list", CLI.fixture("png/list/list.txt")]))
@@ -96,6 +97,8 @@ import Testing
     // A class list: image folders are labelled by it (unknown_class, class_missing); other inputs name their labels.
     scans.append(["--classes", "cat,dog,fish", "--html", "$OUT/r.html", "--junit", "$OUT/r.xml"])
     if let shape { scans.append(["--shape", shape]) }
+    // Images of any size, resized on load (other inputs refuse or ignore them in one line).
+    scans.append(["--shape", "any", "--resize", "6,5", "--html", "$OUT/r.html"])
     var cleans: [[String]] = [
       ["-o", "$OUT/out.h5"],
       ["-o", "$OUT/out.h5", "--normalize", "zscore", "--stats-out", stats + "/zscore.json"],
@@ -112,6 +115,8 @@ import Testing
     ]
     cleans.append(["-o", "$OUT/out.h5", "--classes", "cat,dog,fish", "--stats-out", stats + "/classes.json"])
     if let shape { cleans.append(["-o", "$OUT/out.h5", "--shape", shape]) }
+    cleans.append(["-o", "$OUT/out.lmdb", "--shape", "any", "--normalize", "none", "--caffe-mean", "$OUT/mean.binaryproto"])
+    cleans.append(["-o", "$OUT/out.h5", "--resize", "6,5", "--channel-order", "bgr"])
     var step = 0
     func outputs(_ options: [String]) -> (String, [String]) {
       step += 1
