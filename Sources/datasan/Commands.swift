@@ -331,7 +331,7 @@ struct Clean: ParsableCommand {
     let formatExtension = Formats.fileExtension(of: format)
     if formatExtension.isEmpty { return stem + ".quarantine" }  // a folder of files
     let inputExtension = URL(fileURLWithPath: input).pathExtension
-    let ext = inputExtension.isEmpty ? formatExtension : inputExtension
+    let ext = Formats.quarantineExtension(of: format, inputExtension: inputExtension)
     return stem + ".quarantine." + ext
   }
 
