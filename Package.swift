@@ -76,6 +76,7 @@ let package = Package(
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
+    .testTarget(name: "DatasanNPYTests", dependencies: ["DatasanTestSupport", "DatasanNPY"]),
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
     .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB"]),

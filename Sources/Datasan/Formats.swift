@@ -49,6 +49,12 @@ public struct Formats: FormatBackend {
     }
   }
 
+  /// The other files an output of `format` at `path` may write beside it (an NPY output's
+  /// `.labels.npy`), checked like the output before the run: an existing one needs --force.
+  public static func companionOutputs(of path: String, format: DataFormat) -> [String] {
+    format == .npy ? [NPYWriter.labelsPath(for: path)] : []
+  }
+
   /// The extension of a quarantine of `format` for an input whose extension is `inputExtension`
   /// (the input's own, so that `.hdf5` stays `.hdf5`, but an `.npz` input's quarantine is `.npy`).
   public static func quarantineExtension(of format: DataFormat, inputExtension: String) -> String {
@@ -109,7 +115,7 @@ public struct Formats: FormatBackend {
     default: break
     }
     if Formats.looksLikeText(magic: Formats.leadingBytes(path, count: 4096)) { return .csv }
-    throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder or CSV); use --format")
+    throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder, CSV or NumPy); use --format")
   }
 
   /// Opens the reader of `format`. Whatever the format, an input that is a FIFO, a socket or a
