@@ -172,7 +172,7 @@ clean:
 FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= 2
 # The parsers of untrusted bytes first.
-FUZZ_TARGETS ?= hdf5 lmdb png png-diff jpeg csv datum datum-diff datum-c float list config
+FUZZ_TARGETS ?= hdf5 lmdb npy png png-diff jpeg csv datum datum-diff datum-c float list config
 
 .PHONY: fuzz fuzz-build fuzz-triage fuzz-corpus
 fuzz-build: deps hdf5-static

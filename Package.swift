@@ -40,11 +40,14 @@ let package = Package(
     // Real C: owns the sigsetjmp of the LMDB fault guard and every liblmdb call that reads a map.
     .target(name: "CDatasanLMDBGuard", dependencies: ["CLMDB", "CDatasanKernels"], cSettings: [.unsafeFlags(["-O3"])]),
     .target(name: "DatasanLMDB", dependencies: ["DatasanCore", "CLMDB", "CDatasanLMDBGuard", "DatasanPNG"]),
+    // NumPy .npy / .npz (zip directory parsed here, deflated members inflated by zlib in CDatasanNPYInflate).
+    .target(name: "CDatasanNPYInflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z")]),
+    .target(name: "DatasanNPY", dependencies: ["DatasanCore", "CDatasanNPYInflate", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // The umbrella library: format detection and the registry of readers and writers.
     .target(
       name: "Datasan",
       dependencies: [
-        "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG",
+        "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG", "DatasanNPY",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option), read through libyaml.
@@ -63,7 +66,7 @@ let package = Package(
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets",
-      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
+      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanNPY", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
       path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),
@@ -73,6 +76,7 @@ let package = Package(
     .testTarget(name: "DatasanCSVTests", dependencies: ["DatasanTestSupport", "DatasanCSV"]),
     .testTarget(name: "DatasanPNGTests", dependencies: ["DatasanTestSupport", "DatasanPNG"]),
     .testTarget(name: "DatasanLMDBTests", dependencies: ["DatasanTestSupport", "DatasanLMDB", "CLMDB"]),
+    .testTarget(name: "DatasanNPYTests", dependencies: ["DatasanTestSupport", "DatasanNPY"]),
     // For the LMDB guard's tests: a process of its own that shows how a fault ends (Tests/LMDBGuardCheck/main.c).
     .executableTarget(name: "datasan-lmdb-guard-check", dependencies: ["CDatasanLMDBGuard"], path: "Tests/LMDBGuardCheck"),
     .testTarget(name: "DatasanCLITests", dependencies: ["DatasanTestSupport", "datasan", "DatasanConfig", "CHDF5", "CLMDB"]),

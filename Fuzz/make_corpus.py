@@ -135,6 +135,10 @@ def main():
     # --list files.
     for path, data in fixture_files("png/list/*.txt"):
         put("list", data)
+    # NumPy: every .npy / .npz numpy wrote (Fixtures/make_npy.py), hostile ones included.
+    for path, data in fixture_files("npy/**/*.np[yz]"):
+        if len(data) <= MAX_SEED:
+            put("npy", data)
     put("list", b"a.png 1\r\nb c.png\t-2\n\n  \nd.png x\n../../etc/passwd 3\n/abs.png 4\n")
 
     # datasan.yml: the keys with typical values, and the shape of a real file.

@@ -6,6 +6,7 @@ import ArgumentParser
 import DatasanCSV
 import DatasanHDF5
 import DatasanLMDB
+import DatasanNPY
 import DatasanPNG
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,11 +28,11 @@ public struct Formats: FormatBackend {
   public init() {}
 
   /// Every format, in the order help lists them.
-  public static let all: [DataFormat] = [.hdf5, .lmdb, .png, .csv]
+  public static let all: [DataFormat] = [.hdf5, .lmdb, .png, .csv, .npy]
 
   /// Every format's own options, in the order help lists them (``FormatOptions`` holds them).
   public static let optionGroups: [any (ParsableArguments & FormatOptionGroup).Type] = [
-    HDF5Options.self, CSVOptions.self, ImageOptions.self,
+    HDF5Options.self, CSVOptions.self, ImageOptions.self, NPYOptions.self,
   ]
 
   /// The format named `name` (`--format`, `--output-format`), if this build has it.
@@ -43,8 +44,22 @@ public struct Formats: FormatBackend {
     case .hdf5: return "h5"
     case .lmdb: return "lmdb"
     case .csv: return "csv"
+    case .npy: return "npy"
     default: return ""
     }
+  }
+
+  /// The other files an output of `format` at `path` may write beside it (an NPY output's
+  /// `.labels.npy`), checked like the output before the run: an existing one needs --force.
+  public static func companionOutputs(of path: String, format: DataFormat) -> [String] {
+    format == .npy ? [NPYWriter.labelsPath(for: path)] : []
+  }
+
+  /// The extension of a quarantine of `format` for an input whose extension is `inputExtension`
+  /// (the input's own, so that `.hdf5` stays `.hdf5`, but an `.npz` input's quarantine is `.npy`).
+  public static func quarantineExtension(of format: DataFormat, inputExtension: String) -> String {
+    if inputExtension.isEmpty || (format == .npy && inputExtension.lowercased() != "npy") { return fileExtension(of: format) }
+    return inputExtension
   }
 
   /// The format an output path's extension names, if any (`-o train.clean.h5`).
@@ -53,6 +68,7 @@ public struct Formats: FormatBackend {
     case "h5", "hdf5": return .hdf5
     case "lmdb": return .lmdb
     case "csv", "tsv": return .csv
+    case "npy", "npz": return .npy
     default: return nil
     }
   }
@@ -86,6 +102,8 @@ public struct Formats: FormatBackend {
     if HDF5Format.looksLikeHDF5(path: path) { return .hdf5 }
     if LMDBFormat.looksLikeLMDB(path: path) { return .lmdb }
     let magic = Formats.leadingBytes(path, count: 8)
+    if NPYFormat.isNPY(magic: magic) || NPYFormat.zipHoldsArrays(path: path, magic: magic) == true { return .npy }
+    try Formats.refuseForeign(path: path)
     if magic.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
       throw DatasanError(path: path, "is a single PNG file; point datasan at the folder that holds the images")
     }
@@ -97,7 +115,7 @@ public struct Formats: FormatBackend {
     default: break
     }
     if Formats.looksLikeText(magic: Formats.leadingBytes(path, count: 4096)) { return .csv }
-    throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder or CSV); use --format")
+    throw DatasanError(path: path, "cannot tell the format (not HDF5, LMDB, a PNG folder, CSV or NumPy); use --format")
   }
 
   /// Opens the reader of `format`. Whatever the format, an input that is a FIFO, a socket or a
@@ -107,11 +125,13 @@ public struct Formats: FormatBackend {
     if format == .lmdb && InputFileKind(path: path) == .directory {
       try InputFileKind.refuseSpecial(path: path + "/data.mdb")
     }
+    if format == .csv { try Formats.refuseForeign(path: path) }  // never parsed as CSV
     switch format {
     case .hdf5: return try HDF5Reader(path: path, options: options)
     case .csv: return try CSVReader(path: path, options: options)
     case .lmdb: return try LMDBReader(path: path, options: options)
     case .png: return try PNGFolderReader(path: path, options: options)
+    case .npy: return try NPYReader(path: path, options: options)
     default: throw Formats.unknown(format, path)
     }
   }
@@ -134,6 +154,8 @@ public struct Formats: FormatBackend {
         path: path, featureName: featureName, labelName: labelName, sampleShape: request.sampleShape,
         elementType: request.elementType, labelType: request.labelType, layout: layout, normalization: normalization,
         classNames: labelName == nil ? nil : source.classNames)
+    case .npy:
+      return try NPYWriter(path: path, request: request)
     case .csv:
       return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
     case .lmdb:
@@ -194,6 +216,16 @@ public struct Formats: FormatBackend {
     return Array(bytes[..<filled])
   }
 
+  /// Refuses, in one line, a file of a format datasan does not read (Parquet, Feather, TFRecord, a
+  /// zip that is no .npz, a pickle, ...), recognised by its magic bytes.
+  static func refuseForeign(path: String) throws {
+    guard InputFileKind(path: path) == .regular else { return }
+    let magic = Formats.leadingBytes(path, count: 512)
+    if let name = ForeignFormats.name(magic: magic, isNPZ: { NPYFormat.zipHoldsArrays(path: path, magic: magic) == true }) {
+      throw DatasanError(path: path, "is \(name); \(ForeignFormats.readable)")
+    }
+  }
+
   static func looksLikeText(magic: [UInt8]) -> Bool {
     guard !magic.isEmpty else { return false }
     return !magic.contains(0)
@@ -206,12 +238,16 @@ public struct FormatOptions: ParsableArguments {
   @OptionGroup public var hdf5: HDF5Options
   @OptionGroup public var csv: CSVOptions
   @OptionGroup public var image: ImageOptions
+  @OptionGroup public var npy: NPYOptions
 
   public init() {}
 
   /// What the options given set in the readers' options.
   public func apply(to options: inout ReadOptions) {
-    let groups: [any FormatOptionGroup] = [hdf5, csv, image]
+    let groups: [any FormatOptionGroup] = [hdf5, csv, image, npy]
     for group in groups { group.apply(to: &options) }
+    // NumPy inputs take HDF5's --dataset / --labels (declared once): the arrays of an .npz, or the labels' .npy.
+    options[NPYReadOptions.self].dataset = hdf5.dataset
+    options[NPYReadOptions.self].labels = hdf5.labels
   }
 }

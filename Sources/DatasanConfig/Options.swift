@@ -75,7 +75,7 @@ public typealias ConfigurableOptions = ParsableArguments & ConfigTyped
 
 /// What the input is; how to read it is each format's options (``FormatOptions``).
 public struct InputOptions: ConfigurableOptions {
-  @Argument(help: "The dataset: an HDF5 file, an LMDB environment, an image folder (PNG, JPEG) or a CSV file; default the config's input (e.g. train.h5).")
+  @Argument(help: "The dataset: an HDF5 file, an LMDB environment, an image folder (PNG, JPEG), a CSV file or a NumPy .npy / .npz; default the config's input (e.g. train.h5).")
   public var input: String?
   @Option(help: "Input format, default auto: by magic bytes, then extension (e.g. --format csv).")
   public var format: FormatChoice?

@@ -27,9 +27,9 @@ extension ReadOptions {
 
 /// The command-line options of HDF5 inputs (and their datasan.yml keys).
 public struct HDF5Options: ParsableArguments, FormatOptionGroup {
-  @Option(help: "HDF5: the feature dataset, axis 0 = samples; default data (e.g. --dataset /train/images).")
+  @Option(help: "HDF5: the feature dataset, axis 0 = samples; default data. NPZ: the feature array (e.g. --dataset /train/images, --dataset x_train).")
   public var dataset: String?
-  @Option(help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present (e.g. --labels y).")
+  @Option(help: "HDF5: the label dataset, shape (N) or (N,1); default 'label' when present. NPZ: the label array; NPY: the labels' .npy file (e.g. --labels y, --labels y_train.npy).")
   public var labels: String?
 
   public static let configTypes: [String: ConfigType] = [:]

@@ -331,7 +331,7 @@ struct Clean: ParsableCommand {
     let formatExtension = Formats.fileExtension(of: format)
     if formatExtension.isEmpty { return stem + ".quarantine" }  // a folder of files
     let inputExtension = URL(fileURLWithPath: input).pathExtension
-    let ext = inputExtension.isEmpty ? formatExtension : inputExtension
+    let ext = Formats.quarantineExtension(of: format, inputExtension: inputExtension)
     return stem + ".quarantine." + ext
   }
 
@@ -339,6 +339,8 @@ struct Clean: ParsableCommand {
   func checkOutputs(_ config: CleanConfiguration) throws {
     let inputPath = Clean.canonical(config.scan.input)
     let extra = [config.statsOut, config.meanImageOut].compactMap { $0 }
+      + Formats.companionOutputs(of: config.output, format: config.outputFormat)
+      + Formats.companionOutputs(of: config.quarantine, format: config.scan.format)
     for path in [config.output, config.quarantine, config.reasonsPath] + extra {
       let canonical = Clean.canonical(path)
       if canonical == inputPath || canonical.hasPrefix(inputPath + "/") {

@@ -50,6 +50,10 @@ import Testing
       inputs += entries(dir).filter { isDirectory(dir + "/" + $0) }.map { Input(fixture: dir + "/" + $0, format: "png") }
     }
     inputs.append(Input(fixture: "png/list", format: "png", options: ["--list", CLI.fixture("png/list/list.txt")]))
+    // NumPy: a .npy with its labels' .npy, a deflated .npz, a big-endian Fortran-ordered float16 array.
+    inputs.append(Input(fixture: "npy/x_train.npy", format: "npy", options: ["--labels", CLI.fixture("npy/y_train.npy")]))
+    inputs.append(Input(fixture: "npy/data_compressed.npz", format: "npy", options: ["--dataset", "x", "--labels", "y"]))
+    inputs.append(Input(fixture: "npy/dtypes/float16_be_F.npy", format: "npy"))
     return inputs
   }()
 
@@ -107,6 +111,7 @@ import Testing
       ["-o", "$OUT/out.lmdb", "--normalize", "none"],
       ["-o", "$OUT/out.csv", "--normalize", "zscore"],
       ["-o", "$OUT/out.csv", "--normalize", "none"],
+      ["-o", "$OUT/out.npy", "--normalize", "minmax"],
       ["-o", "$OUT/out", "--output-format", "png", "--normalize", "none"],
       ["-o", "$OUT/out", "--output-format", "png", "--normalize", "minmax"],
       ["-o", "$OUT/out.h5", "--strict", "--html", "$OUT/r.html", "--report", "$OUT/r.json"],

@@ -14,6 +14,7 @@ import Datasan
 import DatasanCSV
 import DatasanConfig
 import DatasanLMDB
+import DatasanNPY
 @testable import DatasanPNG
 import Foundation
 
@@ -39,6 +40,7 @@ public let fuzzTargets: [FuzzTarget] = [
   FuzzTarget(name: "lmdb", run: fuzzLMDB),
   FuzzTarget(name: "hdf5", run: fuzzHDF5, libraryMayFault: true),
   FuzzTarget(name: "csv", run: fuzzCSV),
+  FuzzTarget(name: "npy", run: fuzzNPY),
   FuzzTarget(name: "float", run: fuzzFloat),
   FuzzTarget(name: "list", run: fuzzListFile),
   FuzzTarget(name: "config", run: fuzzConfig),
@@ -272,6 +274,18 @@ private func scan(_ path: String, format: DataFormat, variant: Int) {
   let path = scratchFolder + "/input.csv"
   write(data, to: path)
   scan(path, format: .csv, variant: data.count)
+}
+
+/// The `.npy` header parser on the input, then the input as a `.npy` file (or, when it starts like
+/// a zip, an `.npz`) through the whole scan: a header must never size memory beyond the file.
+@Sendable public func fuzzNPY(_ data: UnsafeRawBufferPointer) {
+  if let header = try? NPYHeader.parse(data) {
+    fuzzCheck(header.dataOffset <= data.count, "header offset past the bytes given")
+    fuzzCheck(header.dtype.itemSize >= 1 && header.dtype.itemSize <= 8, "item size")
+  }
+  let path = scratchFolder + "/input.npy"
+  write(data, to: path)
+  scan(path, format: .npy, variant: data.count)
 }
 
 // MARK: Numbers, lists, config

@@ -192,6 +192,10 @@ public final class Pipeline {
         elementType: info.elementType, labelType: labelType)
       cleanRequest.channelAxis = config.scan.checks.channelAxis
       quarantineRequest.channelAxis = config.scan.checks.channelAxis
+      cleanRequest.finalPath = config.output
+      quarantineRequest.finalPath = config.quarantine
+      cleanRequest.reserveCompanion = { transaction.add(finalPath: $0) }
+      quarantineRequest.reserveCompanion = { transaction.add(finalPath: $0) }
 
       let cleanWriter = try backend.makeWriter(
         format: config.outputFormat, path: transaction.add(finalPath: config.output), request: cleanRequest)
