@@ -321,18 +321,27 @@ struct Clean: ParsableCommand {
   }
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
-    Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
+    let format = Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
+    if let compression = Compression.of(outputPath: output), format != .csv {
+      throw DatasanError(
+        path: output, "a .\(compression.fileExtension) output is a compressed CSV file (out.csv.\(compression.fileExtension)); \(format) output is not compressed")
+    }
+    return format
   }
 
-  /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension.
+  /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension; a
+  /// compressed CSV output (`out.csv.gz`) has a CSV quarantine compressed alike (`out.quarantine.csv.gz`).
   static func defaultQuarantine(output: String, input: String, format: DataFormat) -> String {
-    let url = URL(fileURLWithPath: output)
-    let stem = url.pathExtension.isEmpty ? output : String(output.dropLast(url.pathExtension.count + 1))
+    let compression = Compression.of(outputPath: output)
+    let plain = Compression.strippingExtension(output)
+    let url = URL(fileURLWithPath: plain)
+    let stem = url.pathExtension.isEmpty ? plain : String(plain.dropLast(url.pathExtension.count + 1))
     let formatExtension = Formats.fileExtension(of: format)
     if formatExtension.isEmpty { return stem + ".quarantine" }  // a folder of files
-    let inputExtension = URL(fileURLWithPath: input).pathExtension
+    let inputExtension = URL(fileURLWithPath: Compression.strippingExtension(input)).pathExtension
     let ext = inputExtension.isEmpty ? formatExtension : inputExtension
-    return stem + ".quarantine." + ext
+    let suffix = format == .csv ? compression.map { "." + $0.fileExtension } ?? "" : ""
+    return stem + ".quarantine." + ext + suffix
   }
 
   /// Refuses OUTPUT == INPUT (always) and existing outputs (without --force).

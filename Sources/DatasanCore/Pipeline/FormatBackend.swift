@@ -16,6 +16,9 @@ public struct WriterRequest: Sendable {
   public var labelType: ElementType
   /// Whether samples are C x H x W (`.first`) or H x W x C (`.last`).
   public var channelAxis: ChannelAxis = .first
+  /// The path the output will have once renamed into place (its extension may say more than the
+  /// temporary path's: `out.csv.gz` is compressed).
+  public var finalPath: String? = nil
 
   public init(
     role: Role, source: DatasetInfo, content: WriteContent, sampleShape: [Int], elementType: ElementType,

@@ -192,6 +192,8 @@ public final class Pipeline {
         elementType: info.elementType, labelType: labelType)
       cleanRequest.channelAxis = config.scan.checks.channelAxis
       quarantineRequest.channelAxis = config.scan.checks.channelAxis
+      cleanRequest.finalPath = config.output
+      quarantineRequest.finalPath = config.quarantine
 
       let cleanWriter = try backend.makeWriter(
         format: config.outputFormat, path: transaction.add(finalPath: config.output), request: cleanRequest)
