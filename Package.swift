@@ -67,7 +67,7 @@ let package = Package(
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets",
-      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
+      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanCompression", "DatasanLMDB", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
       path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),

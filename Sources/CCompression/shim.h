@@ -18,6 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 enum { DATASAN_NONE = 0, DATASAN_GZIP = 1, DATASAN_BZIP2 = 2, DATASAN_XZ = 3, DATASAN_ZSTD = 4 };
 #define DATASAN_XZ_MEMLIMIT ((uint64_t)128 << 20)
@@ -224,6 +225,12 @@ static inline int datasan_decode(datasan_codec *c, const uint8_t *in, size_t in_
         snprintf(c->message, sizeof c->message, "the xz stream is truncated (the file ends inside it)");
         return -1;
       }
+      if (r == LZMA_MEMLIMIT_ERROR) {
+        snprintf(c->message, sizeof c->message,
+                 "the xz stream needs %llu MiB of memory to decompress (its dictionary), more than datasan's limit of %llu MiB",
+                 (unsigned long long)(lzma_memusage(&c->xz) >> 20), (unsigned long long)(DATASAN_XZ_MEMLIMIT >> 20));
+        return -1;
+      }
       if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
         snprintf(c->message, sizeof c->message, "corrupt xz stream: %s", datasan_xz_error(r));
         return -1;
@@ -236,6 +243,11 @@ static inline int datasan_decode(datasan_codec *c, const uint8_t *in, size_t in_
       size_t r = ZSTD_decompressStream(c->zd, &ob, &ib);
       used += ib.pos;
       made += ob.pos;
+      if (ZSTD_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge) {
+        snprintf(c->message, sizeof c->message,
+                 "the zstd stream needs a window of more than datasan's limit of 128 MiB to decompress (zstd --long=31?)");
+        return -1;
+      }
       if (ZSTD_isError(r)) {
         snprintf(c->message, sizeof c->message, "corrupt zstd stream: %s", ZSTD_getErrorName(r));
         return -1;

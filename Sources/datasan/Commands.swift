@@ -322,9 +322,11 @@ struct Clean: ParsableCommand {
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
     let format = Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
-    if let compression = Compression.of(outputPath: output), format != .csv {
+    if let compression = Compression.of(outputPath: output),
+      format != .csv || (Formats.format(ofOutput: Compression.strippingExtension(output)) ?? .csv) != .csv
+    {
       throw DatasanError(
-        path: output, "a .\(compression.fileExtension) output is a compressed CSV file (out.csv.\(compression.fileExtension)); \(format) output is not compressed")
+        path: output, "a .\(compression.fileExtension) output is a compressed CSV file (out.csv.\(compression.fileExtension)); only CSV output is compressed")
     }
     return format
   }
