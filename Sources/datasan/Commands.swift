@@ -249,7 +249,8 @@ struct Clean: ParsableCommand {
     commandName: "clean",
     abstract: "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine.",
     discussion: """
-      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
+      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv; .csv.gz, .csv.bz2, .csv.xz and .csv.zst \
+      are compressed, their default quarantine too), else --output-format, else the \
       input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
       and its .reasons.jsonl appear only when the whole run succeeded.
 
