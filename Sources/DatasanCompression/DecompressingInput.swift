@@ -150,7 +150,9 @@ public final class DecompressingInput {
 
   deinit { close() }
 
-  /// Copies up to `count` next decompressed bytes to `destination`; 0 at the end of the stream.
+  /// Copies the `count` next decompressed bytes to `destination` (fewer only at the end of the
+  /// stream, 0 after it), as read(2) of a regular file does: a caller that grows its buffer for a
+  /// long record gets it filled at once, and scans the record again only as often as it doubles.
   public func read(into destination: UnsafeMutablePointer<UInt8>, count: Int) throws -> Int {
     var copied = 0
     while copied < count {
@@ -167,11 +169,6 @@ public final class DecompressingInput {
         s.free.append(block)
         current = nil
         s.condition.broadcast()
-      }
-      // Returns what it has rather than wait when something was copied already.
-      if copied > 0 && s.ready.isEmpty {
-        s.condition.unlock()
-        break
       }
       while s.ready.isEmpty && !s.finished { s.condition.wait() }
       if !s.ready.isEmpty {
