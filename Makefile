@@ -8,7 +8,8 @@
 #   make bench   benchmarks datasan against the peers of ../shared/bench (needs ../shared)
 
 SWIFT        ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libturbojpeg0-dev libyaml-dev
+APT_PACKAGES := pkg-config libhdf5-dev zlib1g-dev libdeflate-dev liblmdb-dev libpng-dev libturbojpeg0-dev libyaml-dev \
+               libbz2-dev liblzma-dev libzstd-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/datasan
 DEMO_OUT     ?= /tmp/datasan-demo
@@ -28,7 +29,8 @@ all: build
 
 # Installs the C libraries when pkg-config cannot find them (Debian / Ubuntu).
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libturbojpeg libdeflate zlib yaml-0.1; then \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists hdf5 lmdb libpng libturbojpeg libdeflate zlib yaml-0.1 liblzma libzstd \
+	     || [ ! -f /usr/include/bzlib.h ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
@@ -71,10 +73,10 @@ man: deps hdf5-static
 # Datums (cv2.imdecode is what Caffe's data layer decodes with), lmdb and numpy write the inputs.
 # h5py reads the HDF5 outputs back (the classes attribute of the label dataset); pandas checks how
 # tables are typed and reads the cleaned CSV back; Pillow decodes the photos the size tests compare with.
-# PyYAML reads the Kubernetes example's Jobs (test-kubernetes).
-PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas pillow pyyaml
+# PyYAML reads the Kubernetes example's Jobs (test-kubernetes); zstandard writes the zstd fixtures' checks.
+PY_PACKAGES := numpy lmdb opencv-python-headless h5py pandas pillow pyyaml zstandard
 pydeps:
-	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas, PIL, yaml' >/dev/null 2>&1; then \
+	@if ! python3 -c 'import numpy, lmdb, cv2, h5py, pandas, PIL, yaml, zstandard' >/dev/null 2>&1; then \
 	  echo "installing $(PY_PACKAGES) (pip)"; \
 	  python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES); \
 	fi

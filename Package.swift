@@ -19,6 +19,8 @@ let package = Package(
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
     .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    // zlib, libbz2, liblzma, libzstd: compressed CSV in and out (one streaming interface in its shim.h).
+    .systemLibrary(name: "CCompression", providers: [.apt(["zlib1g-dev", "libbz2-dev", "liblzma-dev", "libzstd-dev"])]),
 
     // The format-agnostic core: samples, checks, statistics, normalization, pipeline, the report's content.
     // The vectorized hot loops (statistics, finiteness, normalization) in C.
@@ -29,7 +31,9 @@ let package = Package(
     // One target per format, behind the Reader / Writer seams of DatasanCore.
     .target(name: "CDatasanHDF5Inflate", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),  // raw HDF5 chunks on every core
     .target(name: "DatasanHDF5", dependencies: ["DatasanCore", "CHDF5", "CDatasanHDF5Inflate", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .target(name: "DatasanCSV", dependencies: ["DatasanCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // Compressed streams (gzip, bzip2, xz, zstd) read and written through the system libraries.
+    .target(name: "DatasanCompression", dependencies: ["DatasanCore", "CCompression"]),
+    .target(name: "DatasanCSV", dependencies: ["DatasanCore", "DatasanCompression", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .target(  // real C: owns libpng's setjmp; decodes common PNGs itself with libdeflate
       name: "CDatasanPNG", dependencies: ["CPNG"], cSettings: [.unsafeFlags(["-O3"])],
       linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]),
@@ -47,7 +51,7 @@ let package = Package(
     .target(
       name: "Datasan",
       dependencies: [
-        "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG", "DatasanNPY",
+        "DatasanCore", "DatasanReports", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanPNG", "DatasanNPY", "DatasanCompression",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // datasan.yml: the YAML policy file and its keys (one per command-line option), read through libyaml.
@@ -66,7 +70,7 @@ let package = Package(
     // The fuzz targets (Fuzz/README.md): libFuzzer runs them (`make fuzz`), the test replays their corpora.
     .target(
       name: "DatasanFuzzTargets",
-      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanNPY", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
+      dependencies: ["Datasan", "DatasanConfig", "DatasanHDF5", "DatasanCSV", "DatasanLMDB", "DatasanNPY", "DatasanCompression", "CDatasanPNG", "CDatasanJPEG", "CLMDB"],
       path: "Fuzz/Sources/DatasanFuzzTargets"),
 
     .target(name: "DatasanAllocationCounter", path: "Tests/AllocationCounter"),

@@ -125,6 +125,11 @@ def main():
     for path, data in fixture_files("csv/*"):
         put("csv", data)
 
+    # Compressed CSV: every fixture (gzip, bzip2, xz, zstd; whole, truncated, corrupt, two members).
+    for path, data in fixture_files("compressed/*"):
+        if len(data) <= MAX_SEED and not path.endswith(".md"):
+            put("compressed", data)
+
     # Floats: what pandas writes, what people type, and the edges of the fast paths.
     for text in ["0", "-0", "1", "1.", ".5", "3.14159", "-2.5e-3", "1e308", "1e309", "4.9e-324", "2.4703282292062327e-324",
                  "1.7976931348623157e308", "9007199254740993", "0.1000000000000000055511151231257827",

@@ -3,7 +3,9 @@ import ArgumentParser
 @_exported import DatasanReports
 @_exported import struct DatasanLMDB.Datum
 @_exported import enum DatasanLMDB.CaffeBlob
+@_exported import enum DatasanCompression.Compression
 import DatasanCSV
+import DatasanCompression
 import DatasanHDF5
 import DatasanLMDB
 import DatasanNPY
@@ -63,8 +65,12 @@ public struct Formats: FormatBackend {
   }
 
   /// The format an output path's extension names, if any (`-o train.clean.h5`).
+  /// A compression extension names a compressed CSV (`out.csv.gz`: `.gz`, `.bz2`, `.xz`, `.zst`).
   public static func format(ofOutput path: String) -> DataFormat? {
-    switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+    let compressed = Compression.of(outputPath: path) != nil
+    let inner = URL(fileURLWithPath: Compression.strippingExtension(path)).pathExtension.lowercased()
+    if compressed { return inner == "csv" || inner == "tsv" ? .csv : nil }
+    switch inner {
     case "h5", "hdf5": return .hdf5
     case "lmdb": return .lmdb
     case "csv", "tsv": return .csv
@@ -106,6 +112,13 @@ public struct Formats: FormatBackend {
     try Formats.refuseForeign(path: path)
     if magic.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
       throw DatasanError(path: path, "is a single PNG file; point datasan at the folder that holds the images")
+    }
+    if let compression = Compression.of(magic: magic) {
+      // Compressed (pandas' compression="infer", by the bytes): CSV when what it holds is text.
+      let head = try DecompressingInput.leadingBytes(path: path, compression: compression, count: 4096)
+      if head.isEmpty || Formats.looksLikeText(magic: head) { return .csv }
+      throw DatasanError(
+        path: path, "is \(compression.rawValue)-compressed but holds no CSV text (datasan reads compressed CSV only)")
     }
     switch URL(fileURLWithPath: path).pathExtension.lowercased() {
     case "h5", "hdf5", "hdf", "he5":
@@ -157,7 +170,9 @@ public struct Formats: FormatBackend {
     case .npy:
       return try NPYWriter(path: path, request: request)
     case .csv:
-      return try CSVWriter(path: path, source: source, content: request.content, groupNames: source.groupNames)
+      return try CSVWriter(
+        path: path, source: source, content: request.content, groupNames: source.groupNames,
+        compression: request.finalPath.flatMap(Compression.of(outputPath:)))
     case .lmdb:
       // Original Datum bytes are kept only when they are Datum bytes (an LMDB source). An image
       // folder's original files become encoded Datums (convert_imageset --encoded), unless resized;

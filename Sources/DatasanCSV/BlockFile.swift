@@ -1,3 +1,4 @@
+import DatasanCompression
 import DatasanCore
 
 #if canImport(Glibc)
@@ -9,6 +10,10 @@ import DatasanCore
 #endif
 
 /// A read-only file read in large blocks into one buffer that keeps the unconsumed bytes.
+///
+/// A file compressed with gzip, bzip2, xz or zstd (by its magic bytes, whatever its name) is read as
+/// its decompressed bytes (``DecompressingInput``: decompressed on a thread of its own, a few blocks
+/// ahead); offsets are then offsets in the decompressed stream.
 ///
 /// `buffer[start..<end]` holds bytes not consumed yet. ``fill()`` moves them to the front and reads
 /// more; the buffer grows only when a single record does not fit in it.
@@ -27,6 +32,10 @@ final class BlockFile {
   private(set) var totalRead = 0
   /// A record may not grow the buffer past this (an unterminated quote in a huge file).
   let maxCapacity: Int
+  /// The decompressed stream of a compressed file (nil for a plain one).
+  private let decompressed: DecompressingInput?
+  /// The file's compression, if any.
+  var compression: Compression? { decompressed?.compression }
 
   init(path: String, blockSize: Int = 4 << 20, maxCapacity: Int = 256 << 20) throws {
     self.path = path
@@ -48,6 +57,18 @@ final class BlockFile {
       if kind == .directory { throw DatasanError(path: path, "is a directory, not a CSV file") }
       throw DatasanError(path: path, "is \(kind.specialName ?? "not a regular file"), not a CSV file")
     }
+    var magic = [UInt8](repeating: 0, count: 6)
+    let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, 6, 0) }
+    if got > 0, let compression = Compression.of(magic: Array(magic[..<got])) {
+      do {
+        decompressed = try DecompressingInput(path: path, fd: fd, compression: compression)
+      } catch {
+        close(fd)
+        throw error
+      }
+    } else {
+      decompressed = nil
+    }
     self.fd = fd
     capacity = blockSize
     self.maxCapacity = Swift.max(maxCapacity, blockSize)
@@ -55,6 +76,7 @@ final class BlockFile {
   }
 
   deinit {
+    decompressed?.close()  // its thread reads `fd`: stopped first
     close(fd)
     buffer.deallocate()
   }
@@ -89,6 +111,16 @@ final class BlockFile {
       buffer = grown
       capacity = newCapacity
     }
+    if let decompressed {
+      let n = try decompressed.read(into: buffer + end, count: capacity - end)
+      if n == 0 {
+        eof = true
+        return false
+      }
+      end += n
+      totalRead += n
+      return true
+    }
     while true {
       let n = read(fd, buffer + end, capacity - end)
       if n < 0 {
@@ -109,6 +141,12 @@ final class BlockFile {
   /// and whether they reach the end of the file (for dialect detection over a fixed window whatever
   /// the block size).
   func peek(_ count: Int) throws -> (bytes: [UInt8], reachesEnd: Bool) {
+    if decompressed != nil {
+      // No pread in a compressed stream: the window is read into the buffer (which grows to hold it).
+      while available < count && !eof { try fill() }
+      let n = Swift.min(count, available)
+      return (Array(UnsafeBufferPointer(start: buffer + start, count: n)), eof && available <= count)
+    }
     var out = [UInt8](repeating: 0, count: count)
     let offset = totalRead - available
     var got = 0

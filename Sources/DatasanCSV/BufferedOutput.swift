@@ -1,3 +1,4 @@
+import DatasanCompression
 import DatasanCore
 
 #if canImport(Glibc)
@@ -11,16 +12,19 @@ import DatasanCore
 /// close(2), outside the class whose `close()` would shadow it.
 private func closeDescriptor(_ fd: Int32) -> Int32 { close(fd) }
 
-/// A file opened for writing (created or truncated) behind a 1 MiB buffer, written with write(2).
+/// A file opened for writing (created or truncated) behind a 1 MiB buffer, written with write(2);
+/// through a compressor when one is given.
 final class BufferedOutput {
   let path: String
   private var fd: Int32
+  private let compressor: CompressingOutput?
   private let buffer: UnsafeMutablePointer<UInt8>
   private let capacity: Int
   private var count = 0
 
-  init(path: String, capacity: Int = 1 << 20) throws {
+  init(path: String, capacity: Int = 1 << 20, compression: Compression? = nil) throws {
     self.path = path
+    compressor = try compression.map { try CompressingOutput($0, path: path) }
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     if fd < 0 { throw DatasanError(path: path, "cannot create: \(String(cString: strerror(errno)))") }
     self.capacity = capacity
@@ -85,6 +89,14 @@ final class BufferedOutput {
   }
 
   private func writeAll(_ base: UnsafeRawPointer, _ n: Int) throws {
+    if let compressor {
+      try compressor.write(base, n) { try writeFile($0, $1) }
+      return
+    }
+    try writeFile(base, n)
+  }
+
+  private func writeFile(_ base: UnsafeRawPointer, _ n: Int) throws {
     var done = 0
     while done < n {
       let w = write(fd, base + done, n - done)
@@ -100,6 +112,7 @@ final class BufferedOutput {
   func close() throws {
     guard fd >= 0 else { return }
     try flush()
+    if let compressor { try compressor.finish { try writeFile($0, $1) } }
     let fd = self.fd
     self.fd = -1
     if closeDescriptor(fd) != 0 {

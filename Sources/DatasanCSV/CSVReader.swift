@@ -156,6 +156,10 @@ public final class CSVReader: SampleReader {
     // The decimal separator: given, or a comma detected where `;` or tab separates the fields.
     var decimal = options.decimal ?? .point
     var readingNotes: [String] = []
+    if let compression = file.compression {
+      readingNotes.append(
+        "\(compression.rawValue)-compressed (by its magic bytes), read as its decompressed stream through \(compression.library)")
+    }
     if options.decimal == nil {
       let (window, reachesEnd) = try file.peek(256 << 10)
       if !window.isEmpty,

@@ -1,3 +1,4 @@
+import DatasanCompression
 import DatasanCore
 import Dispatch
 #if canImport(FoundationEssentials)
@@ -60,7 +61,11 @@ public final class CSVWriter: SampleWriter {
   ///   - content: `.original` or `.normalized` (float32 batches).
   ///   - groupNames: the feature group names; not used for the columns of a flat output, which are
   ///     `f0, f1, ...` as SPEC.md asks (kept for the signature all writers share).
-  public init(path: String, source: DatasetInfo, content: WriteContent, groupNames: [String]?) throws {
+  ///   - compression: the file is compressed with it (an output named `out.csv.gz`), as pandas'
+  ///     `to_csv(compression="infer")` compresses by the extension.
+  public init(
+    path: String, source: DatasetInfo, content: WriteContent, groupNames: [String]?, compression: Compression? = nil
+  ) throws {
     self.path = path
     self.source = source
     var groupOfColumn: [Int] = []
@@ -78,7 +83,7 @@ public final class CSVWriter: SampleWriter {
     }
     let cores = Swift.max(1, Swift.min(8, Machine.cores))
     parts = (0..<cores).map { _ in CSVRowFormatter(path: path, layout: layout, groupOfColumn: groupOfColumn) }
-    out = try BufferedOutput(path: path)
+    out = try BufferedOutput(path: path, compression: compression)
     switch mode {
     case .original(let layout), .normalized(let layout):
       if let headerLine = layout.headerLine {

@@ -29,8 +29,9 @@ public final class NPYWriter: SampleWriter {
   }
 
   public init(path: String, request: WriterRequest) throws {
-    if request.finalPath.lowercased().hasSuffix(".npz") {
-      throw DatasanError(path: request.finalPath, "datasan writes .npy arrays, not .npz archives: use -o OUT.npy (writes OUT.npy and OUT.labels.npy)")
+    let finalPath = request.finalPath ?? path
+    if finalPath.lowercased().hasSuffix(".npz") {
+      throw DatasanError(path: finalPath, "datasan writes .npy arrays, not .npz archives: use -o OUT.npy (writes OUT.npy and OUT.labels.npy)")
     }
     sampleShape = request.sampleShape
     rowElements = request.sampleShape.reduce(1, *)
@@ -38,7 +39,7 @@ public final class NPYWriter: SampleWriter {
     labelType = request.labelType
     features = try NPYFileWriter(path: path, descr: NPYWriter.descr(request.elementType), sampleShape: request.sampleShape)
     if request.source.labelName != nil {
-      let final = NPYWriter.labelsPath(for: request.finalPath.isEmpty ? path : request.finalPath)
+      let final = NPYWriter.labelsPath(for: finalPath)
       let labelPath = request.reserveCompanion?(final) ?? NPYWriter.labelsPath(for: path)
       labels = try NPYFileWriter(path: labelPath, descr: NPYWriter.descr(request.labelType), sampleShape: [])
     } else {

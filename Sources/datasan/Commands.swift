@@ -249,7 +249,8 @@ struct Clean: ParsableCommand {
     commandName: "clean",
     abstract: "Write the clean samples, normalized, to OUTPUT and the rejected ones to a quarantine.",
     discussion: """
-      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv), else --output-format, else the \
+      The output format comes from OUTPUT's extension (.h5/.hdf5, .csv; .csv.gz, .csv.bz2, .csv.xz and .csv.zst \
+      are compressed, their default quarantine too), else --output-format, else the \
       input's. Clean + quarantine hold every input sample exactly once, in order; OUTPUT, the quarantine \
       and its .reasons.jsonl appear only when the whole run succeeded.
 
@@ -321,18 +322,29 @@ struct Clean: ParsableCommand {
   }
 
   func resolveOutputFormat(output: String, input: DataFormat) throws -> DataFormat {
-    Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
+    let format = Formats.format(ofOutput: output) ?? options.output.outputFormat ?? input
+    if let compression = Compression.of(outputPath: output),
+      format != .csv || (Formats.format(ofOutput: Compression.strippingExtension(output)) ?? .csv) != .csv
+    {
+      throw DatasanError(
+        path: output, "a .\(compression.fileExtension) output is a compressed CSV file (out.csv.\(compression.fileExtension)); only CSV output is compressed")
+    }
+    return format
   }
 
-  /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension.
+  /// SPEC.md: OUTPUT without its extension + `.quarantine` + the input format's extension; a
+  /// compressed CSV output (`out.csv.gz`) has a CSV quarantine compressed alike (`out.quarantine.csv.gz`).
   static func defaultQuarantine(output: String, input: String, format: DataFormat) -> String {
-    let url = URL(fileURLWithPath: output)
-    let stem = url.pathExtension.isEmpty ? output : String(output.dropLast(url.pathExtension.count + 1))
+    let compression = Compression.of(outputPath: output)
+    let plain = Compression.strippingExtension(output)
+    let url = URL(fileURLWithPath: plain)
+    let stem = url.pathExtension.isEmpty ? plain : String(plain.dropLast(url.pathExtension.count + 1))
     let formatExtension = Formats.fileExtension(of: format)
     if formatExtension.isEmpty { return stem + ".quarantine" }  // a folder of files
-    let inputExtension = URL(fileURLWithPath: input).pathExtension
+    let inputExtension = URL(fileURLWithPath: Compression.strippingExtension(input)).pathExtension
     let ext = Formats.quarantineExtension(of: format, inputExtension: inputExtension)
-    return stem + ".quarantine." + ext
+    let suffix = format == .csv ? compression.map { "." + $0.fileExtension } ?? "" : ""
+    return stem + ".quarantine." + ext + suffix
   }
 
   /// Refuses OUTPUT == INPUT (always) and existing outputs (without --force).

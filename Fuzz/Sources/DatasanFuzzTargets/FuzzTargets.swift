@@ -12,6 +12,7 @@ import CDatasanPNG
 import CLMDB
 import Datasan
 import DatasanCSV
+import DatasanCompression
 import DatasanConfig
 import DatasanLMDB
 import DatasanNPY
@@ -41,6 +42,7 @@ public let fuzzTargets: [FuzzTarget] = [
   FuzzTarget(name: "hdf5", run: fuzzHDF5, libraryMayFault: true),
   FuzzTarget(name: "csv", run: fuzzCSV),
   FuzzTarget(name: "npy", run: fuzzNPY),
+  FuzzTarget(name: "compressed", run: fuzzCompressedCSV),
   FuzzTarget(name: "float", run: fuzzFloat),
   FuzzTarget(name: "list", run: fuzzListFile),
   FuzzTarget(name: "config", run: fuzzConfig),
@@ -286,6 +288,23 @@ private func scan(_ path: String, format: DataFormat, variant: Int) {
   let path = scratchFolder + "/input.npy"
   write(data, to: path)
   scan(path, format: .npy, variant: data.count)
+}
+
+/// A compressed CSV file made of the input (the seeds are gzip, bzip2, xz and zstd streams; the
+/// first byte picks which magic the input gets when it has none): the decompression shim
+/// (`CCompression/shim.h`: member boundaries, truncation, trailing data) and the scan over its stream.
+@Sendable public func fuzzCompressedCSV(_ data: UnsafeRawBufferPointer) {
+  var bytes = Array(data)
+  if Compression.of(magic: Array(bytes.prefix(6))) == nil, let first = bytes.first {
+    let magics: [[UInt8]] = [[0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3], Array("BZh9".utf8), [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0], [0x28, 0xB5, 0x2F, 0xFD]]
+    bytes = magics[Int(first) % 4] + bytes.dropFirst()
+  }
+  let path = scratchFolder + "/input.csv.gz"
+  bytes.withUnsafeBytes { write($0, to: path) }
+  if let compression = Compression.of(file: path) {
+    _ = try? DecompressingInput.leadingBytes(path: path, compression: compression, count: 4096)
+  }
+  scan(path, format: .csv, variant: data.count)
 }
 
 // MARK: Numbers, lists, config

@@ -16,8 +16,9 @@ public struct WriterRequest: Sendable {
   public var labelType: ElementType
   /// Whether samples are C x H x W (`.first`) or H x W x C (`.last`).
   public var channelAxis: ChannelAxis = .first
-  /// Where the output goes once the run succeeded (the writer's own path is a temporary one).
-  public var finalPath: String = ""
+  /// The path the output will have once renamed into place (its extension may say more than the
+  /// temporary path's: `out.csv.gz` is compressed).
+  public var finalPath: String? = nil
   /// For a writer that writes other files beside its output (NPY's `out.labels.npy`): reserves the
   /// temporary path of another final path in the same all-or-nothing set of outputs, renamed into
   /// place with the others or removed with them. Nil: the writer writes only its own path.
