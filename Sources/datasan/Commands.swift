@@ -37,7 +37,7 @@ struct DatasanCommand: ParsableCommand {
       datasan init train.h5 && datasan scan
     """,
   version: datasanVersion,
-  subcommands: [Scan.self, Clean.self, Init.self])
+  subcommands: [Scan.self, Clean.self, Init.self, Merge.self])
 }
 
 extension DatasanCommand {
@@ -229,6 +229,7 @@ struct Scan: ParsableCommand {
       """)
 
   @OptionGroup var options: DatasetCommandOptions<NoOptions>
+  @OptionGroup(title: "Shards") var sharding: ShardOptions
 
   func run() throws {
     var command = self
@@ -236,6 +237,12 @@ struct Scan: ParsableCommand {
     let (checks, reports) = (command.options.checks, command.options.reports)
     let config = try Common.scanConfiguration(command.options)
     let policy = try checks.policy()
+    if let shard = try command.sharding.resolve() {
+      let fileArguments =
+        loaded?.file.arguments(
+          for: DatasetCommandOptions<NoOptions>.configGroups, skippingInput: options.input.input != nil) ?? []
+      return try Sharding.scan(config, shard, reports, arguments: fileArguments + subcommandArguments)
+    }
     let report = try Common.pipeline(quiet: reports.quiet).scan(config).applying(policy)
     try Common.writeReports(report, reports, checks: config.checks)
     Console.out.write(Common.summary(TextSummary.render(report), report, configNote: loaded?.note))

@@ -196,6 +196,17 @@ public final class SampleChecker {
     return checked.map(\.verdict)
   }
 
+  /// The shape sample of `batch` that would fix the reference shape (the first readable one), if any.
+  public func referenceCandidate(in batch: SampleBatch) -> [Int]? {
+    (0..<batch.count).first { isReference(batch, $0) }.map { batch.shape(of: $0) }
+  }
+
+  /// Fixes the reference shape before the first batch (a shard: the first readable sample of the
+  /// whole dataset's, as a single run fixes it).
+  public func fixReference(_ shape: [Int]) {
+    if referenceShape == nil { setReference(shape) }
+  }
+
   /// Whether sample `i` of `batch` can fix the reference shape: it decoded, and it matches the
   /// `--shape` pattern when there is one (`--shape 3,any,any`).
   private func isReference(_ batch: SampleBatch, _ i: Int) -> Bool {

@@ -95,17 +95,28 @@ public final class Pipeline {
 
   /// Reads the whole input once and reports what the checks found.
   public func scan(_ config: ScanConfiguration) throws -> ScanReport {
+    var state = try scanState(config)
+    return state.builder.finish(
+      checker: state.checker, datasetFindings: state.layoutFindings + datasetFindings(state.checker, config: config),
+      bytesRead: state.bytesRead, seconds: state.seconds)
+  }
+
+  /// What a scan gathered before its dataset findings: the checker's state and the sample findings
+  /// (those of one shard, with ``ReadOptions/sampleRange``, merged into the whole by ``mergeScan``).
+  public func scanState(_ config: ScanConfiguration) throws -> ScanState {
     let started = Date()
     let snapshot = InputSnapshot(config.input)
     var read = config.read
     read.keepOriginals = false  // a scan writes nothing: no reader needs to keep original bytes
     read.valuesNeeded = SampleChecker.needsValues(config.checks, keepingSamples: config.keepFlaggedSamples > 0)
+    let reference = try wholeInputReference(config)
     let reader = try backend.openReader(format: config.format, path: config.input, options: read)
     // The reader is the stream's thread's until the stream is closed (BatchStream): what the pass
     // needs of it is read before, progress comes from the stream.
     var info = reader.info
     try ClassList.reconcile(&info, given: config.checks.classNames)
     let checker = SampleChecker(options: config.checks, info: info)
+    if let reference { checker.fixReference(reference) }
     var builder = ReportBuilder(info: info, maxIssues: config.maxIssues)
     let stream = BatchStream(reader: reader)
     defer { stream.close() }
@@ -124,13 +135,13 @@ public final class Pipeline {
     progress?.finish()
     stream.close()  // the reader is this thread's again
     try snapshot?.check(config.input)
-    return builder.finish(
-      checker: checker, datasetFindings: layoutFindings(reader, config.checks) + datasetFindings(checker, config: config),
+    return ScanState(
+      checker: checker, builder: builder, layoutFindings: layoutFindings(reader, config.checks),
       bytesRead: stream.bytesRead, seconds: Date().timeIntervalSince(started))
   }
 
   /// The reader's own dataset findings, with the severity `--strict` gives them.
-  private func layoutFindings(_ reader: SampleReader, _ checks: CheckOptions) -> [Finding] {
+  func layoutFindings(_ reader: SampleReader, _ checks: CheckOptions) -> [Finding] {
     reader.layoutFindings.map { f in
       var f = f
       f.severity = checks.strict ? .error : f.kind.defaultSeverity
@@ -138,7 +149,7 @@ public final class Pipeline {
     }
   }
 
-  private func datasetFindings(_ checker: SampleChecker, config: ScanConfiguration) -> [Finding] {
+  func datasetFindings(_ checker: SampleChecker, config: ScanConfiguration) -> [Finding] {
     checker.datasetFindings(fixCommand: "datasan clean \(config.input) -o OUTPUT")
   }
 
