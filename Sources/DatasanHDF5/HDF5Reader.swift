@@ -233,6 +233,7 @@ public final class HDF5Reader: SampleReader {
         chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
         fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank))
     self.info.classNames = classNames
+    self.info.labelSource = labelName.map { "dataset '\($0)'" }
     endRow = featureSource.rowCount
     if let range = options.sampleRange {
       guard let rows = range.samples(clampedTo: featureSource.rowCount) else {
