@@ -160,3 +160,90 @@ import Testing
     #expect(r.stderr.contains("the label column 'id' is text without a repeated value"))
   }
 }
+
+/// Keras-style one-hot and soft labels (N, K) in HDF5, against numpy.
+@Suite struct OneHotLabelsCLITests {
+  let digits = CLI.fixture("labels/digits_onehot.h5")
+
+  struct Verdicts: Decodable { var argmax: [Int: Int]; var outside: [Int]; var nan: [Int] }
+  /// Copies the fixture with some label rows changed and says, by numpy, what each loss must flag.
+  static let damageScript = #"""
+    import json, sys
+    import h5py
+    import numpy as np
+    src, out, loss = sys.argv[1], sys.argv[2], sys.argv[3]
+    with h5py.File(src, "r") as f:
+        x, y = f["x_train"][:], f["y_train"][:].copy()
+    y[5] = 0.09; y[5, 3] = 0.1           # soft, sums to 0.91
+    y[9] = 0; y[9, 2] = -0.1; y[9, 3] = 1.1  # sums to 1, entries outside [0, 1]
+    y[12] = 0.1                          # soft, a distribution (float32 0.1 x 10)
+    y[14] = 0; y[14, 1] = 1; y[14, 7] = 1  # multi-label: fine for binary, not a distribution
+    y[20, 0] = np.nan
+    with h5py.File(out, "w") as f:
+        f["x_train"] = x
+        f["y_train"] = y
+    d = y.astype(np.float64)
+    nan = np.isnan(d).any(axis=1)
+    inside = ((d >= 0) & (d <= 1)).all(axis=1)
+    bad = ~inside if loss == "binary" else ~inside | (np.abs(d.sum(axis=1) - 1) > 1e-6)
+    clean = ~nan & ~bad
+    counts = np.bincount(np.argmax(np.nan_to_num(d[clean], nan=-1), axis=1), minlength=y.shape[1])
+    print(json.dumps({"argmax": {str(k): int(v) for k, v in enumerate(counts) if v},
+                      "outside": [int(i) for i in np.flatnonzero(bad & ~nan)], "nan": [int(i) for i in np.flatnonzero(nan)]}))
+    """#
+
+  func verdicts(_ loss: String, _ dir: String) throws -> (String, Verdicts) {
+    let copy = dir + "/soft_\(loss).h5"
+    let run = try Python.run(Self.damageScript, [digits, copy, loss])
+    try #require(run.status == 0, "python3 (numpy / h5py) failed: \(run.stderr)")
+    return (copy, try JSONDecoder().decode(Verdicts.self, from: run.stdout))
+  }
+
+  @Test func oneHotCountsByArgmax() throws {
+    let dir = try makeTempDir()
+    let r = try CLI.run(["scan", digits, "--dataset", "x_train", "--labels", "y_train", "--report", dir + "/r.json"])
+    #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    #expect(r.stdout.contains("  labels: dataset 'y_train' (one-hot / soft: 10 entries per sample"))
+    let report = try Report.load(dir + "/r.json")
+    let counts = try Python.run(
+      #"""
+      import json, sys, h5py, numpy as np
+      y = h5py.File(sys.argv[1], "r")["y_train"][:]
+      print(json.dumps({str(k): int(v) for k, v in enumerate(np.bincount(y.argmax(axis=1))) if v}))
+      """#, [digits])
+    let expected = try JSONDecoder().decode([String: Int].self, from: counts.stdout)
+    #expect(report.stats.labels?.histogram == expected)
+    // A class list of another length is refused in one line.
+    let wrong = try CLI.run(["scan", digits, "--dataset", "x_train", "--labels", "y_train", "--classes", "a,b,c"])
+    #expect(wrong.status == 2 && wrong.stderr.contains("10 entries per sample but the class list names 3"))
+  }
+
+  @Test func softLabelsJudgedPerLossAndWrittenBack() throws {
+    let dir = try makeTempDir()
+    for loss in ["cross-entropy", "binary"] {
+      let (copy, expected) = try verdicts(loss, dir)
+      let out = dir + "/out_\(loss).h5"
+      let r = try CLI.run([
+        "clean", copy, "--dataset", "x_train", "--labels", "y_train", "--loss", loss, "--normalize", "none", "-o", out,
+        "--report", dir + "/\(loss).json",
+      ])
+      #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+      let report = try Report.load(dir + "/\(loss).json")
+      func keys(_ kind: String) -> [Int] { report.issues.filter { $0.kind == kind }.compactMap(\.index).sorted() }
+      #expect(keys("label_out_of_domain") == expected.outside, "\(loss)")
+      #expect(keys("nan_value") == expected.nan, "\(loss)")
+      #expect(report.stats.labels?.histogram == Dictionary(uniqueKeysWithValues: expected.argmax.map { (String($0), $1) }))
+      // The output holds the clean rows' label vectors unchanged, (N, K) float32 as they came.
+      let back = try Python.run(
+        #"""
+        import json, sys, h5py, numpy as np
+        src, out, flagged = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+        y = h5py.File(src, "r")["y_train"][:]
+        z = h5py.File(out, "r")["y_train"]
+        keep = np.delete(y, flagged, axis=0)
+        print(json.dumps({"same": bool(z.shape == keep.shape and z.dtype == y.dtype and np.array_equal(z[:], keep))}))
+        """#, [copy, out, "\((expected.outside + expected.nan).sorted())"])
+      #expect(String(decoding: back.stdout, as: UTF8.self).contains("\"same\": true"), "\(loss): \(back.stderr)")
+    }
+  }
+}
