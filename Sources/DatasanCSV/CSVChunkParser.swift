@@ -6,6 +6,14 @@ enum CSVRowProblemKind {
   case unterminated
   case fieldCount(Int)
   case notANumber(column: Int, value: String)
+  /// A string label that names no class of the class list (`unknown_class`).
+  case unknownClass(value: String)
+
+  /// The finding the row gets.
+  var findingKind: FindingKind {
+    if case .unknownClass = self { return .unknownClass }
+    return .unreadable
+  }
 }
 
 /// An unreadable row of a chunk: its position among the chunk's rows and its line (relative to the
@@ -58,6 +66,10 @@ final class CSVChunkParser: @unchecked Sendable {
   private static let textRole = -2
   /// A text column that is mostly numbers (`mixed_column`): its rows holding text are counted.
   private static let mixedRole = -3
+  /// A label column of class names: each value is looked up in ``labelIndex``.
+  private static let stringLabelRole = -4
+  /// The class index of each class name, when the labels are strings.
+  private let labelIndex: [String: Int]?
   /// Whether plain records may take the one-pass path (a single text column may not: a line of
   /// spaces is blank there).
   private let fastPath: Bool
@@ -99,8 +111,9 @@ final class CSVChunkParser: @unchecked Sendable {
 
   init(
     delimiter: UInt8, columnCount: Int, featureColumns: [Int], labelColumn: Int?, keepOriginals: Bool,
-    decimal: UInt8 = UInt8(ascii: "."), mixedColumns: [Int] = []
+    decimal: UInt8 = UInt8(ascii: "."), mixedColumns: [Int] = [], labelClasses: [String]? = nil
   ) {
+    labelIndex = labelClasses.map { names in Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
     tokenizer = CSVTokenizer(delimiter: delimiter)
     self.decimal = decimal
     self.columnCount = columnCount
@@ -113,7 +126,9 @@ final class CSVChunkParser: @unchecked Sendable {
     roles = .allocate(capacity: Swift.max(1, columnCount))
     for c in 0..<columnCount { roles[c] = Self.textRole }
     for (g, c) in featureColumns.enumerated() where c < columnCount { roles[c] = g }
-    if let labelColumn, labelColumn < columnCount { roles[labelColumn] = Self.labelRole }
+    if let labelColumn, labelColumn < columnCount {
+      roles[labelColumn] = labelClasses == nil ? Self.labelRole : Self.stringLabelRole
+    }
     for c in mixedColumns where c < columnCount { roles[c] = Self.mixedRole }
     self.mixedColumns = mixedColumns
     fastPath = columnCount > 1 || (columnCount == 1 && roles[0] != Self.textRole)
@@ -309,12 +324,20 @@ final class CSVChunkParser: @unchecked Sendable {
     let last = columnCount - 1
     for c in 0...last {
       let role = roles[c]
-      if role == Self.textRole {
+      if role == Self.textRole || role == Self.stringLabelRole {
         if j < count && base[j] == 0x22 { return nil }
+        let fieldStart = j
         while j < count {
           let ch = base[j]
           if ch == delimiter || ch == 0x0A || ch == 0x0D { break }
           j += 1
+        }
+        if role == Self.stringLabelRole {
+          // A known class name; anything else (empty, NA tokens, unknown names) takes the general path.
+          guard let index = classIndex(UnsafeRawBufferPointer(start: base + fieldStart, count: j - fieldStart)) else {
+            return nil
+          }
+          labels[rows] = Double(index)
         }
       } else {
         // A mixed column's plain numbers take this path too; its text goes the general path, which counts it.
@@ -455,7 +478,21 @@ final class CSVChunkParser: @unchecked Sendable {
         }
         if problem != nil { break }
       }
-      if problem == nil && hasLabel {
+      if problem == nil && hasLabel && labelIndex != nil {
+        // Class names: a missing value (empty, NA tokens) is a NaN label, an unknown name `unknown_class`.
+        let decimal = self.decimal
+        let found: Double?? = CSVTokenizer.withValue(of: labelColumn, in: base, fields: fields, scratch: &scratch) {
+          value in
+          if CSVNumberParser.parse(value, decimal: decimal) == .missing { return .some(.nan) }
+          return .some(classIndex(value).map(Double.init))
+        }
+        if case .some(.some(let v)) = found {
+          labels[rows] = v
+        } else {
+          let value = CSVTokenizer.withValue(of: labelColumn, in: base, fields: fields, scratch: &scratch) { shortValue($0) }
+          problem = .unknownClass(value: value)
+        }
+      } else if problem == nil && hasLabel {
         switch parseField(labelColumn, base) {
         case .number(let v): labels[rows] = v
         case .missing: labels[rows] = .nan
@@ -495,6 +532,14 @@ final class CSVChunkParser: @unchecked Sendable {
       }
       return true
     }
+  }
+
+  /// The class index of a class name (nil: not in the class list). Names of up to 15 bytes are
+  /// small strings: the lookup allocates nothing.
+  @inline(__always)
+  private func classIndex(_ value: UnsafeRawBufferPointer) -> Int? {
+    guard let labelIndex, value.count > 0 else { return nil }
+    return labelIndex[String(decoding: value, as: UTF8.self)]
   }
 
   private func notANumber(_ k: Int, _ base: UnsafePointer<UInt8>) -> CSVRowProblemKind {

@@ -79,6 +79,9 @@ public final class CSVReader: SampleReader {
   /// Column names as messages print them (cut to ``Swift/String/messageNameLimit`` characters, control
   /// characters escaped): each row's message copies a short name, never a header field of any length.
   private let messageNames: [String]
+  /// The class list of a label column of class names (nil: numeric labels), and whether it was given.
+  private let labelClasses: [String]?
+  private let labelClassesGiven: Bool?
   private let featureColumns: [Int]
   private let columnCount: Int
   private let labelColumn: Int?
@@ -114,7 +117,7 @@ public final class CSVReader: SampleReader {
   ///
   /// Throws ``DatasanError`` when the file cannot be read or is empty, when the header's field count
   /// differs from the first data row's, or when a column option names no column or the label column is
-  /// not numeric.
+  /// text without a repeated value (not class names).
   public convenience init(path: String, options: ReadOptions) throws {
     try self.init(path: path, options: options, blockSize: 4 << 20)
   }
@@ -264,11 +267,39 @@ public final class CSVReader: SampleReader {
       if forcedText.contains(label) {
         throw DatasanError(path: path, "the label column '\(names[label].messageName)' cannot be a text column")
       }
-      if !tally.isMostlyNumeric(label) {
-        let example = tally.firstInvalid[label].map { " (line \($0.line): '\($0.value)')" } ?? ""
-        throw DatasanError(
-          path: path,
-          "the label column '\(names[label].messageName)' is not numeric\(example); choose another with --label-column")
+    }
+    // A label column of class names (pandas reads it as text; scikit-learn's LabelEncoder maps it):
+    // their indices in the order of --classes, else sorted as LabelEncoder and ImageFolder sort them.
+    var labelClasses: [String]? = nil
+    if let label, !tally.isMostlyNumeric(label) || (options.classNames != nil && tally.texts(label) > 0) {
+      if let given = options.classNames {
+        labelClasses = given
+      } else {
+        var seen = Set<String>()
+        var named = 0
+        pending.bytes.withUnsafeBytes { all in
+          for r in 0..<pendingLines.count where !pendingUnterminated[r] {
+            let record = UnsafeRawBufferPointer(rebasing: all[pending.range(r)])
+            tokenizer.tokenize(record, into: fields)
+            guard fields.count == columnCount, let base = record.baseAddress else { continue }
+            CSVTokenizer.withValue(of: label, in: base.assumingMemoryBound(to: UInt8.self), fields: fields, scratch: &scratch) {
+              value in
+              if value.count > 0 && CSVNumberParser.parse(value, decimal: decimalByte) != .missing {
+                seen.insert(String(decoding: value, as: UTF8.self))
+                named += 1
+              }
+            }
+          }
+        }
+        // Text without a repeated value (an id, a name) is no class list: every row would be its own class.
+        if seen.count == named && named >= 5 {
+          let example = tally.firstInvalid[label].map { " (line \($0.line): '\($0.value)')" } ?? ""
+          throw DatasanError(
+            path: path,
+            "the label column '\(names[label].messageName)' is text without a repeated value\(example): "
+              + "not class names (\(named) distinct in \(named) rows); choose another with --label-column, or give --classes")
+        }
+        labelClasses = seen.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
       }
     }
     // Types, as pandas' read_csv gives them: a column with any text value in the first rows is text;
@@ -280,7 +311,11 @@ public final class CSVReader: SampleReader {
     let typedRows = pendingLines.count
     for c in 0..<columnCount {
       if c == label {
-        let why = options.labelColumn == nil ? "the column named 'label'" : "--label-column"
+        var why = options.labelColumn == nil ? "the column named 'label'" : "--label-column"
+        if let labelClasses {
+          why += "; class names (\(labelClasses.count) classes"
+            + (options.classNames == nil ? ", sorted as LabelEncoder)" : ", in the order of --classes)")
+        }
         typing.append(ColumnTyping(name: names[c], role: .label, reason: why))
       } else if forcedText.contains(c) {
         texts.append(c)
@@ -313,6 +348,13 @@ public final class CSVReader: SampleReader {
     info.missingValuesReadAsNaN = true
     info.keysAreLineNumbers = true
     info.columns = typing
+    info.labelSource = label.map { "column '\(names[$0].messageName)'" }
+    if let labelClasses {
+      info.classNames = labelClasses
+      info.labelEncoding = .classNames(given: options.classNames != nil)
+    }
+    self.labelClasses = labelClasses
+    self.labelClassesGiven = labelClasses == nil ? nil : options.classNames != nil
     info.readingNotes = readingNotes
     self.info = info
     self.tally = tally
@@ -372,7 +414,7 @@ public final class CSVReader: SampleReader {
     workers = (0..<Swift.max(1, cores)).map { _ in
       CSVChunkParser(
         delimiter: delimiter, columnCount: columnCount, featureColumns: features, labelColumn: label,
-        keepOriginals: options.keepOriginals, decimal: decimalByte, mixedColumns: mixed)
+        keepOriginals: options.keepOriginals, decimal: decimalByte, mixedColumns: mixed, labelClasses: labelClasses)
     }
     // The read-ahead records give the first estimate of a record's size.
     consumedBytes = pending.bytes.count + pendingLines.count
@@ -397,7 +439,7 @@ public final class CSVReader: SampleReader {
       w.runStored(
         pending, lines: pendingLines, unterminated: pendingUnterminated, first: pendingNext,
         maxRows: Swift.min(capacity, pendingEnd - pendingNext), destination: batch.values)
-      batch.take(w, w.rows, lineBase: 0, copyValues: false, message: message)
+      batch.take(w, w.rows, lineBase: 0, copyValues: false, message: message, field: labelField)
       count(w, w.rows, lineBase: 0)
       pendingNext += w.rows
       if pendingNext == pendingEnd {
@@ -494,7 +536,7 @@ public final class CSVReader: SampleReader {
     for k in 0..<n {
       let w = workers[k]
       let take = Swift.min(w.rows, remaining - added)
-      batch.take(w, take, lineBase: lineBase, copyValues: k > 0, message: message)
+      batch.take(w, take, lineBase: lineBase, copyValues: k > 0, message: message, field: labelField)
       count(w, take, lineBase: lineBase)
       added += take
       if take < w.rows {
@@ -596,8 +638,21 @@ public final class CSVReader: SampleReader {
     return findings
   }
 
+  /// What a row problem is about: the label column for an unknown class name.
+  private func labelField(_ problem: CSVRowProblem) -> String? {
+    guard case .unknownClass = problem.kind, let labelColumn else { return nil }
+    return names[labelColumn]
+  }
+
   private func message(_ problem: CSVRowProblem, _ line: Int) -> String {
     switch problem.kind {
+    case .unknownClass(let value):
+      let column = labelColumn.map { messageNames[$0] } ?? "label"
+      if let given = labelClassesGiven, given {
+        return "line \(line): label '\(value)' in column '\(column)' is not a class of --classes (\(ClassList.list(labelClasses ?? [], limit: 5)))"
+      }
+      return "line \(line): label '\(value)' in column '\(column)' is not among the classes of the first \(Self.inferenceRows) rows"
+        + " (\(ClassList.list(labelClasses ?? [], limit: 5))); give every class with --classes"
     case .unterminated:
       return "line \(line): unterminated quoted field (a quote opened here is never closed)"
     case .fieldCount(let n):
@@ -734,14 +789,15 @@ private struct BatchAssembly {
   /// Appends the first `n` rows of worker `w`, whose lines are relative to `lineBase`; their values
   /// are copied unless the worker wrote them in place.
   mutating func take(
-    _ w: CSVChunkParser, _ n: Int, lineBase: Int, copyValues: Bool, message: (CSVRowProblem, Int) -> String
+    _ w: CSVChunkParser, _ n: Int, lineBase: Int, copyValues: Bool, message: (CSVRowProblem, Int) -> String,
+    field: (CSVRowProblem) -> String? = { _ in nil }
   ) {
     guard n > 0 else { return }
     if copyValues && d > 0 { (values + rows * d).update(from: w.values, count: n * d) }
     if hasLabel { labels.append(contentsOf: UnsafeBufferPointer(start: w.labels, count: n)) }
     for r in 0..<n { keys.append(lineBase + w.lines[r]) }
     for p in w.problems where p.row < n {
-      problems[rows + p.row] = ReaderProblem(.unreadable, message(p, lineBase + p.line))
+      problems[rows + p.row] = ReaderProblem(p.kind.findingKind, message(p, lineBase + p.line), field: field(p))
     }
     if keepOriginals {
       let offset = originalBytes.count

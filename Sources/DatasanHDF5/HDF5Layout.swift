@@ -15,8 +15,10 @@ public struct HDF5Layout: SourceLayout, Equatable {
   public var fletcher32: Bool
   /// Element type of the label dataset as stored.
   public var labelType: ElementType?
-  /// Rank of the label dataset: 1 for (N), 2 for (N, 1).
+  /// Rank of the label dataset: 1 for (N), 2 for (N, 1) or (N, K).
   public var labelRank: Int
+  /// K of a label dataset (N, K) of one-hot / soft labels; 1 otherwise.
+  public var labelWidth = 1
 
   public init(
     chunks: [Int]? = nil, gzipLevel: Int? = nil, shuffle: Bool = false, fletcher32: Bool = false,

@@ -35,6 +35,8 @@ public final class HDF5Reader: SampleReader {
   private let access: HDF5Plist
   let features: HDF5RowSource
   let labels: HDF5RowSource?
+  /// Numbers per label row: K of one-hot / soft labels (N, K), else 1.
+  let labelWidth: Int
   private let elementType: ElementType
   private let sampleShape: [Int]
   private let batchRows: Int
@@ -161,6 +163,7 @@ public final class HDF5Reader: SampleReader {
     var labelSource: HDF5RowSource? = nil
     var labelType: ElementType? = nil
     var labelRank = 1
+    var labelWidth = 1
     var labelRows: HDF5WrittenRows? = nil
     var classNames: [String]? = nil
     if let labelName {
@@ -169,8 +172,14 @@ public final class HDF5Reader: SampleReader {
         let space = try labelDataset.space()
         let labelDims = space.extentType == H5S_SIMPLE ? try space.dims() : []
         let shape = "(" + labelDims.map(String.init).joined(separator: ", ") + ")"
-        guard labelDims.count == 1 || (labelDims.count == 2 && labelDims[1] == 1) else {
-          throw fail("label dataset '\(labelName)' has shape \(shape); expected (N) or (N, 1)")
+        guard labelDims.count == 1 || labelDims.count == 2 else {
+          throw fail("label dataset '\(labelName)' has shape \(shape); expected (N), (N, 1) or one-hot / soft labels (N, K)")
+        }
+        if labelDims.count == 2 {
+          guard labelDims[1] >= 1, labelDims[1] <= 1 << 20 else {
+            throw fail("label dataset '\(labelName)' has shape \(shape); one-hot / soft labels (N, K) need 1 <= K <= 1,048,576")
+          }
+          labelWidth = Int(labelDims[1])
         }
         guard labelDims[0] == dims[0] else {
           throw fail("label dataset '\(labelName)' has \(labelDims[0]) labels but dataset '\(featureName)' has \(dims[0]) samples")
@@ -219,7 +228,7 @@ public final class HDF5Reader: SampleReader {
     // values (shape (N, 0)) do not make a batch of millions of labels.
     self.batchBytes = options.batchBytes
     self.batchRows = HDF5Reader.batchRows(
-      rowBytes: featureSource.rowBytes + (labelSource == nil ? 0 : 8), batchBytes: options.batchBytes,
+      rowBytes: featureSource.rowBytes + (labelSource == nil ? 0 : 8 * labelWidth), batchBytes: options.batchBytes,
       chunkHeight: storage.chunks?.first)
     var refusal = ""
     self.rawPlan = HDF5RawChunkPlan.make(
@@ -232,7 +241,14 @@ public final class HDF5Reader: SampleReader {
       layout: HDF5Layout(
         chunks: storage.chunks, gzipLevel: storage.gzipLevel, shuffle: storage.shuffle,
         fletcher32: storage.fletcher32, labelType: labelType, labelRank: labelRank))
+    if labelWidth > 1, var layout = self.info.layout as? HDF5Layout {
+      layout.labelWidth = labelWidth
+      self.info.layout = layout
+      self.info.labelEncoding = .vectors(width: labelWidth)
+    }
+    self.labelWidth = labelWidth
     self.info.classNames = classNames
+    self.info.labelSource = labelName.map { "dataset '\($0)'" }
     endRow = featureSource.rowCount
     if let range = options.sampleRange {
       guard let rows = range.samples(clampedTo: featureSource.rowCount) else {
@@ -270,7 +286,7 @@ public final class HDF5Reader: SampleReader {
   }
 
   /// Rows of labels per batch when only labels are read (8 bytes a row).
-  private var labelBatchRows: Int { Swift.max(1, batchBytes / 8) }
+  private var labelBatchRows: Int { Swift.max(1, batchBytes / (8 * labelWidth)) }
 
   /// The next batch of samples, or nil after the last one.
   ///
@@ -337,8 +353,11 @@ public final class HDF5Reader: SampleReader {
       // made the run's labels all written or all not).
       let labelState = labelRows?.run(from: start, limit: start + count).state ?? .written
       let labelValues = labels == nil || labelState != .written ? nil : readLabels(start: start, count: count, mark: mark)
-      return SampleBatch.unreadableRun(
-        firstIndex: start, count: count, problem: never, elementType: elementType, shape: sampleShape, labels: labelValues)
+      var run = SampleBatch.unreadableRun(
+        firstIndex: start, count: count, problem: never, elementType: elementType, shape: sampleShape,
+        labels: labelWidth == 1 ? labelValues : nil)
+      if labelWidth > 1, let labelValues { run.setLabelVectors(labelValues, width: labelWidth) }
+      return run
     }
     // Not zeroed: H5Dread writes every byte; rows it cannot read are zeroed below.
     var batch =
@@ -356,7 +375,10 @@ public final class HDF5Reader: SampleReader {
         }
       }
     }
-    if labels != nil { batch.labels = readLabels(start: start, count: count, mark: mark) }
+    if labels != nil {
+      let values = readLabels(start: start, count: count, mark: mark)
+      if labelWidth > 1 { batch.setLabelVectors(values, width: labelWidth) } else { batch.labels = values }
+    }
     batch.problems = problems
     storedBytes = Swift.min(fileSize, storedBytes + Double(count) * (features.storedBytesPerRow + (labels?.storedBytesPerRow ?? 0)))
     bytesRead = storedBytes < 9.0e18 ? Int(storedBytes) : Int.max
@@ -367,7 +389,8 @@ public final class HDF5Reader: SampleReader {
   /// problem "label never written"); `mark` gets the rows whose labels cannot be read.
   private func readLabels(start: Int, count: Int, mark: (Range<Int>, String) -> Void) -> [Double] {
     guard let labels else { return [] }
-    var values = [Double](repeating: 0, count: count)
+    let k = labelWidth
+    var values = [Double](repeating: 0, count: count * k)
     let chunked = labels.chunkHeight != nil
     let end = start + count
     var row = start
@@ -377,11 +400,11 @@ public final class HDF5Reader: SampleReader {
         let (state, runEnd) = labelRows?.run(from: row, limit: end) ?? (.written, end)
         let stop = Swift.max(row + 1, Swift.min(runEnd, end))
         if state == .written {
-          labels.readRecovering(start: row, count: stop - row, into: base + (row - start)) { rows, reason in
+          labels.readRecovering(start: row, count: stop - row, into: base + (row - start) * k) { rows, reason in
             mark(rows, (chunked ? "label chunk read failed: " : "label read failed: ") + reason)
           }
         } else {
-          (base + (row - start)).initialize(repeating: .nan, count: stop - row)
+          (base + (row - start) * k).initialize(repeating: .nan, count: (stop - row) * k)
           mark(row..<stop, "label never written")
         }
         row = stop

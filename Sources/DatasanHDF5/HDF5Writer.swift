@@ -13,6 +13,8 @@ public final class HDF5Writer: SampleWriter {
   private var file: HDF5File?
   private var features: HDF5GrowingDataset?
   private var labels: HDF5GrowingDataset?
+  /// Numbers per label row (K of one-hot / soft labels, else 1).
+  private var labelWidth = 1
   private let sampleShape: [Int]
   private let elementType: ElementType
 
@@ -52,11 +54,14 @@ public final class HDF5Writer: SampleWriter {
         try HDF5Writer.record(normalization, on: HDF5Attributes(object: features.dataset.id))
       }
       if let labelName {
+        // One-hot / soft labels (N, K) stay (N, K) in their stored type.
+        let width = layout?.labelWidth ?? 1
+        labelWidth = width
         let rank2 = (layout?.labelRank ?? 1) == 2
         labels = try HDF5GrowingDataset(
           file: file, name: labelName, fileType: HDF5Types.file(labelType ?? .int64),
-          memoryType: datasan_h5t_native_double(), elementSize: (labelType ?? .int64).size, rowDims: rank2 ? [1] : [],
-          chunk: rank2 ? [chunk[0], 1] : [chunk[0]], filters: filters)
+          memoryType: datasan_h5t_native_double(), elementSize: (labelType ?? .int64).size, rowDims: rank2 ? [UInt64(width)] : [],
+          chunk: rank2 ? [chunk[0], UInt64(width)] : [chunk[0]], filters: filters)
         if let classNames, let labels {
           // The class list the labels follow: label i is class classNames[i].
           try HDF5Attributes(object: labels.dataset.id).write("classes", strings: classNames)
@@ -99,10 +104,17 @@ public final class HDF5Writer: SampleWriter {
     else { throw DatasanError(path: path, "the batch's storage is smaller than its samples") }
     var labelValues: [Double]? = nil
     if labels != nil {
-      guard let values = batch.labels, values.count == batch.count else {
-        throw DatasanError(path: path, "the HDF5 output has a label dataset but the batch has no labels")
+      if labelWidth > 1 {
+        guard let vectors = batch.labelVectors, batch.labelWidth == labelWidth, vectors.count == batch.count * labelWidth else {
+          throw DatasanError(path: path, "the HDF5 output has labels of \(labelWidth) entries but the batch has none")
+        }
+        labelValues = vectors
+      } else {
+        guard let values = batch.labels, values.count == batch.count else {
+          throw DatasanError(path: path, "the HDF5 output has a label dataset but the batch has no labels")
+        }
+        labelValues = values
       }
-      labelValues = values
     }
     do {
       try features.append(rows: batch.count, from: UnsafeRawPointer(base))
@@ -128,7 +140,8 @@ public final class HDF5Writer: SampleWriter {
     do {
       try features.extend(rows: batch.count)
       if let labels {
-        if let values = batch.labels, values.count == batch.count {
+        let rowValues = labelWidth > 1 ? batch.labelVectors : batch.labels
+        if let values = rowValues, values.count == batch.count * labelWidth {
           try values.withUnsafeBytes { raw in
             guard let pointer = raw.baseAddress else { return }
             try labels.append(rows: batch.count, from: pointer)

@@ -83,6 +83,7 @@ public final class LMDBReader: SampleReader {
     info = DatasetInfo(
       format: .lmdb, path: path, sampleCount: environment.entries, elementType: .uint8, sampleShape: nil,
       featureName: "data", labelName: "label")
+    info.labelSource = "the Datums' label field"
     info.samplesAreImages = true
     if let size = options.resize { info.layout = LMDBSourceLayout(resizedTo: size) }
 

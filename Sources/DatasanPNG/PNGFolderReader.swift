@@ -136,6 +136,11 @@ public final class PNGFolderReader: SampleReader {
         listFile: scan.layout == .list ? options.listFile.map { URL(fileURLWithPath: $0).lastPathComponent } : nil,
         resizedTo: options.resize, maxPixels: maxPixels, channelOrder: options.channelOrder ?? .rgb))
     info.samplesAreImages = true
+    switch scan.layout {
+    case .flat: break
+    case .list: info.labelSource = "the list file's labels"
+    default: info.labelSource = "class folder names"
+    }
     info.sampleFileType = codecs.extensionList
     if !scan.classNames.isEmpty {
       info.classNames = scan.classNames

@@ -63,6 +63,15 @@ public enum JSONReport {
     var input: [(String, JSONValue)] = [
       ("path", .string(report.info.path)), ("format", .string(report.info.format.rawValue)),
     ]
+    // Additive: where the labels come from ("source": null without labels) and how they are stored.
+    input.append((
+      "labels",
+      .object([
+        ("source", report.info.labelName == nil ? .null : .string(report.info.labelDescription)),
+        ("encoding", report.info.labelName == nil ? .null : .string(report.info.labelEncoding.name)),
+        ("checked", .bool(report.info.labelName != nil)),
+      ])
+    ))
     if !report.info.readingNotes.isEmpty {
       input.append(("reading_notes", .array(report.info.readingNotes.map { .string($0) })))
     }

@@ -30,6 +30,7 @@ public enum TextSummary {
     lines.append("datasan: \(r.info.path.oneLine()) (\(r.info.format.rawValue))")
     let rate = r.seconds > 0 ? String(cFormat: ", %.2f s", r.seconds) : ""
     lines.append("  samples: \(r.total) total, \(r.clean) clean, \(r.flagged) flagged\(rate)")
+    lines.append("  labels: \(r.info.labelDescription.oneLine(limit: 200))")
     if let names = r.info.classNames {
       lines.append("  classes: \(names.count) (\(ClassList.list(names).oneLine(limit: 200)))")
     }

@@ -239,7 +239,9 @@ import Testing
       _ = try CSVReader(path: fixture("text_columns.csv"), options: options { $0.labelColumn = "id" })
     }
     #expect(
-      text?.message == "the label column 'id' is not numeric (line 2: 's000'); choose another with --label-column")
+      text?.message
+        == "the label column 'id' is text without a repeated value (line 2: 's000'): not class names (9 distinct in 9 rows); "
+        + "choose another with --label-column, or give --classes")
   }
 
   @Test func everyNATokenIsNaN() throws {

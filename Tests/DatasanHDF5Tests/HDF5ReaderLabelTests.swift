@@ -49,8 +49,10 @@ import Testing
     #expect(missing?.message.hasPrefix("no label dataset 'nope'") == true)
     #expect(missing?.message.contains("label_n1") == true)
 
-    let twoD = thrown(DatasanError.self) { _ = try readAll(labels, labels: "label_2d") }
-    #expect(twoD?.message == "label dataset 'label_2d' has shape (10, 2); expected (N) or (N, 1)")
+    // (N, K) is one-hot / soft labels: K numbers per sample, the arg-max class as the label.
+    let twoD = try readAll(labels, labels: "label_2d")
+    #expect(twoD.info.labelEncoding == .vectors(width: 2))
+    #expect(twoD.labels == [Double](repeating: 0, count: 10))
 
     let short = thrown(DatasanError.self) { _ = try readAll(labels, labels: "label_short") }
     #expect(short?.message == "label dataset 'label_short' has 9 labels but dataset 'data' has 10 samples")

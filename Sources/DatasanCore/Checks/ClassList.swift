@@ -50,6 +50,10 @@ public enum ClassList {
   ///
   /// - Throws: ``DatasanError`` naming the input and both lists.
   public static func reconcile(_ info: inout DatasetInfo, given: [String]?) throws {
+    if case .vectors(let width) = info.labelEncoding, let names = given ?? info.classNames, names.count != width {
+      throw DatasanError(
+        path: info.path, "its labels have \(width) entries per sample but the class list names \(names.count) (\(list(names)))")
+    }
     guard let given else { return }
     guard let own = info.classNames else {
       info.classNames = given

@@ -33,6 +33,10 @@ public struct LabelDomain: SampleCheck {
 
   public func check(_ batch: SampleBatch, positions: [Int], into findings: inout [SampleFinding]) {
     guard let labels = batch.labels else { return }
+    if let vectors = batch.labelVectors {
+      checkVectors(vectors, width: batch.labelWidth, batch, positions: positions, into: &findings)
+      return
+    }
     for i in positions {
       let label = labels[i]
       if label.isNaN {
@@ -42,6 +46,45 @@ public struct LabelDomain: SampleCheck {
       } else if let why = violation(label) {
         findings.append(SampleFinding(i, of: batch, kind: .labelOutOfDomain, field: field, detail: why))
       }
+    }
+  }
+
+  /// One-hot / soft labels of K entries: NaN / Inf entries are `nan_value` / `inf_value`; with
+  /// cross-entropy a row must be a distribution (entries in [0, 1] summing to 1 within 1e-6), with
+  /// binary (multi-label) every entry in [0, 1], with log every entry >= 0.
+  func checkVectors(
+    _ vectors: [Double], width k: Int, _ batch: SampleBatch, positions: [Int], into findings: inout [SampleFinding]
+  ) {
+    for i in positions {
+      let row = vectors[(i * k)..<((i + 1) * k)]
+      if let j = row.firstIndex(where: { $0.isNaN }) {
+        findings.append(SampleFinding(i, of: batch, kind: .nanValue, field: field, detail: "label entry \(j - i * k) is NaN or missing"))
+        continue
+      }
+      if let j = row.firstIndex(where: { $0.isInfinite }) {
+        let sign = row[j] > 0 ? "+Inf" : "-Inf"
+        findings.append(SampleFinding(i, of: batch, kind: .infValue, field: field, detail: "label entry \(j - i * k) is \(sign)"))
+        continue
+      }
+      var why: String? = nil
+      switch loss {
+      case .crossEntropy, .binary:
+        if let j = row.firstIndex(where: { $0 < 0 || $0 > 1 }) {
+          why = "label entry \(j - i * k) is \(LabelDomain.format(row[j])), outside [0, 1] (--loss \(loss == .binary ? "binary" : "cross-entropy"))"
+        } else if loss == .crossEntropy {
+          let sum = row.reduce(0, +)
+          if Swift.abs(sum - 1) > 1e-6 {
+            why = "label entries sum to \(LabelDomain.format(sum)), not 1 (--loss cross-entropy needs a distribution over the \(k) classes)"
+          }
+        }
+      case .log:
+        if let j = row.firstIndex(where: { $0 < 0 }) {
+          why = "label entry \(j - i * k) is \(LabelDomain.format(row[j])), negative (--loss log)"
+        }
+      case .regression, .none:
+        break
+      }
+      if let why { findings.append(SampleFinding(i, of: batch, kind: .labelOutOfDomain, field: field, detail: why)) }
     }
   }
 

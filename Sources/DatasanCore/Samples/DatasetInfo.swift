@@ -61,6 +61,11 @@ public struct DatasetInfo: Sendable {
   /// A table's columns as the reader typed them (feature, label, text, and why), in file order;
   /// empty for formats without columns.
   public var columns: [ColumnTyping] = []
+  /// Where the labels come from, as the summary and the JSON report name it ("column 'species'",
+  /// "dataset '/label'", "class folder names"); nil: said from ``labelName``. No labels: "none".
+  public var labelSource: String? = nil
+  /// How the input stores its labels (numbers, class names, vectors of K entries).
+  public var labelEncoding: LabelEncoding = .numbers
   /// Decisions about how the input was read that the summary states in one line each ("decimal
   /// comma (detected: ...)").
   public var readingNotes: [String] = []
@@ -78,5 +83,44 @@ public struct DatasetInfo: Sendable {
     self.labelName = labelName
     self.groupNames = groupNames
     self.layout = layout
+  }
+}
+
+/// How an input stores its labels; the batches always carry one number per sample (``SampleBatch/labels``).
+public enum LabelEncoding: Sendable, Equatable {
+  /// One number per sample (a class index or a target value).
+  case numbers
+  /// One string per sample, mapped to the index of its class in ``DatasetInfo/classNames`` (sorted as
+  /// scikit-learn's `LabelEncoder` does, or in the given `--classes` order).
+  case classNames(given: Bool)
+  /// One-hot or soft labels: `width` numbers per sample (``SampleBatch/labelVectors``); the batch's
+  /// `labels` hold each row's arg-max class (the first largest entry).
+  case vectors(width: Int)
+
+  /// The JSON report's word for it.
+  public var name: String {
+    switch self {
+    case .numbers: return "numbers"
+    case .classNames: return "class_names"
+    case .vectors: return "vectors"
+    }
+  }
+}
+
+extension DatasetInfo {
+  /// Where the labels come from and how they are stored, in one line for the summary and the
+  /// report: "column 'species' (class names mapped to indices, sorted as LabelEncoder)", or
+  /// "none, not checked".
+  public var labelDescription: String {
+    guard let labelName else { return "none, not checked" }
+    let source = labelSource ?? "'\(labelName)'"
+    switch labelEncoding {
+    case .numbers: return source
+    case .classNames(let given):
+      return source + " (class names, mapped to indices "
+        + (given ? "in the order of --classes)" : "in sorted order as scikit-learn's LabelEncoder does)")
+    case .vectors(let width):
+      return source + " (one-hot / soft: \(width) entries per sample; counted by arg-max class)"
+    }
   }
 }

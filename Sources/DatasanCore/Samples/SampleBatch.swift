@@ -117,6 +117,11 @@ public struct SampleBatch: Sendable {
   public var values: BatchValues = .stored(measured: nil)
   /// One label per sample (NaN for a missing label), or nil when the dataset has none.
   public var labels: [Double]?
+  /// One-hot or soft labels (``LabelEncoding/vectors``): ``labelWidth`` numbers per sample back to
+  /// back; nil for one number per sample. ``labels`` then hold each sample's arg-max class.
+  public var labelVectors: [Double]? = nil
+  /// Numbers per sample in ``labelVectors`` (K classes).
+  public var labelWidth = 1
   /// How samples are named.
   public var keys: SampleKeys
   /// Problems found by the reader, by sample position in the batch.
@@ -187,6 +192,26 @@ public struct SampleBatch: Sendable {
       labels: labels)
     batch.values = .unreadable(problem)
     return batch
+  }
+
+  /// Sets one-hot / soft labels of `width` numbers per sample and ``labels`` to each sample's
+  /// arg-max class (the first largest entry; NaN when the row holds a NaN).
+  public mutating func setLabelVectors(_ vectors: [Double], width: Int) {
+    precondition(width > 0 && vectors.count == count * width, "label vectors of \(vectors.count) numbers for \(count) x \(width)")
+    labelVectors = vectors
+    labelWidth = width
+    var classes = [Double](repeating: .nan, count: count)
+    for i in 0..<count {
+      var best = 0
+      var isNaN = false
+      for j in 0..<width {
+        let v = vectors[i * width + j]
+        if v.isNaN { isNaN = true; break }
+        if v > vectors[i * width + best] { best = j }
+      }
+      classes[i] = isNaN ? .nan : Double(best)
+    }
+    labels = classes
   }
 
   /// The shape of sample `i`.
@@ -267,6 +292,14 @@ public struct SampleBatch: Sendable {
       labels: labels.map { l in positions.map { l[$0] } }, keys: newKeys, problems: newProblems,
       originals: newOriginals)
     subset.storageNotes = newNotes
+    if let vectors = labelVectors {
+      let k = labelWidth
+      var picked: [Double] = []
+      picked.reserveCapacity(positions.count * k)
+      for p in positions { picked.append(contentsOf: vectors[(p * k)..<((p + 1) * k)]) }
+      subset.labelVectors = picked
+      subset.labelWidth = k
+    }
     if !contiguous || streamIndices != nil { subset.streamIndices = positions.map { streamIndex(of: $0) } }
     return subset
   }
