@@ -168,6 +168,7 @@ public enum CheckCatalog {
     ExtensionMismatchCheck.self,
     CMYKImageCheck.self,
     SizeDistributionCheck.self,
+    EmptyDatasetCheck.self,
   ]
 
   /// Every kind, once: the per-sample kinds (in SPEC.md's order, ``SampleChecker/kinds``, then those
