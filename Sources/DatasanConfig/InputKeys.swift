@@ -7,19 +7,23 @@ import Darwin
 #endif
 
 /// A datasan.yml describes its own input: the keys that say how to read that input (its format,
-/// HDF5 dataset and labels, CSV label column, text columns, delimiter, ..., image list) apply only
-/// to a run on the file's `input` (or a run that names no input, which reads it); the policy keys
+/// HDF5 dataset and labels, CSV label column, text columns, delimiter, ..., image list) and where
+/// `clean` writes its outputs apply only to a run on the file's `input` (or a run that names no input, which reads it); the policy keys
 /// (checks, thresholds, reports, outputs) apply to every input.
 extension ConfigKey {
   /// The keys of the input groups that are not about one input: limits and how images are viewed
   /// or resized, which a project applies to all its data.
   public static let forEveryInput: Set<String> = ["max_pixels", "channel_order", "resize"]
+  /// `clean`'s outputs of the file's input: another input's clean copy, quarantine, statistics or
+  /// mean image does not go where the file's input's go.
+  public static let outputsOfTheInput: Set<String> = ["output", "quarantine", "stats_out", "caffe_mean"]
 
   /// Whether the key describes the file's own input: a key of ``inputGroups`` (InputOptions and
   /// every format's options, so a new format's options are input-specific by being declared)
-  /// other than those of ``forEveryInput``.
+  /// other than those of ``forEveryInput``, or one of ``outputsOfTheInput``.
   public var isInputSpecific: Bool {
-    ConfigKey.inputGroups.contains { ObjectIdentifier($0) == group } && !ConfigKey.forEveryInput.contains(name)
+    if ConfigKey.outputsOfTheInput.contains(name) { return true }
+    return ConfigKey.inputGroups.contains { ObjectIdentifier($0) == group } && !ConfigKey.forEveryInput.contains(name)
   }
 }
 
