@@ -123,12 +123,14 @@ extension ConfigKey {
 extension ConfigFile {
   /// The file's keys of the options of `groups` as command-line arguments, in the file's order,
   /// to be parsed before the command line's own (whose options then win: the last one does).
-  /// `input` is left out when the command line names one.
-  public func arguments(for groups: [any ConfigurableOptions.Type], skippingInput: Bool) -> [String] {
+  /// `input` is left out when the command line names one, and the input-specific keys unless
+  /// `inputKeys` (``describes(input:)``).
+  public func arguments(for groups: [any ConfigurableOptions.Type], skippingInput: Bool, inputKeys: Bool = true) -> [String] {
     let wanted = Set(groups.map { ObjectIdentifier($0) })
     var arguments: [String] = []
     for name in keys {
       guard let key = ConfigKey.byName[name], wanted.contains(key.group), let value = self[name]?.value else { continue }
+      if !inputKeys && key.isInputSpecific && key.form != .argument { continue }
       switch (key.form, value) {
       case (.argument, _):
         if !skippingInput, let text = string(name) { arguments.insert(text, at: 0) }

@@ -16,14 +16,16 @@ struct ListLine: Equatable {
 ///
 /// The label is the text after the last run of spaces or tabs, and must be a base-10 integer
 /// (`+`/`-` allowed): where Caffe's `atoi` reads a missing or non-numeric label as 0, such a line
-/// here becomes an `unreadable` sample. A trailing `\r` and trailing blanks are ignored; blank
-/// lines are skipped; paths may contain spaces. A path that is absolute or climbs out of the image
+/// here becomes an `unreadable` sample. Each line is trimmed of surrounding blanks (spaces, tabs, a
+/// `\r`) before the path and the label are split, and a UTF-8 byte order mark at the start of the
+/// file is dropped (lists written on Windows); blank lines are skipped; paths may contain spaces. A path that is absolute or climbs out of the image
 /// folder (`../x`, `a/../../x`) is `unreadable` and never opened.
 enum ListFile {
   static func parse(_ data: [UInt8]) -> [ListLine] {
     var result: [ListLine] = []
     var lineNumber = 0
-    var start = 0
+    // A UTF-8 byte order mark (Notepad's) is not part of the first path.
+    var start = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     while start < data.count {
       var end = start
       while end < data.count && data[end] != UInt8(ascii: "\n") { end += 1 }
@@ -39,23 +41,22 @@ enum ListFile {
   }
 
   private static func parseLine(_ raw: ArraySlice<UInt8>, number: Int) -> ListLine? {
+    var begin = raw.startIndex
     var end = raw.endIndex
-    while end > raw.startIndex && isBlank(raw[end - 1]) { end -= 1 }
-    let text = raw[raw.startIndex..<end]
+    while end > begin && isBlank(raw[end - 1]) { end -= 1 }
+    while begin < end && isBlank(raw[begin]) { begin += 1 }
+    let text = raw[begin..<end]
     if text.isEmpty { return nil }
     guard let lastBlank = text.lastIndex(where: isBlank) else {
       return ListLine(
         line: number, path: Array(text), label: nil,
         problem: "list line \(number): no label after the path")
     }
+    // The text starts with no blank: the path before the last run of blanks is never empty.
     var pathEnd = lastBlank
     while pathEnd > text.startIndex && isBlank(text[pathEnd - 1]) { pathEnd -= 1 }
     let path = Array(text[text.startIndex..<pathEnd])
     let labelText = String(decoding: text[(lastBlank + 1)...], as: UTF8.self)
-    if path.isEmpty {
-      return ListLine(
-        line: number, path: Array(text), label: nil, problem: "list line \(number): no path before the label")
-    }
     if RawFileSystem.leavesFolder(path) {
       return ListLine(
         line: number, path: path, label: Int(labelText),

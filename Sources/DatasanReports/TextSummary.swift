@@ -16,8 +16,8 @@ import Darwin
 /// input (paths, keys, names inside details) is written with its control characters escaped
 /// (``Swift/String/oneLine(limit:)``).
 public enum TextSummary {
-  /// Dataset findings of one kind printed before the rest are counted in one line.
-  public static let datasetFindingsPerKind = 20
+  /// Lines of one dataset kind printed before the rest are counted in one line.
+  public static var datasetFindingsPerKind: Int { SummaryFindings.datasetLinesPerKind }
 
   /// The summary of a scan. `command` names what ran ("scan" / "clean"); `fixCommand`
   /// is quoted for dataset warnings.
@@ -46,27 +46,15 @@ public enum TextSummary {
         for f in r.examples[kind] ?? [] {
           lines.append("    key \((f.key ?? "?").oneLine()): \(f.detail.oneLine())")
         }
-        if n > (r.examples[kind]?.count ?? 0) { lines.append("    ...") }
+        let more = n - (r.examples[kind]?.count ?? 0)
+        if more > 0 { lines.append(SummaryFindings.more(more)) }
       }
     }
     if !r.datasetFindings.isEmpty {
       lines.append("")
       lines.append("dataset findings:")
-      // At most `datasetFindingsPerKind` lines of a kind: a CSV of a million constant columns
-      // prints a summary, not a million lines (the JSON and HTML reports list them).
-      var shown: [FindingKind: Int] = [:]
-      for f in r.datasetFindings {
-        shown[f.kind, default: 0] += 1
-        if shown[f.kind]! <= datasetFindingsPerKind {
-          lines.append("  \(f.kind.rawValue) (\(f.severity.rawValue)): \(f.detail.oneLine())")
-        }
-      }
-      for kind in FindingKind.allCases {
-        let more = (shown[kind] ?? 0) - datasetFindingsPerKind
-        if more > 0 {
-          lines.append("  ... \(more) more \(kind.rawValue) finding\(more == 1 ? "" : "s") (all in --report / --html)")
-        }
-      }
+      // A few lines of each kind: a CSV of 4,096 pixel columns prints a summary, not 4,096 lines.
+      lines.append(contentsOf: SummaryFindings.datasetLines(r.datasetFindings))
     }
     lines.append("")
     if let clean {

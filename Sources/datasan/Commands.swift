@@ -125,12 +125,21 @@ struct Common {
   ) throws -> (file: ConfigFile, note: String)? {
     guard let loaded = try options.configFlags.load() else { return nil }
     let groups = DatasetCommandOptions<Output>.configGroups
+    // The file's keys about its own input apply to that input only (InputKeys.swift).
+    let describes = loaded.file.describes(input: options.input.input)
     do {
-      command = try C.parse(loaded.file.arguments(for: groups, skippingInput: options.input.input != nil) + subcommandArguments)
+      command = try C.parse(
+        loaded.file.arguments(for: groups, skippingInput: options.input.input != nil, inputKeys: describes)
+          + subcommandArguments)
     } catch {
       throw UsageError("\(C.message(for: error)) (with the keys of \(loaded.file.path))")
     }
-    return loaded
+    let skipped = describes ? [] : loaded.file.inputSpecificKeys
+    guard !skipped.isEmpty, let own = loaded.file.string("input") else { return loaded }
+    return (
+      loaded.file,
+      loaded.note + "; its keys for its input \(own) (\(skipped.joined(separator: ", "))) are not applied to this one"
+    )
   }
 
   /// The human summary, with the config file and the policy named under its first line and the

@@ -290,12 +290,13 @@ enum JUnitSchema {
       #expect(verdict.cases.allSatisfy { $0.name.hasPrefix("datasan.") && !$0.classname.isEmpty })
     }
     let ignored = try JUnitSchema.check("\(dir)/ignored.xml")
-    // One case per kind of the catalog (17, with extension_mismatch, cmyk_image, unknown_class and mixed_column), less the ignored ones.
-    #expect(ignored.cases.count == 15 && ignored.result("nan_value") == nil)
+    // One case per kind of the catalog (18, with extension_mismatch, cmyk_image, unknown_class, mixed_column and
+    // empty_dataset), less the ignored ones.
+    #expect(ignored.cases.count == 16 && ignored.result("nan_value") == nil)
     let tolerated = try JUnitSchema.check("\(dir)/tolerated.xml")
     #expect(tolerated.cases.first { $0.name == "datasan.nan_value" }?.out.contains("tolerated") == true)
     let dirtyVerdict = try JUnitSchema.check("\(dir)/dirty.xml")
-    #expect(dirtyVerdict.cases.count == 17)
+    #expect(dirtyVerdict.cases.count == 18)
     #expect(dirtyVerdict.cases.first { $0.name == "datasan.label_out_of_domain" }?.message == "2 samples with label_out_of_domain")
   }
 

@@ -145,7 +145,7 @@ import Testing
     let parser = XMLParser(data: xml)
     parser.delegate = counter
     #expect(parser.parse())
-    #expect(counter.testcases == 17)  // one per kind of the catalog
+    #expect(counter.testcases == 18)  // one per kind of the catalog
     #expect(counter.failures == 3)  // nan_value, inf_value, label_out_of_domain
   }
 }

@@ -203,4 +203,19 @@ import Testing
         == ["a.csv", "--num-classes=3", "--no-strict", "--quiet", "--fail-on=constant_feature,class_missing", "--ignore-label=-1.0"])
     #expect(c.arguments(for: groups, skippingInput: true).first == "--num-classes=3")
   }
+
+  /// The keys about the file's own input (format, a format's reading options, clean's outputs) are
+  /// left out for another input; checks, thresholds, reports and policy stay.
+  @Test func inputSpecificKeysApplyToTheFilesInputOnly() throws {
+    let c = try ConfigFile.parse(
+      "input: train.h5\nformat: hdf5\ndataset: /x\nlabel_column: y\nlist: l.txt\nmax_pixels: 100\nnum_classes: 3\n"
+        + "output: train.clean.h5\nnormalize: zscore\nreport: r.json\nstrict: true\n",
+      path: "t.yml")
+    #expect(c.describes(input: nil) && c.describes(input: "train.h5") && c.describes(input: "./train.h5"))
+    #expect(!c.describes(input: "images") && !c.describes(input: "val.h5"))
+    #expect(try ConfigFile.parse("format: csv\n", path: "t.yml").describes(input: "any.csv"))  // no input: every input
+    #expect(c.inputSpecificKeys == ["format", "dataset", "label_column", "list", "output"])
+    let other = c.arguments(for: ConfigKey.groups, skippingInput: true, inputKeys: false)
+    #expect(other == ["--max-pixels=100", "--num-classes=3", "--normalize=zscore", "--report=r.json", "--strict"])
+  }
 }

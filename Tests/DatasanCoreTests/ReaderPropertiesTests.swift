@@ -25,7 +25,7 @@ import Testing
     #expect(FindingKind.allCases.map(\.rawValue) == [
       "nan_value", "inf_value", "unreadable", "label_out_of_domain", "shape_mismatch", "unknown_class",
       "unnormalized_scale", "scale_imbalance", "constant_feature", "extreme_value", "class_missing", "class_imbalance", "skipped_files",
-      "hidden_class_folder", "mixed_column", "extension_mismatch", "cmyk_image",
+      "hidden_class_folder", "mixed_column", "extension_mismatch", "cmyk_image", "empty_dataset",
     ])
     #expect(FindingKind.allCases.filter(\.isSampleKind).count == 6)
     #expect(FindingKind(rawValue: "class_missing") == .classMissing)

@@ -50,8 +50,8 @@ import Testing
     }
   }
 
-  /// `--stats-in` parameters with another number of feature groups are refused before any
-  /// output is created, and nothing is left behind.
+  /// `--stats-in` parameters for other feature groups are refused before any output is created,
+  /// and nothing is left behind.
   @Test func statsInForOtherDataIsRefused() throws {
     let dir = try TestTemporaryDirectory.make("datasan-core")
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -62,7 +62,11 @@ import Testing
       quarantine: dir + "/q.csv")
     config.statsIn = NormalizationParameters(method: .minmax, range: [-1, 1], channelAxis: .first, groups: [group, group, group])
     config.statsInPath = "stats.json"
-    #expect(throws: DatasanError(path: "stats.json", "has 3 feature groups, mem has 2; it was written for other data")) {
+    // The input names its groups (a, b): the file's are matched by name, and both sides listed.
+    let message =
+      "its feature groups are not mem's (matched by name): no statistics for 2 groups ('a', 'b') of mem; "
+      + "statistics for 3 groups ('g', 'g', 'g'), not in mem"
+    #expect(throws: DatasanError(path: "stats.json", message)) {
       _ = try Pipeline(backend: backend).clean(config)
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)

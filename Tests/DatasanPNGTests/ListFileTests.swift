@@ -20,7 +20,17 @@ import Testing
     #expect(lines[0].problem == "list line 1: no label after the path")
     #expect(lines[1].problem == "list line 2: label '1e3' is not an integer")
     #expect(lines[3].problem == "list line 4: label '99999999999999999999999' is not an integer")
-    #expect(lines[4].problem == "list line 5: no path before the label")
+    // Trimmed first: " 7" is a path without a label.
+    #expect(lines[4].problem == "list line 5: no label after the path")
+  }
+
+  /// Lines are trimmed of surrounding blanks before the path and the label are split (an indented
+  /// list, a Windows list with CRLF and a byte order mark).
+  @Test func linesAreTrimmedBeforeSplitting() {
+    let lines = parse("\u{FEFF}  a.png 1\r\n\t b c.png\t2 \r\n \r\n   d.png   3   ")
+    #expect(lines.map { String(decoding: $0.path, as: UTF8.self) } == ["a.png", "b c.png", "d.png"])
+    #expect(lines.map(\.label) == [1, 2, 3])
+    #expect(lines.allSatisfy { $0.problem == nil })
   }
 
   @Test func pathsLeavingTheRootAreProblemsNotFiles() {

@@ -135,11 +135,16 @@ public struct FinishContext: Sendable {
   public var info: DatasetInfo
   /// The command that fixes scale problems (`datasan clean INPUT -o OUTPUT`), quoted in details.
   public var fixCommand: String
+  /// The samples checked and those that passed (what the statistics are over), when known.
+  public var samples: Int? = nil
+  public var cleanSamples: Int? = nil
 
-  public init(options: CheckOptions, info: DatasetInfo, fixCommand: String) {
+  public init(options: CheckOptions, info: DatasetInfo, fixCommand: String, samples: Int? = nil, cleanSamples: Int? = nil) {
     self.options = options
     self.info = info
     self.fixCommand = fixCommand
+    self.samples = samples
+    self.cleanSamples = cleanSamples
   }
 
   /// The severity of a dataset finding: warning, error under `--strict`.
@@ -163,6 +168,7 @@ public enum CheckCatalog {
     ExtensionMismatchCheck.self,
     CMYKImageCheck.self,
     SizeDistributionCheck.self,
+    EmptyDatasetCheck.self,
   ]
 
   /// Every kind, once: the per-sample kinds (in SPEC.md's order, ``SampleChecker/kinds``, then those

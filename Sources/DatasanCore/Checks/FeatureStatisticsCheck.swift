@@ -93,11 +93,12 @@ public struct FeatureStatisticsCheck: DatasetCheck {
   }
 
   public func finish(_ state: State, _ context: FinishContext) -> [Finding] {
-    Self.findings(groups: state.groups, options: context.options, fixCommand: context.fixCommand)
+    Self.findings(groups: state.groups, options: context.options, fixCommand: context.fixCommand, cleanSamples: context.cleanSamples)
   }
 
-  /// The scale findings of these statistics.
-  static func findings(groups: [GroupStats], options: CheckOptions, fixCommand: String) -> [Finding] {
+  /// The scale findings of these statistics, gathered over `cleanSamples` samples (named in the details).
+  static func findings(groups: [GroupStats], options: CheckOptions, fixCommand: String, cleanSamples: Int? = nil) -> [Finding] {
+    let over = Over.cleanSamples(cleanSamples)
     let severity: Severity = options.strict ? .error : .warning
     let num = DatasetChecks.num
     var out: [Finding] = []
@@ -109,7 +110,7 @@ public struct FeatureStatisticsCheck: DatasetCheck {
     for g in measured where g.values.maxMagnitude > options.scaleLimit {
       add(
         .unnormalizedScale, field: g.name,
-        "\(g.name.messageName) ranges over [\(num(g.values.min)), \(num(g.values.max))], largest magnitude "
+        "\(g.name.messageName) has values in [\(num(g.values.min)), \(num(g.values.max))] \(over), largest magnitude "
           + "\(num(g.values.maxMagnitude)) > --scale-limit \(num(options.scaleLimit)); fix: \(fixCommand) --normalize minmax")
     }
 
@@ -122,14 +123,14 @@ public struct FeatureStatisticsCheck: DatasetCheck {
         add(
           .scaleImbalance, field: nil,
           "std of \(widest.name.messageName) (\(num(widest.values.std))) is \(ratio.isFinite ? num(ratio) : "over 1e308")x that of \(narrowest.name.messageName) "
-            + "(\(num(narrowest.values.std))); fix: \(fixCommand) --normalize zscore")
+            + "(\(num(narrowest.values.std))) \(over); fix: \(fixCommand) --normalize zscore")
       }
     }
 
     for g in measured where g.values.isConstant {
       add(
         .constantFeature, field: g.name,
-        "\(g.name.messageName) is constant (\(num(g.values.min))) over \(g.values.count) values: z-score would divide by zero; "
+        "\(g.name.messageName) is constant (\(num(g.values.min))) \(over) (\(g.values.count.withSeparators) values): z-score would divide by zero; "
           + "datasan clean maps it to 0")
     }
 
@@ -137,7 +138,7 @@ public struct FeatureStatisticsCheck: DatasetCheck {
       add(
         .extremeValue, field: g.name,
         "\(g.name.messageName) has \(g.extremeCount) value\(g.extremeCount == 1 ? "" : "s") with magnitude >= --max-abs "
-          + "\(num(options.maxAbs)) (largest \(num(g.extremeMax)))")
+          + "\(num(options.maxAbs)) (largest \(num(g.extremeMax))) \(over)")
     }
     return out
   }

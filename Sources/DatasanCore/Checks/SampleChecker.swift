@@ -156,7 +156,7 @@ public final class SampleChecker {
 
   /// The dataset findings of the checks' states, in the order of ``FindingKind``.
   public func datasetFindings(fixCommand: String) -> [Finding] {
-    let finish = FinishContext(options: options, info: info, fixCommand: fixCommand)
+    let finish = FinishContext(options: options, info: info, fixCommand: fixCommand, samples: total, cleanSamples: clean)
     return zip(checks, states).flatMap { check, state in check.finish(any: state, finish) }
   }
 

@@ -190,7 +190,7 @@ public final class Pipeline {
       var pendingVerdicts = checker.check(batches: pending, collectStats: !needsStatsPass)
       let shape = checker.referenceShape ?? info.sampleShape ?? []
       if let statsIn = config.statsIn, config.normalize != .none, !pending.isEmpty {
-        try Pipeline.check(statsIn, fits: shape, config)
+        parameters = try Pipeline.matched(statsIn, to: shape, info, config)
       }
       // The input's stored label type when its format keeps one, else what the loss implies.
       let labelType = info.layout?.labelType ?? (config.scan.checks.loss == .crossEntropy ? .int64 : .float64)
@@ -304,9 +304,12 @@ public final class Pipeline {
     }
   }
 
-  /// Refuses `--stats-in` parameters made for other data (another number of feature groups, or
-  /// groups along the other channel axis) before any output is created.
-  static func check(_ parameters: NormalizationParameters, fits shape: [Int], _ config: CleanConfiguration) throws {
+  /// The `--stats-in` parameters for this input's feature groups: by name when the input names
+  /// them (CSV columns, in any order), else by position. Refuses parameters made for other data
+  /// (other groups, or groups along the other channel axis) before any output is created.
+  static func matched(
+    _ parameters: NormalizationParameters, to shape: [Int], _ info: DatasetInfo, _ config: CleanConfiguration
+  ) throws -> NormalizationParameters {
     let file = config.statsInPath ?? "--stats-in"
     let axis = config.scan.checks.channelAxis
     if shape.count > 1 && parameters.channelAxis != axis {
@@ -314,12 +317,11 @@ public final class Pipeline {
         path: file,
         "was computed with --channel-axis \(parameters.channelAxis.rawValue), this run uses --channel-axis \(axis.rawValue)")
     }
-    let groups = FeatureGroups(sampleShape: shape, channelAxis: axis).count
-    if parameters.groups.count != groups {
-      throw DatasanError(
-        path: file,
-        "has \(parameters.groups.count) feature groups, \(config.scan.input) has \(groups); it was written for other data")
-    }
+    let groups = FeatureGroups(sampleShape: shape, channelAxis: axis)
+    let named = info.groupNames.map { $0.count == groups.count } ?? false
+    return try parameters.matched(
+      to: groups.names(featureName: info.featureName, given: info.groupNames), byName: named, file: file,
+      input: config.scan.input)
   }
 
   /// What one batch contributes to the outputs of `clean`.
