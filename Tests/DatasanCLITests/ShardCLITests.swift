@@ -113,5 +113,8 @@ import Testing
     #expect(merged.status == 1, "\(merged.stderr)")
     let noShards = try CLIEnv.run(["scan", h5, "--report", dir + "/x.json"], environment: ["JOB_COMPLETION_INDEX": "1"])
     #expect(noShards.status == 2 && noShards.stderr.contains("--shards"))
+    // Without --report the environment names no shard: a plain scan in an array task scans it all.
+    let plain = try CLIEnv.run(["scan", h5], environment: runs[0].1)
+    #expect(plain.status == 1 && plain.stdout.contains("42") && !plain.stdout.contains("partial report"), "\(plain.stderr)")
   }
 }
