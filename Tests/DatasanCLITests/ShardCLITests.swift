@@ -7,7 +7,7 @@ import Testing
 /// counts its `mixed_column` rows over the whole stream) and an HDF5 file by sample ranges (in the
 /// refusal test). Every format at every N over the shard fixtures' boundary defects goes through the
 /// library in DatasanReportTests' ShardMergeTests (in-process: a debug datasan spends ~0.5 s of CPU
-/// parsing its arguments per run). About 8 s of CPU in a debug build (17 runs and 6 refused merges).
+/// parsing its arguments per run). About 10 s of CPU in a debug build (18 runs, 6 refused merges).
 @Suite struct ShardCLITests {
   /// The report without what differs between runs (time, bytes read: shards re-read the start).
   static func comparable(_ path: String) throws -> Any {
