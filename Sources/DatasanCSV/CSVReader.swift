@@ -64,7 +64,7 @@ public final class CSVReader: SampleReader {
   /// ``ReadOptions/batchBytes``.
   public let rowsPerBatch: Int
 
-  private let path: String
+  let path: String
   private let file: BlockFile
   /// Physical line (1-based) where the next record starts.
   @exclusivity(unchecked) private var line: Int
@@ -103,10 +103,10 @@ public final class CSVReader: SampleReader {
   /// The mostly numeric columns typed text (`mixed_column`), and per column the rows whose value
   /// is text (counted over the whole stream by the parsers).
   private let mixedColumns: [Int]
-  private var mixedRows: [Int]
-  private var placeholderRows: [Int]
+  var mixedRows: [Int]
+  var placeholderRows: [Int]
   /// Per column typed numeric: the rows after the typing whose value was text, and the first.
-  private var lateText: [(rows: Int, first: (line: Int, value: String))?]
+  var lateText: [(rows: Int, first: (line: Int, value: String))?]
 
   /// The number of data rows used to infer column types.
   public static let inferenceRows = 1000

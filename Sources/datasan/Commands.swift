@@ -246,7 +246,7 @@ struct Scan: ParsableCommand {
     let (checks, reports) = (command.options.checks, command.options.reports)
     let config = try Common.scanConfiguration(command.options)
     let policy = try checks.policy()
-    if let shard = try command.sharding.resolve() {
+    if let shard = try command.sharding.resolve(reporting: reports.report != nil) {
       let fileArguments =
         loaded?.file.arguments(
           for: DatasetCommandOptions<NoOptions>.configGroups, skippingInput: options.input.input != nil) ?? []

@@ -10,13 +10,18 @@ import Foundation
 /// `--shard I/N` and `--shards N` of `scan`: which part of the dataset this process scans. Not config
 /// file keys: they differ between the processes of one run.
 struct ShardOptions: ParsableArguments {
-  @Option(help: "Scan shard I of N (0 <= I < N): a contiguous part of the samples; --report writes a partial report for `datasan merge`; default from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards (e.g. --shard 2/4).")
+  @Option(help: "Scan shard I of N (0 <= I < N): a contiguous part of the samples; --report writes a partial report for `datasan merge`; default (with --report) from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with --shards (e.g. --shard 2/4).")
   var shard: String?
   @Option(help: "The number of shards of a Kubernetes Indexed Job (its completions), whose pods are told only their JOB_COMPLETION_INDEX (e.g. --shards 4).")
   var shards: Int?
 
-  /// The shard of this process: `--shard`, else the job engine's environment, else none.
-  func resolve(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Shard? {
+  /// The shard of this process: `--shard`, else the job engine's environment, else none. The
+  /// environment names the shard only when `reporting` (`--report` is given) or with `--shards`: a
+  /// plain `datasan scan` inside a Slurm array task or an Indexed Job's pod scans the whole dataset.
+  func resolve(
+    _ environment: [String: String] = ProcessInfo.processInfo.environment, reporting: Bool = true
+  ) throws -> Shard? {
+    let environment = reporting || shards != nil ? environment : [:]
     if let text = shard {
       guard let s = Shard(parsing: text) else {
         throw UsageError("--shard must be I/N with 0 <= I < N (e.g. --shard 2/4), not '\(text)'")

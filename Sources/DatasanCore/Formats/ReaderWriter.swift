@@ -77,11 +77,21 @@ public protocol SampleReader: AnyObject {
   /// Dataset findings the reader itself makes about the input's layout (a PNG folder's
   /// `skipped_files` and `hidden_class_folder`), reported with the checks' own.
   var layoutFindings: [Finding] { get }
+  /// What the reader gathered over the samples it read for its ``layoutFindings`` (a CSV file's text
+  /// rows in numeric columns), encoded by the format: a shard's partial report carries it. Nil when
+  /// those findings do not depend on the samples read.
+  var readerState: ReaderState? { get }
+  /// Adds the state of a shard's reader (called in shard order, on a reader that read no sample),
+  /// so that ``layoutFindings`` are those of one reader over the shards' samples. Throws
+  /// ``DatasanError`` when the state is not the format's.
+  func merge(_ state: ReaderState) throws
 }
 
 extension SampleReader {
   public var bytesRead: Int { 0 }
   public var layoutFindings: [Finding] { [] }
+  public var readerState: ReaderState? { nil }
+  public func merge(_ state: ReaderState) throws {}
 }
 
 /// What a writer writes: normalized features (float32) or the original samples.

@@ -137,7 +137,7 @@ public final class Pipeline {
     try snapshot?.check(config.input)
     return ScanState(
       checker: checker, builder: builder, layoutFindings: layoutFindings(reader, config.checks),
-      bytesRead: stream.bytesRead, seconds: Date().timeIntervalSince(started))
+      readerState: reader.readerState, bytesRead: stream.bytesRead, seconds: Date().timeIntervalSince(started))
   }
 
   /// The reader's own dataset findings, with the severity `--strict` gives them.

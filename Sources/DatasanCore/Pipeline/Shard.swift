@@ -84,6 +84,8 @@ public struct PartialScan: Codable, Sendable {
   /// first sample's index is not known to the shard) rather than from the dataset's.
   public var localIndices: Bool
   public var checker: SampleChecker.Partial
+  /// The reader's own mergeable state (``SampleReader/readerState``), nil when it has none.
+  public var readerState: ReaderState?
   public var findings: SampleFindings
   public var bytesRead: Int
   public var seconds: Double
@@ -92,6 +94,7 @@ public struct PartialScan: Codable, Sendable {
     case partial, version, shard, run
     case localIndices = "local_indices"
     case checker, findings
+    case readerState = "reader_state"
     case bytesRead = "bytes_read"
     case seconds
   }
@@ -104,9 +107,24 @@ public struct PartialScan: Codable, Sendable {
     self.run = run
     self.localIndices = localIndices
     checker = state.checker.partial
+    readerState = state.readerState
     findings = state.builder.findings
     bytesRead = state.bytesRead
     seconds = state.seconds
+  }
+}
+
+/// A reader's mergeable state (``SampleReader/readerState``): an opaque value the format encodes,
+/// decodes and adds (DatasanCore does not look inside).
+public struct ReaderState: Codable, Sendable, Equatable {
+  /// The format that wrote it (e.g. `csv`).
+  public var format: String
+  /// The format's encoding of its state.
+  public var data: Data
+
+  public init(format: String, data: Data) {
+    self.format = format
+    self.data = data
   }
 }
 
@@ -116,6 +134,8 @@ public struct ScanState {
   public var builder: ReportBuilder
   /// The reader's layout findings (severity set).
   public var layoutFindings: [Finding]
+  /// The reader's mergeable state (``SampleReader/readerState``).
+  public var readerState: ReaderState?
   public var bytesRead: Int
   public var seconds: Double
 }
@@ -179,6 +199,7 @@ extension Pipeline {
     var offset = 0
     for part in parts {
       checker.merge(part.checker)
+      if let state = part.readerState { try reader.merge(state) }
       builder.merge(part.localIndices ? part.findings.shifted(by: offset) : part.findings)
       offset += part.findings.total
     }
