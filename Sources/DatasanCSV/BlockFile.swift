@@ -112,14 +112,7 @@ final class BlockFile {
       capacity = newCapacity
     }
     if let decompressed {
-      let n = try decompressed.read(into: buffer + end, count: capacity - end)
-      if n == 0 {
-        eof = true
-        return false
-      }
-      end += n
-      totalRead += n
-      return true
+      return took(try decompressed.read(into: buffer + end, count: capacity - end))
     }
     while true {
       let n = read(fd, buffer + end, capacity - end)
@@ -127,14 +120,19 @@ final class BlockFile {
         if errno == EINTR { continue }
         throw DatasanError(path: path, "read error: \(String(cString: strerror(errno)))")
       }
-      if n == 0 {
-        eof = true
-        return false
-      }
-      end += n
-      totalRead += n
-      return true
+      return took(n)
     }
+  }
+
+  /// Takes the `n` bytes just read after `end` (0: the input ended); whether any came.
+  private func took(_ n: Int) -> Bool {
+    if n == 0 {
+      eof = true
+      return false
+    }
+    end += n
+    totalRead += n
+    return true
   }
 
   /// Up to `count` bytes from the first unconsumed one, read with pread(2) without touching the buffer,
