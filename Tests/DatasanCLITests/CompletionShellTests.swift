@@ -19,6 +19,8 @@ import Testing
     var groups = ConfigKey.inputGroups + [CheckFlags.self, ReportFlags.self]
     if command == "clean" { groups.append(CleanOptions.self) }
     var names: Set<String> = ["--config", "--no-config", "--version", "--help"]
+    // scan's process of a sharded run (Sources/datasan/Shard.swift's ShardOptions: no datasan.yml key).
+    if command == "scan" { names.formUnion(["--shard", "--shards"]) }
     for key in groups.flatMap({ ConfigKey.keys(of: $0) }) {
       switch key.form {
       case .argument: continue

@@ -44,8 +44,10 @@ import Testing
       ("CHECKS AND GATE POLICY", names([CheckFlags.self])),
       ("REPORTS", names([ReportFlags.self])),
       ("CONFIG FILE", ["--config", "--no-config"]),
-      ("OPTIONS", ["--version", "--help"]),
     ]
+    // scan's process of a sharded run (Sources/datasan/Shard.swift's ShardOptions: no datasan.yml key).
+    if command == "scan" { expected.append(("SHARDS", ["--shard", "--shards"])) }
+    expected.append(("OPTIONS", ["--version", "--help"]))
     #expect(shown.map(\.title) == expected.map(\.title))
     for (title, options) in expected {
       #expect(shown.first { $0.title == title }?.options == options, "\(command) --help, \(title)")

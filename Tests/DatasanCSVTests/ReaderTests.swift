@@ -240,7 +240,7 @@ import Testing
     }
     #expect(
       text?.message
-        == "the label column 'id' is text without a repeated value (line 2: 's000'): not class names (9 distinct in 9 rows); "
+        == "the label column 'id' is text without a repeated value (line 2: 's000'): not class names (8 distinct in 8 rows); "
         + "choose another with --label-column, or give --classes")
   }
 
