@@ -105,8 +105,6 @@ struct CLI {
     return (process, false)
   }
 
-  private static let launching = NSLock()
-
   static func start(
     _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:], binary: String = CLI.binary
   ) throws -> Process {
@@ -119,11 +117,7 @@ struct CLI {
     if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     process.standardOutput = Pipe()
     process.standardError = Pipe()
-    // One launch at a time: Foundation's Process.run crashed the test process (SIGSEGV in a memmove
-    // inside it) when the smoke matrix launched from many threads at once.
-    launching.lock()
-    defer { launching.unlock() }
-    try process.run()
+    try ProcessLaunch.run(process)  // one launch at a time, with every other launcher of the tests
     return process
   }
 }

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ enum CLIEnv {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    try ProcessLaunch.run(process)
     let errReader = Thread.detachNewThreadWithResult { err.fileHandleForReading.readDataToEndOfFile() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = errReader.wait()

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
     process.standardOutput = out
     process.standardError = err
     try out.fileHandleForReading.close()
-    try process.run()
+    try ProcessLaunch.run(process)
     let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, process.terminationReason == .uncaughtSignal, stderr)
@@ -79,7 +80,7 @@ import Testing
       FileManager.default.createFile(atPath: path, contents: nil)
       let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
       process.standardOutput = file
-      try process.run()
+      try ProcessLaunch.run(process)
       process.waitUntilExit()
       try file.close()
       #expect(process.terminationStatus == 1)

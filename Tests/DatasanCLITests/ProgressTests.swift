@@ -45,7 +45,7 @@ import Testing
     process.standardOutput = out
     process.standardError = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
     let started = Date()
-    try process.run()
+    try ProcessLaunch.run(process)
     close(slave)  // the child holds the only other end: reads end (EIO) when it exits
 
     let captured = Locked([UInt8]())

@@ -1,3 +1,4 @@
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -94,7 +95,7 @@ import Testing
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
+    guard (try? ProcessLaunch.run(process)) != nil else { return false }
     process.waitUntilExit()
     return process.terminationStatus == 0
   }

@@ -311,7 +311,7 @@ func runGuardCheck(_ mode: String) throws -> GuardCheck {
   process.arguments = [mode]
   let err = Pipe()
   process.standardError = err
-  try process.run()
+  try ProcessLaunch.run(process)
   let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   process.waitUntilExit()
   let signaled = process.terminationReason == .uncaughtSignal

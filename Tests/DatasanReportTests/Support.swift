@@ -77,7 +77,7 @@ enum Chromium {
     let out = Pipe()
     process.standardOutput = out
     process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
+    try ProcessLaunch.run(process)
     let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
     let data = out.fileHandleForReading.readDataToEndOfFile()

@@ -52,7 +52,7 @@ public enum Python {
     let (input, output) = (Pipe(), Pipe())
     process.standardInput = input
     process.standardOutput = output
-    try process.run()
+    try ProcessLaunch.run(process)
     return (process, input, output)
   }
 
@@ -68,7 +68,7 @@ public enum Python {
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    try ProcessLaunch.run(process)
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     try err.close()
