@@ -10,9 +10,9 @@ import Testing
 /// sample. (A debug build allocates where the optimizer would not: it is not what is measured.)
 @Suite(.disabled(if: Sanitizer.active != nil, "skipped under \(Sanitizer.active ?? ""): its allocator replaces malloc, and the counter built with it cannot be preloaded into the unsanitized release binary; make test counts the allocations"))
 struct AllocationTests {
-  /// The preloadable counter, built next to the debug datasan binary by `swift build --build-tests`.
-  static let counter: String = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent()
-    .appendingPathComponent("libDatasanAllocationCounter.so").path
+  /// The preloadable counter, built into the debug build folder by `swift build --build-tests`
+  /// (whichever datasan binary the other CLI tests run).
+  static let counter: String = CLI.root.appendingPathComponent(".build/debug/libDatasanAllocationCounter.so").path
   /// The release binary (`make release`, which `make test` runs first).
   static let release: String = CLI.root.appendingPathComponent(".build/release/datasan").path
 
