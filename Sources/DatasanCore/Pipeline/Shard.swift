@@ -157,6 +157,19 @@ extension SampleFindings {
 }
 
 extension Pipeline {
+  /// A reader of the whole input (no sample range), for what it is rather than its values, and its
+  /// info with the class list reconciled as a run over the whole input reconciles it.
+  private func openWholeInput(_ config: ScanConfiguration) throws -> (any SampleReader, DatasetInfo) {
+    var read = config.read
+    read.sampleRange = nil
+    read.keepOriginals = false
+    read.valuesNeeded = false
+    let reader = try backend.openReader(format: config.format, path: config.input, options: read)
+    var info = reader.info
+    try ClassList.reconcile(&info, given: config.checks.classNames)
+    return (reader, info)
+  }
+
   /// The reference shape a run over the whole input fixes, for a shard's checker to start with: that
   /// of the first readable sample of the input (read from its start until one is found). Nil for a
   /// run over the whole input, or one that starts at its start.
@@ -167,14 +180,8 @@ extension Pipeline {
     case .bytes(let r) where r.lowerBound <= 0: return nil
     default: break
     }
-    var read = config.read
-    read.sampleRange = nil
-    read.keepOriginals = false
-    read.valuesNeeded = false
     // Closed before the shard's own reader opens (HDF5 external links allow one open file).
-    let reader = try backend.openReader(format: config.format, path: config.input, options: read)
-    var info = reader.info
-    try ClassList.reconcile(&info, given: config.checks.classNames)
+    let (reader, info) = try openWholeInput(config)
     let checker = SampleChecker(options: config.checks, info: info, checks: [], sampleChecks: [])
     while let batch = try reader.nextBatch() {
       if let shape = checker.referenceCandidate(in: batch) { return shape }
@@ -187,13 +194,7 @@ extension Pipeline {
   /// state, as ``scan(_:)`` gives them. Opens the input for what it is (its info and layout), reading
   /// no sample.
   public func mergeScan(_ config: ScanConfiguration, parts: [PartialScan], seconds: Double) throws -> ScanReport {
-    var read = config.read
-    read.sampleRange = nil
-    read.keepOriginals = false
-    read.valuesNeeded = false
-    let reader = try backend.openReader(format: config.format, path: config.input, options: read)
-    var info = reader.info
-    try ClassList.reconcile(&info, given: config.checks.classNames)
+    let (reader, info) = try openWholeInput(config)
     let checker = SampleChecker(options: config.checks, info: info)
     var builder = ReportBuilder(info: info, maxIssues: config.maxIssues)
     var offset = 0
