@@ -23,33 +23,13 @@ import Testing
     return strip(object)
   }
 
-  /// Equal, numbers within 1e-9 relative; else the first difference's path.
-  static func difference(_ a: Any, _ b: Any, _ at: String = "") -> String? {
-    if let x = a as? [String: Any], let y = b as? [String: Any] {
-      if Set(x.keys) != Set(y.keys) { return "\(at): keys \(x.keys.sorted()) vs \(y.keys.sorted())" }
-      for k in x.keys.sorted() { if let d = difference(x[k]!, y[k]!, at + "." + k) { return d } }
-      return nil
-    }
-    if let x = a as? [Any], let y = b as? [Any] {
-      if x.count != y.count { return "\(at): \(x.count) vs \(y.count) items" }
-      for i in x.indices { if let d = difference(x[i], y[i], at + "[\(i)]") { return d } }
-      return nil
-    }
-    if let x = a as? NSNumber, let y = b as? NSNumber, !(a is Bool) {
-      let (u, v) = (x.doubleValue, y.doubleValue)
-      return u == v || abs(u - v) <= 1e-9 * max(abs(u), abs(v)) ? nil : "\(at): \(u) vs \(v)"
-    }
-    if let x = a as? String, let y = b as? String { return x == y ? nil : "\(at): \(x) vs \(y)" }
-    return "\(a)" == "\(b)" ? nil : "\(at): \(a) vs \(b)"
-  }
-
   /// Compares the merged report of the shards of `input` with the single run's.
   static func expectMerged(_ input: String, _ extra: [String], parts: [String], in dir: String) throws {
     let single = try CLI.run(["scan", input] + extra + ["--report", dir + "/single.json", "--quiet"])
     #expect(single.status == 1, "\(single.stderr)")
     let merged = try CLI.run(["merge"] + parts.reversed() + ["--report", dir + "/merged.json"])
     #expect(merged.status == single.status, "\(input): \(merged.stderr)")
-    let difference = Self.difference(try Self.comparable(dir + "/single.json"), try Self.comparable(dir + "/merged.json"))
+    let difference = JSONDifference.first(try Self.comparable(dir + "/single.json"), try Self.comparable(dir + "/merged.json"))
     #expect(difference == nil, "\(input) N=\(parts.count): \(difference ?? "")")
   }
 

@@ -1,6 +1,7 @@
 import Datasan
 import DatasanCSV
 import DatasanReports
+import DatasanTestSupport
 import Foundation
 import Testing
 
@@ -25,26 +26,7 @@ import Testing
   /// added in another order); else the first difference's path.
   static func difference(_ a: String, _ b: String) throws -> String? {
     func parse(_ s: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(s.utf8)) }
-    return difference(try parse(a), try parse(b))
-  }
-
-  static func difference(_ a: Any, _ b: Any, _ at: String = "") -> String? {
-    if let x = a as? [String: Any], let y = b as? [String: Any] {
-      if Set(x.keys) != Set(y.keys) { return "\(at): keys \(x.keys.sorted()) vs \(y.keys.sorted())" }
-      for k in x.keys.sorted() { if let d = difference(x[k]!, y[k]!, at + "." + k) { return d } }
-      return nil
-    }
-    if let x = a as? [Any], let y = b as? [Any] {
-      if x.count != y.count { return "\(at): \(x.count) vs \(y.count) items" }
-      for i in x.indices { if let d = difference(x[i], y[i], at + "[\(i)]") { return d } }
-      return nil
-    }
-    if let x = a as? NSNumber, let y = b as? NSNumber, !(a is Bool) {
-      let (u, v) = (x.doubleValue, y.doubleValue)
-      return u == v || abs(u - v) <= 1e-9 * max(abs(u), abs(v)) ? nil : "\(at): \(u) vs \(v)"
-    }
-    if let x = a as? String, let y = b as? String { return x == y ? nil : "\(at): \(x) vs \(y)" }
-    return "\(a)" == "\(b)" ? nil : "\(at): \(a) vs \(b)"
+    return JSONDifference.first(try parse(a), try parse(b))
   }
 
   /// The merged report of `config`'s dataset scanned in `n` shards, as `scan --shard` and `merge` do.
